@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "Viridian",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "viridiand", targets: ["viridiand"]),
+        .executable(name: "viridian", targets: ["viridian"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+    ],
+    targets: [
+        // Wire types shared by the daemon, the API client and the CLI; the one error type.
+        .target(name: "APITypes", swiftSettings: strict),
+        // A standalone QMP client: wire format, monitor connection, typed commands.
+        .target(name: "QMP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Subprocess helper shared by every module that drives an engine binary.
+        .target(name: "HostTools", dependencies: ["APITypes",
+            .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: strict),
+        // Disk images through qemu-img: VHDX, VHD, qcow2, differencing children.
+        .target(name: "Storage", dependencies: ["APITypes", "HostTools"], swiftSettings: strict),
+        // The QEMU worker: accelerator probe, command line, process launch.
+        .target(name: "Engine", dependencies: ["APITypes", "HostTools"], swiftSettings: strict),
+        // Builds the cached test guest from Debian packages.
+        .target(name: "GuestImage", dependencies: ["APITypes", "HostTools",
+            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // The SQLite inventory: VMs, images, events, jobs.
+        .target(name: "Inventory", dependencies: ["APITypes",
+            .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        // viridiand's logic: VM lifecycle, jobs, event log, HTTP API.
+        .target(name: "Daemon", dependencies: [
+            "APITypes", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: [.copy("Resources/openapi.yaml")], swiftSettings: strict),
+        // The HTTP client the CLI (and tests) use to talk to viridiand.
+        .target(name: "APIClient", dependencies: [
+            "APITypes",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], swiftSettings: strict),
+        // The `viridian` command tree.
+        .target(name: "CLICommands", dependencies: [
+            "APITypes", "APIClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "viridiand", dependencies: [
+            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
+        .testTarget(name: "UnitTests", dependencies: [
+            "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon",
+        ], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "APITypes", "APIClient", "QMP", "Engine",
+        ], swiftSettings: strict),
+        .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "Engine"],
+                          path: "bench/vm-start", swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,33 @@
+import struct Foundation.Date
+
+/// How serious an event is (Hyper-V's event levels).
+public enum EventLevel: String, Codable, Sendable, CaseIterable, Comparable {
+    case information, warning, error
+
+    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+    public static func < (lhs: EventLevel, rhs: EventLevel) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Which part of Viridian wrote an event (Hyper-V's channels: VMMS, Worker, Integration…).
+public enum EventSource: String, Codable, Sendable, CaseIterable {
+    case vmms, worker, integration, storage, image
+}
+
+/// One entry of the persistent event log.
+public struct EventRecord: Codable, Sendable {
+    public var id: Int64
+    public var time: Date
+    public var level: EventLevel
+    public var source: EventSource
+    public var vm: String?
+    public var message: String
+
+    public init(id: Int64, time: Date, level: EventLevel, source: EventSource, vm: String?, message: String) {
+        self.id = id
+        self.time = time
+        self.level = level
+        self.source = source
+        self.vm = vm
+        self.message = message
+    }
+}

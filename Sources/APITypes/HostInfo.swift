@@ -1,0 +1,61 @@
+import struct Foundation.Date
+
+/// The virtualization engine a host uses.
+public enum Accelerator: String, Codable, Sendable {
+    case kvm, tcg
+}
+
+/// `GET /v1/host`: what this host is and runs.
+public struct HostInfo: Codable, Sendable {
+    public var hostName: String
+    public var version: String
+    public var accelerator: Accelerator
+    /// Why the probe chose this accelerator, or that a setting forced it.
+    public var acceleratorReason: String
+    public var qemuVersion: String
+    public var stateDirectory: String
+    public var logicalProcessors: Int
+    public var memoryMiB: Int
+    public var virtualMachines: Int
+    public var runningVirtualMachines: Int
+    public var startedAt: Date
+
+    public init(hostName: String, version: String, accelerator: Accelerator, acceleratorReason: String,
+                qemuVersion: String, stateDirectory: String, logicalProcessors: Int, memoryMiB: Int,
+                virtualMachines: Int, runningVirtualMachines: Int, startedAt: Date) {
+        self.hostName = hostName
+        self.version = version
+        self.accelerator = accelerator
+        self.acceleratorReason = acceleratorReason
+        self.qemuVersion = qemuVersion
+        self.stateDirectory = stateDirectory
+        self.logicalProcessors = logicalProcessors
+        self.memoryMiB = memoryMiB
+        self.virtualMachines = virtualMachines
+        self.runningVirtualMachines = runningVirtualMachines
+        self.startedAt = startedAt
+    }
+}
+
+/// `GET /v1/images`: an image VMs can be created from.
+public struct ImageInfo: Codable, Sendable {
+    public var name: String
+    public var kernel: String
+    public var initrd: String?
+    public var append: String?
+    /// The root disk; a VM's root disk is a differencing child of it.
+    public var disk: String
+    /// The Generation the image boots best as.
+    public var generation: Int
+    public var createdAt: Date
+
+    public init(name: String, kernel: String, initrd: String?, append: String?, disk: String, generation: Int, createdAt: Date) {
+        self.name = name
+        self.kernel = kernel
+        self.initrd = initrd
+        self.append = append
+        self.disk = disk
+        self.generation = generation
+        self.createdAt = createdAt
+    }
+}

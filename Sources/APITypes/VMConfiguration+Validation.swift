@@ -1,0 +1,127 @@
+/// The host facts that bound a VM's configuration.
+public struct HostCapacity: Sendable {
+    public var logicalProcessors: Int
+    public var memoryMiB: Int
+
+    public init(logicalProcessors: Int, memoryMiB: Int) {
+        self.logicalProcessors = logicalProcessors
+        self.memoryMiB = memoryMiB
+    }
+}
+
+extension VMName {
+    /// Throws unless `name` is a valid VM name: 1–64 characters of letters, digits, `.`, `_`, `-`,
+    /// starting with a letter or digit (so it is safe as a file name and in a URL).
+    public static func validate(_ name: String) throws {
+        guard !name.isEmpty else { throw ViridianError(.invalidArgument, "a VM name cannot be empty") }
+        guard name.count <= HyperVLimits.nameMaxLength else {
+            throw ViridianError(.invalidArgument, "VM name '\(name.prefix(20))…' is longer than \(HyperVLimits.nameMaxLength) characters")
+        }
+        guard let first = name.unicodeScalars.first, isAlphanumeric(first),
+              name.unicodeScalars.allSatisfy({ isAlphanumeric($0) || "._-".unicodeScalars.contains($0) })
+        else {
+            throw ViridianError(.invalidArgument,
+                                "VM name '\(name)' is invalid: use letters, digits, '.', '_' and '-', starting with a letter or digit")
+        }
+    }
+
+    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+}
+
+/// Namespace for VM name rules.
+public enum VMName {}
+
+extension VMConfiguration {
+    /// Throws the first rule this configuration breaks, with a message naming the limit.
+    public func validate(host: HostCapacity) throws {
+        try validateProcessorsAndMemory(host: host)
+        try validateDrives()
+        try validateNetworkAdapters()
+        if secureBoot && generation == .one {
+            throw ViridianError(.invalidArgument, "Secure Boot needs a Generation 2 VM (UEFI)")
+        }
+        if Set(bootOrder).count != bootOrder.count {
+            throw ViridianError(.invalidArgument, "the boot order lists a device twice")
+        }
+    }
+
+    private func validateProcessorsAndMemory(host: HostCapacity) throws {
+        let maxCPUs = min(HyperVLimits.maximumProcessors, host.logicalProcessors)
+        guard (1...maxCPUs).contains(processorCount) else {
+            throw ViridianError(.invalidArgument,
+                                "processor count \(processorCount) is out of range: this host allows 1 to \(maxCPUs) (its logical processors)")
+        }
+        let maxMemory = min(HyperVLimits.maximumMemoryMiB(generation), host.memoryMiB)
+        guard (HyperVLimits.minimumMemoryMiB...maxMemory).contains(memoryMiB) else {
+            throw ViridianError(.invalidArgument,
+                                "startup memory \(memoryMiB) MiB is out of range: this host allows \(HyperVLimits.minimumMemoryMiB) MiB to \(maxMemory) MiB")
+        }
+        guard memoryMiB % HyperVLimits.memoryAlignmentMiB == 0 else {
+            throw ViridianError(.invalidArgument, "startup memory must be a multiple of \(HyperVLimits.memoryAlignmentMiB) MiB")
+        }
+    }
+
+    private func validateDrives() throws {
+        var taken = Set<String>()
+        for drive in drives {
+            let controllers = HyperVLimits.controllers(drive.controllerType, generation: generation)
+            if controllers == 0 {
+                throw ViridianError(.invalidArgument,
+                                    "Generation \(generation.rawValue) VMs have no \(drive.controllerType.rawValue) controller; use SCSI")
+            }
+            guard (0..<controllers).contains(drive.controllerNumber) else {
+                throw ViridianError(.invalidArgument,
+                                    "\(drive.controllerType.rawValue) controller \(drive.controllerNumber) does not exist: controllers are 0 to \(controllers - 1)")
+            }
+            let locations = HyperVLimits.locations(drive.controllerType)
+            guard (0..<locations).contains(drive.location) else {
+                throw ViridianError(.invalidArgument,
+                                    "location \(drive.location) is beyond \(drive.controllerType.rawValue) controller limits: locations are 0 to \(locations - 1)")
+            }
+            guard taken.insert(drive.locationName).inserted else {
+                throw ViridianError(.conflict, "\(drive.locationName) is already taken")
+            }
+            if drive.kind == .hardDisk && drive.path == nil {
+                throw ViridianError(.invalidArgument, "a hard disk at \(drive.locationName) needs a path")
+            }
+        }
+        let paths = drives.compactMap(\.path)
+        if Set(paths).count != paths.count {
+            throw ViridianError(.conflict, "the same file is attached twice")
+        }
+    }
+
+    private func validateNetworkAdapters() throws {
+        guard networkAdapters.count <= HyperVLimits.maximumNetworkAdapters else {
+            throw ViridianError(.invalidArgument, "a VM has at most \(HyperVLimits.maximumNetworkAdapters) network adapters")
+        }
+        let legacy = networkAdapters.filter { $0.kind == .legacy }.count
+        if legacy > 0 && generation == .two {
+            throw ViridianError(.invalidArgument, "Generation 2 VMs support synthetic network adapters only")
+        }
+        guard legacy <= HyperVLimits.maximumLegacyNetworkAdapters else {
+            throw ViridianError(.invalidArgument, "a VM has at most \(HyperVLimits.maximumLegacyNetworkAdapters) legacy network adapters")
+        }
+        for adapter in networkAdapters where !MACAddress.isValid(adapter.macAddress) {
+            throw ViridianError(.invalidArgument, "'\(adapter.macAddress)' is not a unicast MAC address like 52:54:00:12:34:56")
+        }
+        if let other = networkAdapters.first(where: { $0.switchName != NetworkAdapter.defaultSwitch }) {
+            throw ViridianError(.notFound,
+                                "switch '\(other.switchName)' does not exist; only '\(NetworkAdapter.defaultSwitch)' (NAT) is available")
+        }
+    }
+}
+
+/// MAC address rules.
+public enum MACAddress {
+    /// True for `xx:xx:xx:xx:xx:xx` in hex with the multicast bit clear.
+    public static func isValid(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }),
+              let first = UInt8(parts[0], radix: 16)
+        else { return false }
+        return first & 1 == 0
+    }
+}

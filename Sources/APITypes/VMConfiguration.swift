@@ -1,0 +1,105 @@
+/// Which firmware and device model a VM has, as in Hyper-V.
+/// Generation 1: SeaBIOS, IDE boot, emulated devices allowed. Generation 2: UEFI, SCSI boot, synthetic only.
+public enum Generation: Int, Codable, Sendable {
+    case one = 1
+    case two = 2
+}
+
+/// A storage controller type.
+public enum ControllerType: String, Codable, Sendable {
+    case ide = "IDE"
+    case scsi = "SCSI"
+}
+
+/// What sits at a controller location.
+public enum DriveKind: String, Codable, Sendable {
+    case hardDisk = "HardDisk"
+    case dvd = "DVD"
+}
+
+/// A hard disk or DVD drive at a controller location. A DVD drive with no `path` is empty.
+public struct DriveAttachment: Codable, Sendable, Equatable {
+    public var kind: DriveKind
+    public var controllerType: ControllerType
+    public var controllerNumber: Int
+    public var location: Int
+    public var path: String?
+
+    public init(kind: DriveKind, controllerType: ControllerType, controllerNumber: Int, location: Int, path: String?) {
+        self.kind = kind
+        self.controllerType = controllerType
+        self.controllerNumber = controllerNumber
+        self.location = location
+        self.path = path
+    }
+
+    /// `IDE 0:1` — the way Hyper-V Manager names a location.
+    public var locationName: String { "\(controllerType.rawValue) \(controllerNumber):\(location)" }
+}
+
+/// The kind of a network adapter: synthetic (virtio-net) or legacy (emulated Intel e1000, Generation 1 only).
+public enum NetworkAdapterKind: String, Codable, Sendable {
+    case synthetic = "Synthetic"
+    case legacy = "Legacy"
+}
+
+/// A VM network adapter and the switch it connects to.
+public struct NetworkAdapter: Codable, Sendable, Equatable {
+    /// The name of the NAT switch that QEMU user networking provides.
+    public static let defaultSwitch = "Default Switch"
+
+    public var kind: NetworkAdapterKind
+    public var macAddress: String
+    public var switchName: String
+
+    public init(kind: NetworkAdapterKind, macAddress: String, switchName: String = NetworkAdapter.defaultSwitch) {
+        self.kind = kind
+        self.macAddress = macAddress
+        self.switchName = switchName
+    }
+}
+
+/// A device the firmware may boot from, in the VM's boot order.
+public enum BootDevice: String, Codable, Sendable, CaseIterable {
+    case hardDisk = "HardDisk"
+    case dvd = "DVD"
+    case network = "Network"
+}
+
+/// Direct kernel boot: a Linux kernel, initramfs and command line loaded by QEMU without a boot loader.
+public struct KernelBoot: Codable, Sendable, Equatable {
+    public var kernel: String
+    public var initrd: String?
+    public var append: String?
+
+    public init(kernel: String, initrd: String?, append: String?) {
+        self.kernel = kernel
+        self.initrd = initrd
+        self.append = append
+    }
+}
+
+/// The hardware of a VM: everything that decides its QEMU command line.
+public struct VMConfiguration: Codable, Sendable, Equatable {
+    public var generation: Generation
+    public var processorCount: Int
+    public var memoryMiB: Int
+    public var secureBoot: Bool
+    public var kernelBoot: KernelBoot?
+    public var drives: [DriveAttachment]
+    public var networkAdapters: [NetworkAdapter]
+    public var bootOrder: [BootDevice]
+
+    public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
+                kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
+                bootOrder: [BootDevice]) {
+        self.generation = generation
+        self.processorCount = processorCount
+        self.memoryMiB = memoryMiB
+        self.secureBoot = secureBoot
+        self.kernelBoot = kernelBoot
+        self.drives = drives
+        self.networkAdapters = networkAdapters
+        self.bootOrder = bootOrder
+    }
+}

@@ -1,0 +1,139 @@
+import struct Foundation.Date
+
+/// A VM as the API reports it (`GET /v1/vms/{name}`, and each item of `GET /v1/vms`).
+public struct VMInfo: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var state: VMState
+    public var generation: Int
+    public var processorCount: Int
+    public var memoryMiB: Int
+    public var notes: String
+    public var image: String?
+    public var secureBoot: Bool
+    public var kernelBoot: KernelBoot?
+    public var drives: [DriveAttachment]
+    public var networkAdapters: [NetworkAdapter]
+    public var bootOrder: [BootDevice]
+    /// Seconds since the worker started running the guest; nil when Off or Saved.
+    public var uptimeSeconds: Double?
+    /// The QEMU worker's process id while one exists.
+    public var workerPID: Int32?
+    public var createdAt: Date
+
+    public init(id: String, name: String, state: VMState, configuration: VMConfiguration, notes: String,
+                image: String?, uptimeSeconds: Double?, workerPID: Int32?, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.state = state
+        self.generation = configuration.generation.rawValue
+        self.processorCount = configuration.processorCount
+        self.memoryMiB = configuration.memoryMiB
+        self.notes = notes
+        self.image = image
+        self.secureBoot = configuration.secureBoot
+        self.kernelBoot = configuration.kernelBoot
+        self.drives = configuration.drives
+        self.networkAdapters = configuration.networkAdapters
+        self.bootOrder = configuration.bootOrder
+        self.uptimeSeconds = uptimeSeconds
+        self.workerPID = workerPID
+        self.createdAt = createdAt
+    }
+}
+
+/// `POST /v1/vms`: a new VM. Unset fields take Hyper-V's defaults (Generation 2 when no
+/// image says otherwise, 1 processor, 1024 MiB, one synthetic adapter on the Default Switch).
+public struct CreateVMRequest: Codable, Sendable {
+    public var name: String
+    public var generation: Int?
+    public var processorCount: Int?
+    public var memoryMiB: Int?
+    public var notes: String?
+    public var secureBoot: Bool?
+    /// A registered image (`test-guest`): the VM boots its kernel, and its root disk is a differencing child of the image's disk.
+    public var image: String?
+    public var kernel: String?
+    public var initrd: String?
+    public var append: String?
+    /// Existing disk files to attach, in order, at the generation's boot controller.
+    public var disks: [String]?
+    /// An ISO for the first DVD drive.
+    public var dvd: String?
+    /// `none`, `synthetic` (default) or `legacy`.
+    public var network: String?
+    public var bootOrder: [BootDevice]?
+
+    public init(name: String, generation: Int? = nil, processorCount: Int? = nil, memoryMiB: Int? = nil,
+                notes: String? = nil, secureBoot: Bool? = nil, image: String? = nil, kernel: String? = nil,
+                initrd: String? = nil, append: String? = nil, disks: [String]? = nil, dvd: String? = nil,
+                network: String? = nil, bootOrder: [BootDevice]? = nil) {
+        self.name = name
+        self.generation = generation
+        self.processorCount = processorCount
+        self.memoryMiB = memoryMiB
+        self.notes = notes
+        self.secureBoot = secureBoot
+        self.image = image
+        self.kernel = kernel
+        self.initrd = initrd
+        self.append = append
+        self.disks = disks
+        self.dvd = dvd
+        self.network = network
+        self.bootOrder = bootOrder
+    }
+}
+
+/// `PATCH /v1/vms/{name}`: settings of an Off VM (Set-VM).
+public struct SetVMRequest: Codable, Sendable {
+    public var processorCount: Int?
+    public var memoryMiB: Int?
+    public var notes: String?
+    public var bootOrder: [BootDevice]?
+    public var append: String?
+
+    public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
+                bootOrder: [BootDevice]? = nil, append: String? = nil) {
+        self.processorCount = processorCount
+        self.memoryMiB = memoryMiB
+        self.notes = notes
+        self.bootOrder = bootOrder
+        self.append = append
+    }
+}
+
+/// `POST /v1/vms/{name}/stop`.
+public struct StopVMRequest: Codable, Sendable {
+    /// Turn the VM off at once (pull the plug) instead of a graceful shutdown.
+    public var turnOff: Bool
+    /// How long a graceful shutdown may take before the VM is turned off.
+    public var timeoutSeconds: Int?
+
+    public init(turnOff: Bool = false, timeoutSeconds: Int? = nil) {
+        self.turnOff = turnOff
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// `POST /v1/vms/{name}/disks`: attach a hard disk.
+public struct AddDiskRequest: Codable, Sendable {
+    public var path: String
+    public var controllerType: ControllerType?
+    public var controllerNumber: Int?
+    public var location: Int?
+
+    public init(path: String, controllerType: ControllerType? = nil, controllerNumber: Int? = nil, location: Int? = nil) {
+        self.path = path
+        self.controllerType = controllerType
+        self.controllerNumber = controllerNumber
+        self.location = location
+    }
+}
+
+/// `PUT /v1/vms/{name}/dvd`: insert an ISO into the VM's DVD drive (adding one if it has none), or eject with `path: null`.
+public struct SetDVDRequest: Codable, Sendable {
+    public var path: String?
+
+    public init(path: String?) { self.path = path }
+}

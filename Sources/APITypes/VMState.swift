@@ -1,0 +1,26 @@
+/// The states of a virtual machine, named as Hyper-V names them.
+public enum VMState: String, Codable, Sendable, CaseIterable {
+    case off = "Off"
+    case starting = "Starting"
+    case running = "Running"
+    case paused = "Paused"
+    case saving = "Saving"
+    case saved = "Saved"
+    case stopping = "Stopping"
+
+    /// A QEMU worker process exists in this state.
+    public var hasWorker: Bool {
+        switch self {
+        case .starting, .running, .paused, .saving, .stopping: true
+        case .off, .saved: false
+        }
+    }
+
+    /// An operation is under way; other lifecycle operations must wait for it.
+    public var isTransitional: Bool {
+        switch self {
+        case .starting, .saving, .stopping: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `viridian vhd show PATH` (Get-VHD).
+struct VHDShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show what a disk file is.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The disk file.") var path: String
+
+    func run() async throws {
+        try VHDCommand.print(try await options.client.vhd(absolute(path)), json: options.json)
+    }
+}

@@ -1,0 +1,52 @@
+import APITypes
+import ArgumentParser
+
+/// `viridian vm disk add|remove` (Add-VMHardDiskDrive / Remove-VMHardDiskDrive).
+struct VMDisk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disk", abstract: "Attach or detach hard disks of an Off VM.", subcommands: [Add.self, Remove.self])
+
+    struct Location: ParsableArguments {
+        @Option(help: "Controller type: ide or scsi.") var controllerType: ControllerType?
+        @Option(help: "Controller number.") var controllerNumber: Int?
+        @Option(help: "Location on the controller.") var location: Int?
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Attach a disk file (first free location unless given).")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var vm: VMNameArgument
+        @Argument(help: "The disk file.") var path: String
+        @OptionGroup var at: Location
+
+        func run() async throws {
+            let info = try await options.client.addDisk(vm.name, AddDiskRequest(
+                path: absolute(path), controllerType: at.controllerType, controllerNumber: at.controllerNumber, location: at.location))
+            if options.json { try Output.json(info) } else { print("Attached \(absolute(path)) to VM '\(info.name)'.") }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Detach a disk, by path or location; the file stays.")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var vm: VMNameArgument
+        @Option(help: "The attached disk file.") var path: String?
+        @OptionGroup var at: Location
+
+        func validate() throws {
+            guard path != nil || (at.controllerType != nil && at.location != nil) else {
+                throw ValidationError("name the disk with --path, or with --controller-type and --location")
+            }
+        }
+
+        func run() async throws {
+            let info = try await options.client.removeDisk(vm.name, path: path.map(absolute), controllerType: at.controllerType,
+                                                           controllerNumber: at.controllerNumber, location: at.location)
+            if options.json { try Output.json(info) } else { print("Detached the disk from VM '\(info.name)'.") }
+        }
+    }
+}
+
+extension ControllerType: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+}

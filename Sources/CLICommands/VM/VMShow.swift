@@ -1,0 +1,34 @@
+import ArgumentParser
+
+/// `viridian vm show NAME`.
+struct VMShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a VM's settings and state.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var vm: VMNameArgument
+
+    func run() async throws {
+        let info = try await options.client.vm(vm.name)
+        if options.json { return try Output.json(info) }
+        var fields: [(String, String)] = [
+            ("Name", info.name), ("State", info.state.rawValue), ("Generation", String(info.generation)),
+            ("Processors", String(info.processorCount)), ("Memory", "\(info.memoryMiB) MiB"),
+            ("Uptime", Output.duration(info.uptimeSeconds)), ("Secure Boot", info.secureBoot ? "on" : "off"),
+            ("Boot order", info.bootOrder.map(\.rawValue).joined(separator: ", ")),
+        ]
+        if let image = info.image { fields.append(("Image", image)) }
+        if let boot = info.kernelBoot {
+            fields.append(("Kernel", boot.kernel))
+            if let append = boot.append { fields.append(("Command line", append)) }
+        }
+        for drive in info.drives {
+            fields.append(("\(drive.kind.rawValue) \(drive.locationName)", drive.path ?? "(empty)"))
+        }
+        for (index, adapter) in info.networkAdapters.enumerated() {
+            fields.append(("Network adapter \(index)", "\(adapter.kind.rawValue) \(adapter.macAddress) on \(adapter.switchName)"))
+        }
+        if let pid = info.workerPID { fields.append(("Worker pid", String(pid))) }
+        if !info.notes.isEmpty { fields.append(("Notes", info.notes)) }
+        Output.fields(fields)
+    }
+}

@@ -1,0 +1,66 @@
+import APITypes
+import Foundation
+import Hummingbird
+
+/// The request context of the API: JSON with ISO 8601 dates both ways.
+struct APIRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    var requestDecoder: JSONDecoder { APIJSON.decoder() }
+    var responseEncoder: JSONEncoder { APIJSON.encoder() }
+    /// Request bodies are small JSON documents.
+    var maxUploadSize: Int { 1 << 20 }
+}
+
+/// The API's JSON settings, shared by requests and responses.
+enum APIJSON {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// A JSON response with a status.
+struct JSONResponse<Value: Encodable>: ResponseGenerator {
+    var value: Value
+    var status: HTTPResponse.Status = .ok
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try APIJSON.encoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension Request {
+    /// Decodes the JSON body, turning a malformed one into a clear `invalidArgument` error.
+    func decodeJSON<T: Decodable>(as type: T.Type, context: APIRequestContext) async throws -> T {
+        guard let value = try await decodeJSONIfPresent(as: type, context: context) else {
+            throw ViridianError(.invalidArgument, "this request needs a JSON body")
+        }
+        return value
+    }
+
+    /// Decodes the JSON body, or returns nil when there is none.
+    func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: APIRequestContext) async throws -> T? {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.badBody(error)
+        }
+    }
+}

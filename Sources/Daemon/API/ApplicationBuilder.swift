@@ -1,0 +1,35 @@
+import APITypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+
+/// Builds the HTTP application viridiand serves on its unix socket; shared by `main` and tests.
+public enum ApplicationBuilder {
+    public static func build(host: ViridianHost, logger: Logger) -> some ApplicationProtocol {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        HostController(host: host).addRoutes(to: router)
+        VMController(vms: host.vms).addRoutes(to: router.group("v1/vms"))
+        JobController(jobs: host.jobs).addRoutes(to: router.group("v1/jobs"))
+        EventController(host: host).addRoutes(to: router.group("v1/events"))
+        VHDController(vhds: host.vhds).addRoutes(to: router.group("v1/vhds"))
+
+        let consoles = ConsoleBridge()
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade { request, _, _ in
+                let parts = request.path?.split(separator: "/") ?? []
+                guard parts.count == 4, parts[0] == "v1", parts[1] == "vms", parts[3] == "console" else { return .dontUpgrade }
+                let name = String(parts[2])
+                return .upgrade([:]) { inbound, outbound, _ in
+                    guard let socket = try? await host.vms.consoleSocket(name) else {
+                        try await outbound.close(.unexpectedServerError, reason: "VM '\(name)' is not running")
+                        return
+                    }
+                    try await consoles.run(vm: name, socketPath: socket, inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .unixDomainSocket(path: host.configuration.socketPath), serverName: "viridiand"),
+            logger: logger)
+    }
+}

@@ -1,0 +1,71 @@
+import APITypes
+import Foundation
+import Hummingbird
+import Logging
+
+/// Maps every error to one JSON shape (`{"error": {"code", "message"}}`) and an HTTP status,
+/// once, at the API boundary.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let viridian = APIError.viridianError(error)
+            if viridian.code == .internalError {
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            let data = try APIJSON.encoder().encode(ErrorResponse(viridian))
+            return Response(status: APIError.status(viridian.code), headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+}
+
+/// Errors of the HTTP layer itself, and the mapping of codes to statuses.
+enum APIError {
+    static func badBody(_ error: DecodingError) -> ViridianError {
+        let detail: String
+        switch error {
+        case .keyNotFound(let key, _): detail = "the field '\(key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            detail = "the field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            detail = path.isEmpty ? "the body is not valid JSON" : "the field '\(path)' has an invalid value"
+        @unknown default: detail = "the body cannot be read"
+        }
+        return ViridianError(.invalidArgument, "invalid request body: \(detail)")
+    }
+
+    static func viridianError(_ error: any Error) -> ViridianError {
+        if let error = error as? ViridianError { return error }
+        if let error = error as? HTTPError {
+            let code: ViridianError.Code = switch error.status.code {
+            case 404: .notFound
+            case 400..<500: .invalidArgument
+            default: .internalError
+            }
+            return ViridianError(code, error.body ?? error.status.reasonPhrase)
+        }
+        return ViridianError.wrapping(error)
+    }
+
+    static func status(_ code: ViridianError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .invalidArgument: .badRequest
+        case .notFound: .notFound
+        case .alreadyExists, .conflict, .invalidState: .conflict
+        case .missingDependency, .unavailable: .serviceUnavailable
+        case .timeout: .gatewayTimeout
+        case .cancelled: .init(code: 499, reasonPhrase: "Cancelled")
+        case .engineFailure: .badGateway
+        default: .internalServerError
+        }
+    }
+
+    static func missingParameter(_ name: String) -> ViridianError {
+        ViridianError(.invalidArgument, "the query parameter '\(name)' is required")
+    }
+}

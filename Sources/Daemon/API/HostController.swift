@@ -1,0 +1,50 @@
+import APITypes
+import Foundation
+import Hummingbird
+
+/// `/v1/host`, `/v1/images` and the API's own description at `/openapi.yaml`.
+struct HostController {
+    let host: ViridianHost
+
+    func addRoutes(to router: Router<APIRequestContext>) {
+        router.get("v1/host") { _, _ in JSONResponse(value: await host.info()) }
+        router.get("v1/images") { _, _ in JSONResponse(value: try host.images.list()) }
+        router.post("v1/images/test-guest") { _, _ in
+            JSONResponse(value: JobReference(job: host.images.buildTestGuest()), status: .accepted)
+        }
+        router.get("openapi.yaml") { _, _ in
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+                  let data = FileManager.default.contents(atPath: url.path)
+            else { throw ViridianError(.notFound, "the OpenAPI document is not installed next to viridiand") }
+            return Response(status: .ok, headers: [.contentType: "application/yaml"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+}
+
+/// `/v1/vhds`: virtual hard disks (New-VHD, Get-VHD, Resize-VHD, Convert-VHD, Merge-VHD).
+struct VHDController {
+    let vhds: VHDService
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get { request, _ in
+            guard let path = request.uri.queryParameters["path"] else { throw APIError.missingParameter("path") }
+            return JSONResponse(value: try await vhds.show(String(path)))
+        }
+        group.post { request, context in
+            let body = try await request.decodeJSON(as: NewVHDRequest.self, context: context)
+            return JSONResponse(value: try await vhds.create(body), status: .created)
+        }
+        group.post("resize") { request, context in
+            JSONResponse(value: try await vhds.resize(try await request.decodeJSON(as: ResizeVHDRequest.self, context: context)))
+        }
+        group.post("convert") { request, context in
+            let job = try await vhds.convert(try await request.decodeJSON(as: ConvertVHDRequest.self, context: context))
+            return JSONResponse(value: JobReference(job: job), status: .accepted)
+        }
+        group.post("merge") { request, context in
+            let job = try await vhds.merge(try await request.decodeJSON(as: MergeVHDRequest.self, context: context))
+            return JSONResponse(value: JobReference(job: job), status: .accepted)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import APITypes
+import Hummingbird
+
+/// `/v1/jobs`: long operations, their progress, and cancel.
+struct JobController {
+    let jobs: JobManager
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get { _, _ in JSONResponse(value: try jobs.list()) }
+        group.get(":id") { _, context in JSONResponse(value: try jobs.job(id: try context.parameters.require("id"))) }
+        group.post(":id/cancel") { _, context in
+            JSONResponse(value: try jobs.cancel(id: try context.parameters.require("id")), status: .accepted)
+        }
+    }
+}
+
+/// `/v1/events`: the event log.
+struct EventController {
+    let host: ViridianHost
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get { request, _ in
+            let query = request.uri.queryParameters
+            let level = try query["level"].map { text -> EventLevel in
+                guard let level = EventLevel(rawValue: String(text).lowercased()) else {
+                    throw ViridianError(.invalidArgument, "level must be information, warning or error, not '\(text)'")
+                }
+                return level
+            }
+            let since = try query["since"].map { try TimeParsing.parse(String($0)) }
+            let limit = min(max(query["limit"].flatMap { Int(String($0)) } ?? 500, 1), 10_000)
+            return JSONResponse(value: try host.inventory.events(vm: query["vm"].map(String.init), minimumLevel: level,
+                                                                  since: since, limit: limit))
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import APITypes
+import Foundation
+import Hummingbird
+
+/// `/v1/vms`: VMs and their lifecycle.
+struct VMController {
+    let vms: VMManager
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get { _, _ in JSONResponse(value: await vms.list()) }
+        group.post { request, context in
+            let body = try await request.decodeJSON(as: CreateVMRequest.self, context: context)
+            return JSONResponse(value: try await vms.create(body), status: .created)
+        }
+        group.get(":name") { _, context in JSONResponse(value: try await vms.show(try name(context))) }
+        group.patch(":name") { request, context in
+            let body = try await request.decodeJSON(as: SetVMRequest.self, context: context)
+            return JSONResponse(value: try await vms.set(try name(context), body))
+        }
+        group.delete(":name") { request, context in
+            try await vms.remove(try name(context), deleteDisks: request.uri.queryParameters["deleteDisks"] == "true")
+            return Response(status: .noContent)
+        }
+        group.post(":name/start") { _, context in job(try await vms.start(try name(context))) }
+        group.post(":name/stop") { request, context in
+            let body = try await request.decodeJSONIfPresent(as: StopVMRequest.self, context: context) ?? StopVMRequest()
+            return job(try await vms.stop(try name(context), body))
+        }
+        group.post(":name/save") { _, context in job(try await vms.save(try name(context))) }
+        group.post(":name/pause") { _, context in JSONResponse(value: try await vms.pause(try name(context))) }
+        group.post(":name/resume") { _, context in JSONResponse(value: try await vms.resume(try name(context))) }
+        group.post(":name/restart") { _, context in JSONResponse(value: try await vms.restart(try name(context))) }
+        group.post(":name/disks") { request, context in
+            let body = try await request.decodeJSON(as: AddDiskRequest.self, context: context)
+            return JSONResponse(value: try await vms.addDisk(try name(context), body))
+        }
+        group.delete(":name/disks") { request, context in
+            let query = request.uri.queryParameters
+            let controller = query["controllerType"].flatMap { ControllerType(rawValue: String($0).uppercased()) }
+            return JSONResponse(value: try await vms.removeDisk(
+                try name(context), path: query["path"].map(String.init), controllerType: controller,
+                controllerNumber: query["controllerNumber"].flatMap { Int(String($0)) },
+                location: query["location"].flatMap { Int(String($0)) }))
+        }
+        group.put(":name/dvd") { request, context in
+            let body = try await request.decodeJSON(as: SetDVDRequest.self, context: context)
+            return JSONResponse(value: try await vms.setDVD(try name(context), path: body.path))
+        }
+        group.get(":name/console/log") { request, context in
+            let limit = request.uri.queryParameters["bytes"].flatMap { Int(String($0)) } ?? (1 << 20)
+            let text = try await vms.consoleLog(try name(context), lastBytes: min(max(limit, 0), 16 << 20))
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+    }
+
+    private func name(_ context: APIRequestContext) throws -> String {
+        try context.parameters.require("name")
+    }
+
+    private func job(_ info: JobInfo) -> JSONResponse<JobReference> {
+        JSONResponse(value: JobReference(job: info), status: .accepted)
+    }
+}

@@ -1,0 +1,89 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import Logging
+import Storage
+
+/// The version of Viridian (and of the integration services it ships).
+public enum ViridianVersion {
+    public static let current = "0.1.0"
+}
+
+/// Everything one viridiand runs, wired together: inventory, jobs, event log, VMs, images, disks.
+public final class ViridianHost: Sendable {
+    public let configuration: DaemonConfiguration
+    public let vms: VMManager
+    public let jobs: JobManager
+    let inventory: Inventory
+    let events: EventLog
+    let images: ImageService
+    let vhds: VHDService
+    let qemu: QEMUBinary
+    let acceleratorDecision: AcceleratorProbe.Decision
+    let startedAt = Date()
+    let logger: Logger
+
+    /// Opens the state directory, probes the engine and re-attaches to running workers.
+    public static func open(_ configuration: DaemonConfiguration, logger: Logger) async throws -> ViridianHost {
+        let qemu = try await QEMUBinary.locate()
+        let disks = try DiskImageTool()
+        for directory in [configuration.stateDirectory, "\(configuration.stateDirectory)/vms",
+                          "\(configuration.stateDirectory)/run", "\(configuration.stateDirectory)/disks"] {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw ViridianError(.invalidArgument, "cannot create the state directory \(directory)", cause: error)
+            }
+        }
+        let inventory = try Inventory(path: "\(configuration.stateDirectory)/inventory.sqlite")
+        let events = EventLog(inventory: inventory, logger: logger)
+        let jobs = JobManager(inventory: inventory, logger: logger)
+        let decision = await AcceleratorProbe(qemu: qemu.path).decide(forced: configuration.accelerator)
+        let vms = try VMManager(inventory: inventory, jobs: jobs, events: events, disks: disks,
+                                launcher: WorkerLauncher(qemu: qemu), accelerator: decision.accelerator,
+                                stateDirectory: configuration.stateDirectory, logger: logger)
+        let host = ViridianHost(configuration: configuration, vms: vms, jobs: jobs, inventory: inventory, events: events,
+                                images: ImageService(inventory: inventory, jobs: jobs, events: events,
+                                                     cacheDirectory: configuration.cacheDirectory, logger: logger),
+                                vhds: VHDService(disks: disks, vms: vms, jobs: jobs, events: events),
+                                qemu: qemu, acceleratorDecision: decision, logger: logger)
+        events.record(.information, .vmms, vm: nil,
+                      "viridiand \(ViridianVersion.current) started; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+        await vms.reattachWorkers()
+        return host
+    }
+
+    private init(configuration: DaemonConfiguration, vms: VMManager, jobs: JobManager, inventory: Inventory,
+                 events: EventLog, images: ImageService, vhds: VHDService, qemu: QEMUBinary,
+                 acceleratorDecision: AcceleratorProbe.Decision, logger: Logger) {
+        self.configuration = configuration
+        self.vms = vms
+        self.jobs = jobs
+        self.inventory = inventory
+        self.events = events
+        self.images = images
+        self.vhds = vhds
+        self.qemu = qemu
+        self.acceleratorDecision = acceleratorDecision
+        self.logger = logger
+    }
+
+    /// What `viridian host show` prints.
+    func info() async -> HostInfo {
+        let counts = await vms.counts()
+        return HostInfo(hostName: ProcessInfo.processInfo.hostName, version: ViridianVersion.current,
+                        accelerator: acceleratorDecision.accelerator, acceleratorReason: acceleratorDecision.reason,
+                        qemuVersion: qemu.version, stateDirectory: configuration.stateDirectory,
+                        logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
+                        memoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20),
+                        virtualMachines: counts.total, runningVirtualMachines: counts.running, startedAt: startedAt)
+    }
+
+    /// Stops jobs and lets go of the workers; running VMs keep running.
+    public func shutDown() async {
+        await jobs.cancelAll()
+        await vms.detachAll()
+        events.record(.information, .vmms, vm: nil, "viridiand stopped; running VMs keep running")
+    }
+}

@@ -1,0 +1,134 @@
+import APITypes
+import Foundation
+import Inventory
+import Logging
+import Synchronization
+
+/// How a job's body reports progress.
+public struct JobProgress: Sendable {
+    fileprivate let update: @Sendable (Int?, String?) -> Void
+
+    /// Sets the percent complete (0–100) and, optionally, what the job is doing now.
+    public func report(_ percent: Int, _ message: String? = nil) { update(min(100, max(0, percent)), message) }
+
+    /// Says what the job is doing now, keeping the percent.
+    public func say(_ message: String) { update(nil, message) }
+}
+
+/// Runs long operations as jobs with an id, state, percent complete and cancel, like Hyper-V's
+/// WMI jobs. Jobs are kept in memory while the daemon runs and stored in the inventory at every
+/// state change, so the history outlives a restart.
+public final class JobManager: Sendable {
+    private struct Entry {
+        var info: JobInfo
+        var task: Task<Void, Never>?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let inventory: Inventory
+    private let logger: Logger
+
+    init(inventory: Inventory, logger: Logger) {
+        self.inventory = inventory
+        self.logger = logger
+    }
+
+    /// Starts `body` as a job and returns the job as it is now (Running).
+    /// The body's return value becomes the job's final status message.
+    @discardableResult
+    public func start(kind: String, vm: String?, description: String,
+                      body: @escaping @Sendable (JobProgress) async throws -> String?) -> JobInfo {
+        let id = UUID().uuidString.lowercased()
+        let info = JobInfo(id: id, kind: kind, vm: vm, description: description, state: .running, percentComplete: 0,
+                           statusMessage: nil, error: nil, createdAt: Date(), finishedAt: nil)
+        entries.withLock { $0[id] = Entry(info: info, task: nil) }
+        persist(info)
+        let progress = JobProgress { [weak self] percent, message in
+            self?.entries.withLock { entries in
+                guard var entry = entries[id], !entry.info.state.isFinished else { return }
+                if let percent { entry.info.percentComplete = percent }
+                if let message { entry.info.statusMessage = message }
+                entries[id] = entry
+            }
+        }
+        let task = Task { [self] in
+            let outcome: Result<String?, any Error>
+            do { outcome = .success(try await body(progress)) } catch { outcome = .failure(error) }
+            finish(id: id, outcome: outcome)
+        }
+        entries.withLock { $0[id]?.task = task }
+        return info
+    }
+
+    /// The job with `id`, live or from the history.
+    public func job(id: String) throws -> JobInfo {
+        if let live = entries.withLock({ $0[id]?.info }) { return live }
+        if let stored = try inventory.recentJobs(limit: 1000).first(where: { $0.id == id }) { return stored }
+        throw ViridianError(.notFound, "no job with id \(id)")
+    }
+
+    /// Live jobs and recent history, oldest first.
+    public func list(limit: Int = 200) throws -> [JobInfo] {
+        let live = entries.withLock { $0.values.map(\.info) }
+        let liveIDs = Set(live.map(\.id))
+        let stored = try inventory.recentJobs(limit: limit).filter { !liveIDs.contains($0.id) }
+        return Array((stored + live).sorted { $0.createdAt < $1.createdAt }.suffix(limit))
+    }
+
+    /// Asks a running job to stop; it ends as Cancelled once its body has undone its work.
+    public func cancel(id: String) throws -> JobInfo {
+        let (info, task) = try entries.withLock { entries -> (JobInfo, Task<Void, Never>?) in
+            guard let entry = entries[id] else { throw ViridianError(.notFound, "no running job with id \(id)") }
+            return (entry.info, entry.task)
+        }
+        guard !info.state.isFinished else {
+            throw ViridianError(.invalidState, "job \(id) has already finished (\(info.state.rawValue))")
+        }
+        task?.cancel()
+        return info
+    }
+
+    /// Waits until job `id` finishes and returns it.
+    public func wait(id: String) async -> JobInfo? {
+        guard let task = entries.withLock({ $0[id]?.task }) else { return try? job(id: id) }
+        await task.value
+        return try? job(id: id)
+    }
+
+    /// Cancels every running job (daemon shutdown).
+    func cancelAll() async {
+        let tasks = entries.withLock { $0.values.compactMap(\.task) }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    private func finish(id: String, outcome: Result<String?, any Error>) {
+        let info = entries.withLock { entries -> JobInfo? in
+            guard var entry = entries[id] else { return nil }
+            switch outcome {
+            case .success(let message):
+                entry.info.state = .completed
+                entry.info.percentComplete = 100
+                if let message { entry.info.statusMessage = message }
+            case .failure(let error):
+                let viridian = ViridianError.wrapping(error)
+                entry.info.state = viridian.code == .cancelled ? .cancelled : .failed
+                entry.info.error = ErrorResponse(viridian).error
+            }
+            entry.info.finishedAt = Date()
+            entry.task = nil
+            entries[id] = entry
+            return entry.info
+        }
+        if let info {
+            logger.info("job finished", metadata: ["job": "\(id)", "kind": "\(info.kind)", "state": "\(info.state.rawValue)"])
+            persist(info)
+        }
+    }
+
+    private func persist(_ info: JobInfo) {
+        do { try inventory.save(info) } catch {
+            logger.error("cannot store job", metadata: ["job": "\(info.id)", "error": "\(error)"])
+        }
+    }
+}

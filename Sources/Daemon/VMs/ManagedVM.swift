@@ -1,0 +1,31 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import QMP
+
+/// A running QEMU worker as the manager holds it.
+struct Worker: Sendable {
+    var client: QMPClient
+    var pid: Int32
+    /// Reads the worker's QMP events until its monitor closes.
+    var watcher: Task<Void, Never>
+}
+
+/// One VM inside the manager: its stored record, its worker while one runs, and how an exit
+/// of that worker is to be read.
+struct ManagedVM: Sendable {
+    var record: VMRecord
+    var worker: Worker?
+    /// The state the VM takes when its worker exits: Off, or Saved once a save has completed.
+    var stateAfterExit: VMState = .off
+    /// Set while a turn-off or stop was asked for, so an exit is not reported as a crash.
+    var exitExpected = false
+
+    var info: VMInfo {
+        VMInfo(id: record.id, name: record.name, state: record.state, configuration: record.configuration,
+               notes: record.notes, image: record.image,
+               uptimeSeconds: record.startedAt.map { Date().timeIntervalSince($0) },
+               workerPID: worker?.pid, createdAt: record.createdAt)
+    }
+}

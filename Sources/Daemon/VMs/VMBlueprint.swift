@@ -1,0 +1,114 @@
+import APITypes
+import Foundation
+import Inventory
+
+/// Turns a create request (and an image) into a VM configuration with Hyper-V's defaults:
+/// Generation 1, 1 processor, 1024 MiB, one synthetic adapter on the Default Switch,
+/// Generation 1 disks on IDE and the DVD at IDE 1:0, Generation 2 everything on SCSI 0.
+struct VMBlueprint {
+    let request: CreateVMRequest
+    let image: ImageInfo?
+    let existingMACs: Set<String>
+
+    func configuration() throws -> VMConfiguration {
+        let generation = try generation()
+        var drives: [DriveAttachment] = []
+        for path in request.disks ?? [] {
+            drives.append(try nextLocation(in: drives, generation: generation, kind: .hardDisk, path: path))
+        }
+        if let dvd = request.dvd {
+            drives.append(try nextLocation(in: drives, generation: generation, kind: .dvd, path: dvd))
+        }
+        return VMConfiguration(
+            generation: generation,
+            processorCount: request.processorCount ?? 1,
+            memoryMiB: request.memoryMiB ?? 1024,
+            secureBoot: request.secureBoot ?? false,
+            kernelBoot: try kernelBoot(),
+            drives: drives,
+            networkAdapters: try networkAdapters(generation: generation),
+            bootOrder: request.bootOrder ?? (generation == .one ? [.dvd, .hardDisk, .network] : [.hardDisk, .dvd, .network]))
+    }
+
+    /// Where an image's root disk goes: IDE 0:0 on Generation 1, SCSI 0:0 on Generation 2.
+    static func rootDrive(path: String, generation: Generation) -> DriveAttachment {
+        DriveAttachment(kind: .hardDisk, controllerType: generation == .one ? .ide : .scsi, controllerNumber: 0,
+                        location: 0, path: path)
+    }
+
+    private func generation() throws -> Generation {
+        guard let value = request.generation ?? image?.generation else { return .one }
+        guard let generation = Generation(rawValue: value) else {
+            throw ViridianError(.invalidArgument, "generation must be 1 or 2, not \(value)")
+        }
+        return generation
+    }
+
+    private func kernelBoot() throws -> KernelBoot? {
+        if let image {
+            guard request.kernel == nil, request.initrd == nil else {
+                throw ViridianError(.invalidArgument, "--kernel and --initrd cannot be combined with --image; the image brings its own")
+            }
+            let append = [image.append, request.append].compactMap { $0 }.joined(separator: " ")
+            return KernelBoot(kernel: image.kernel, initrd: image.initrd, append: append.isEmpty ? nil : append)
+        }
+        guard let kernel = request.kernel else {
+            if request.initrd != nil || request.append != nil {
+                throw ViridianError(.invalidArgument, "--initrd and --append need --kernel")
+            }
+            return nil
+        }
+        for path in [kernel] + [request.initrd].compactMap({ $0 }) where !path.hasPrefix("/") {
+            throw ViridianError(.invalidArgument, "kernel and initrd paths must be absolute: '\(path)'")
+        }
+        return KernelBoot(kernel: kernel, initrd: request.initrd, append: request.append)
+    }
+
+    private func networkAdapters(generation: Generation) throws -> [NetworkAdapter] {
+        switch request.network ?? "synthetic" {
+        case "none":
+            return []
+        case "synthetic":
+            return [NetworkAdapter(kind: .synthetic, macAddress: MACPool.next(avoiding: existingMACs))]
+        case "legacy":
+            return [NetworkAdapter(kind: .legacy, macAddress: MACPool.next(avoiding: existingMACs))]
+        case let other:
+            throw ViridianError(.invalidArgument, "network must be none, synthetic or legacy, not '\(other)'")
+        }
+    }
+
+    /// The first free location for a new drive. Generation 1: IDE 0:0, 0:1, 1:0, 1:1 (the DVD
+    /// prefers IDE 1:0), then SCSI 0. Generation 2: SCSI 0:0, 0:1, … (an image root takes 0:0).
+    private func nextLocation(in drives: [DriveAttachment], generation: Generation, kind: DriveKind,
+                              path: String) throws -> DriveAttachment {
+        let reserved = image != nil ? [Self.rootDrive(path: "", generation: generation).locationName] : []
+        let taken = Set(drives.map(\.locationName) + reserved)
+        var candidates: [(ControllerType, Int, Int)] = []
+        if generation == .one {
+            let ide = [(0, 0), (0, 1), (1, 0), (1, 1)]
+            let ordered = kind == .dvd ? [(1, 0), (1, 1), (0, 1), (0, 0)] : ide
+            candidates += ordered.map { (.ide, $0.0, $0.1) }
+        }
+        if kind == .hardDisk || generation == .two {
+            for controller in 0..<HyperVLimits.scsiControllers {
+                for location in 0..<HyperVLimits.scsiLocations { candidates.append((.scsi, controller, location)) }
+            }
+        }
+        for (type, controller, location) in candidates {
+            let drive = DriveAttachment(kind: kind, controllerType: type, controllerNumber: controller, location: location, path: path)
+            if !taken.contains(drive.locationName) { return drive }
+        }
+        throw ViridianError(.invalidArgument, "every controller location is taken")
+    }
+}
+
+/// Dynamic MAC addresses from QEMU's locally administered range 52:54:00, unique on this host.
+enum MACPool {
+    static func next(avoiding used: Set<String>) -> String {
+        while true {
+            let tail = (0..<3).map { _ in String(format: "%02x", Int.random(in: 0...255)) }.joined(separator: ":")
+            let mac = "52:54:00:\(tail)"
+            if !used.contains(mac) { return mac }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import Storage
+
+extension VMManager {
+    /// Creates a VM (New-VM). From an image, its root disk is a new differencing child of the
+    /// image's disk; nothing is left behind when any step fails.
+    public func create(_ request: CreateVMRequest) async throws -> VMInfo {
+        try VMName.validate(request.name)
+        if vms.values.contains(where: { $0.record.name.lowercased() == request.name.lowercased() }) {
+            throw ViridianError(.alreadyExists, "a VM named '\(request.name)' already exists")
+        }
+        if let notes = request.notes, notes.count > HyperVLimits.notesMaxLength {
+            throw ViridianError(.invalidArgument, "notes are limited to \(HyperVLimits.notesMaxLength) characters")
+        }
+        let image = try request.image.map { name in
+            guard let image = try inventory.image(named: name) else {
+                throw ViridianError(.notFound, "no image named '\(name)'; build the test guest with: viridian image test-guest")
+            }
+            return image
+        }
+        let id = UUID().uuidString.lowercased()
+        var configuration = try VMBlueprint(request: request, image: image, existingMACs: allMACs()).configuration()
+        try configuration.validate(host: host)
+        try validateFiles(configuration)
+
+        var created: [String] = []
+        do {
+            if let image {
+                let diskDirectory = "\(stateDirectory)/disks"
+                try FileManager.default.createDirectory(atPath: diskDirectory, withIntermediateDirectories: true)
+                let root = "\(diskDirectory)/\(request.name)-\(id.prefix(8)).qcow2"
+                try await disks.createDifferencing(path: root, parentPath: image.disk)
+                created.append(root)
+                configuration.drives.insert(VMBlueprint.rootDrive(path: root, generation: configuration.generation), at: 0)
+                try configuration.validate(host: host)
+            }
+            let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: id)
+            try FileManager.default.createDirectory(atPath: paths.vmDirectory, withIntermediateDirectories: true)
+            created.append(paths.vmDirectory)
+            if configuration.generation == .two {
+                let firmware = try Firmware.uefi(secureBoot: configuration.secureBoot)
+                try FileManager.default.copyItem(atPath: firmware.variablesTemplate, toPath: paths.nvram)
+            }
+            let record = VMRecord(id: id, name: request.name, state: .off, configuration: configuration,
+                                  notes: request.notes ?? "", image: request.image, createdAt: Date(), startedAt: nil)
+            try inventory.insert(record)
+            vms[id] = ManagedVM(record: record)
+            events.record(.information, .vmms, vm: record.name,
+                          "VM '\(record.name)' was created (Generation \(configuration.generation.rawValue), \(configuration.memoryMiB) MiB, \(configuration.processorCount) processors)")
+            return vms[id]!.info
+        } catch {
+            for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+
+    /// Changes settings of an Off VM (Set-VM).
+    public func set(_ name: String, _ request: SetVMRequest) throws -> VMInfo {
+        var vm = try lookup(name)
+        guard vm.record.state == .off else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); settings change only while it is Off")
+        }
+        var configuration = vm.record.configuration
+        if let cpus = request.processorCount { configuration.processorCount = cpus }
+        if let memory = request.memoryMiB { configuration.memoryMiB = memory }
+        if let order = request.bootOrder { configuration.bootOrder = order }
+        if let append = request.append {
+            guard configuration.kernelBoot != nil else {
+                throw ViridianError(.invalidArgument, "VM '\(vm.record.name)' does not boot a kernel directly; it has no command line")
+            }
+            configuration.kernelBoot?.append = append
+        }
+        try configuration.validate(host: host)
+        if let notes = request.notes {
+            guard notes.count <= HyperVLimits.notesMaxLength else {
+                throw ViridianError(.invalidArgument, "notes are limited to \(HyperVLimits.notesMaxLength) characters")
+            }
+            vm.record.notes = notes
+        }
+        vm.record.configuration = configuration
+        try inventory.update(vm.record)
+        vms[vm.record.id] = vm
+        return vm.info
+    }
+
+    /// Deletes a VM that is Off or Saved (Remove-VM). Its disks stay unless `deleteDisks`.
+    public func remove(_ name: String, deleteDisks: Bool) throws {
+        let vm = try lookup(name)
+        guard vm.record.state == .off || vm.record.state == .saved else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); stop it before removing it")
+        }
+        try inventory.deleteVM(id: vm.record.id)
+        vms[vm.record.id] = nil
+        let paths = paths(vm)
+        try? FileManager.default.removeItem(atPath: paths.vmDirectory)
+        WorkerLauncher.cleanUp(paths)
+        var deleted: [String] = []
+        if deleteDisks {
+            for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
+                guard let path = drive.path, vmUsing(path: path) == nil else { continue }
+                if (try? FileManager.default.removeItem(atPath: path)) != nil { deleted.append(path) }
+            }
+        }
+        let disksNote = deleteDisks ? " and its \(deleted.count) disk(s)" : ""
+        events.record(.information, .vmms, vm: vm.record.name, "VM '\(vm.record.name)'\(disksNote) was removed")
+    }
+
+    func allMACs() -> Set<String> {
+        Set(vms.values.flatMap { $0.record.configuration.networkAdapters.map { $0.macAddress.lowercased() } })
+    }
+
+    /// Kernel, initrd, disk and ISO files must exist, and no disk may belong to another VM.
+    func validateFiles(_ configuration: VMConfiguration, excluding: String? = nil) throws {
+        if let boot = configuration.kernelBoot {
+            for file in [boot.kernel] + [boot.initrd].compactMap({ $0 }) {
+                guard FileManager.default.fileExists(atPath: file) else {
+                    throw ViridianError(.notFound, "the kernel or initrd file \(file) does not exist")
+                }
+            }
+        }
+        for drive in configuration.drives {
+            guard let path = drive.path else { continue }
+            try DiskPath.requireExisting(path)
+            if drive.kind == .hardDisk, let owner = vmUsing(path: path, excluding: excluding) {
+                throw ViridianError(.conflict, "\(path) is already attached to VM '\(owner.record.name)'")
+            }
+        }
+    }
+}

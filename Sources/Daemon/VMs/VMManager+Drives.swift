@@ -1,0 +1,104 @@
+import APITypes
+import Foundation
+import Storage
+
+extension VMManager {
+    /// Attaches a hard disk to an Off VM (Add-VMHardDiskDrive). Without a location, the first
+    /// free one on the generation's controllers is used.
+    public func addDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
+        var vm = try requireOff(name, "disks can be added")
+        try DiskPath.requireExisting(request.path)
+        _ = try await disks.info(path: request.path)
+        var configuration = vm.record.configuration
+        let drive: DriveAttachment
+        if let controller = request.controllerType ?? (request.location != nil ? defaultController(configuration) : nil) {
+            drive = DriveAttachment(kind: .hardDisk, controllerType: controller, controllerNumber: request.controllerNumber ?? 0,
+                                    location: request.location ?? 0, path: request.path)
+        } else {
+            drive = try freeLocation(configuration)
+                .map { DriveAttachment(kind: .hardDisk, controllerType: $0.0, controllerNumber: $0.1, location: $0.2, path: request.path) }
+                ?? { throw ViridianError(.invalidArgument, "every controller location of VM '\(vm.record.name)' is taken") }()
+        }
+        configuration.drives.append(drive)
+        try configuration.validate(host: host)
+        try validateFiles(configuration, excluding: vm.record.id)
+        vm.record.configuration = configuration
+        try inventory.update(vm.record)
+        vms[vm.record.id] = vm
+        events.record(.information, .storage, vm: vm.record.name, "\(request.path) was attached to VM '\(vm.record.name)' at \(drive.locationName)")
+        return vm.info
+    }
+
+    /// Detaches the hard disk at a location, or with a path, from an Off VM. The file stays.
+    public func removeDisk(_ name: String, path: String?, controllerType: ControllerType?, controllerNumber: Int?,
+                           location: Int?) throws -> VMInfo {
+        var vm = try requireOff(name, "disks can be removed")
+        let index = vm.record.configuration.drives.firstIndex { drive in
+            guard drive.kind == .hardDisk else { return false }
+            if let path { return drive.path == path }
+            return drive.controllerType == controllerType && drive.controllerNumber == (controllerNumber ?? 0)
+                && drive.location == location
+        }
+        guard let index else {
+            throw ViridianError(.notFound, "VM '\(vm.record.name)' has no such hard disk")
+        }
+        let removed = vm.record.configuration.drives.remove(at: index)
+        try inventory.update(vm.record)
+        vms[vm.record.id] = vm
+        events.record(.information, .storage, vm: vm.record.name,
+                      "\(removed.path ?? "a disk") was detached from VM '\(vm.record.name)' (\(removed.locationName))")
+        return vm.info
+    }
+
+    /// Inserts an ISO into the VM's first DVD drive, adding a drive if it has none; `nil` ejects.
+    public func setDVD(_ name: String, path: String?) throws -> VMInfo {
+        var vm = try requireOff(name, "the DVD can be changed")
+        var configuration = vm.record.configuration
+        if let path { try DiskPath.requireExisting(path) }
+        if let index = configuration.drives.firstIndex(where: { $0.kind == .dvd }) {
+            configuration.drives[index].path = path
+        } else if let path {
+            let controller: ControllerType = configuration.generation == .one ? .ide : .scsi
+            let candidates: [(Int, Int)] = controller == .ide ? [(1, 0), (1, 1), (0, 1), (0, 0)]
+                : (0..<HyperVLimits.scsiLocations).map { (0, $0) }
+            let taken = Set(configuration.drives.map(\.locationName))
+            guard let free = candidates.map({ DriveAttachment(kind: .dvd, controllerType: controller, controllerNumber: $0.0,
+                                                              location: $0.1, path: path) })
+                .first(where: { !taken.contains($0.locationName) })
+            else { throw ViridianError(.invalidArgument, "no free location for a DVD drive") }
+            configuration.drives.append(free)
+        }
+        try configuration.validate(host: host)
+        vm.record.configuration = configuration
+        try inventory.update(vm.record)
+        vms[vm.record.id] = vm
+        return vm.info
+    }
+
+    private func requireOff(_ name: String, _ what: String) throws -> ManagedVM {
+        let vm = try lookup(name)
+        guard vm.record.state == .off else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); \(what) only while it is Off")
+        }
+        return vm
+    }
+
+    private func defaultController(_ configuration: VMConfiguration) -> ControllerType {
+        configuration.generation == .one ? .ide : .scsi
+    }
+
+    private func freeLocation(_ configuration: VMConfiguration) -> (ControllerType, Int, Int)? {
+        let taken = Set(configuration.drives.map(\.locationName))
+        var candidates: [(ControllerType, Int, Int)] = []
+        if configuration.generation == .one {
+            candidates += [(.ide, 0, 0), (.ide, 0, 1), (.ide, 1, 1)]
+        }
+        for controller in 0..<HyperVLimits.scsiControllers {
+            for location in 0..<HyperVLimits.scsiLocations { candidates.append((.scsi, controller, location)) }
+        }
+        return candidates.first { candidate in
+            !taken.contains(DriveAttachment(kind: .hardDisk, controllerType: candidate.0, controllerNumber: candidate.1,
+                                            location: candidate.2, path: nil).locationName)
+        }
+    }
+}

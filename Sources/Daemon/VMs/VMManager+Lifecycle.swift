@@ -1,0 +1,244 @@
+import APITypes
+import Engine
+import Foundation
+import QMP
+
+extension VMManager {
+    /// How long `stop` waits for a graceful shutdown before it turns the VM off.
+    static let defaultStopTimeout = 60
+    /// How long a restore from saved state may take.
+    static let restoreTimeout = Duration.seconds(300)
+
+    /// Starts an Off VM, or restores a Saved one (Start-VM). A job; done when the guest runs.
+    public func start(_ name: String) throws -> JobInfo {
+        let vm = try lookup(name)
+        let previous = vm.record.state
+        guard previous == .off || previous == .saved else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(previous.rawValue); only an Off or Saved VM can start")
+        }
+        try validateFiles(vm.record.configuration, excluding: vm.record.id)
+        try requireDisksFree(vm)
+        let id = vm.record.id
+        setState(id, .starting)
+        let restoring = previous == .saved
+        return jobs.start(kind: "vm.start", vm: vm.record.name,
+                          description: restoring ? "Restoring \(vm.record.name)" : "Starting \(vm.record.name)") { progress in
+            try await self.runStart(id: id, restoring: restoring, progress: progress)
+        }
+    }
+
+    private func runStart(id: String, restoring: Bool, progress: JobProgress) async throws -> String {
+        guard let vm = vms[id] else { throw ViridianError(.notFound, "the VM was removed") }
+        let paths = paths(vm)
+        let previous: VMState = restoring ? .saved : .off
+        do {
+            progress.report(10, "launching the QEMU worker")
+            let firmware = vm.record.configuration.generation == .two
+                ? try Firmware.uefi(secureBoot: vm.record.configuration.secureBoot) : nil
+            let commandLine = QEMUCommandLine(name: vm.record.name, id: id, configuration: vm.record.configuration,
+                                              accelerator: accelerator, paths: paths, firmware: firmware, incoming: restoring)
+            let pid = try await launcher.launch(commandLine)
+            let client = try await attachWorker(id: id, pid: pid)
+            if restoring {
+                progress.report(30, "loading the saved state")
+                try await restore(client: client, from: paths.savedState, progress: progress)
+                try? FileManager.default.removeItem(atPath: paths.savedState)
+            }
+            try Task.checkCancellation()
+            let status = try await client.queryStatus()
+            setState(id, status.running ? .running : .paused)
+            events.record(.information, .worker, vm: vm.record.name,
+                          restoring ? "VM '\(vm.record.name)' was restored from its saved state"
+                                    : "VM '\(vm.record.name)' started (pid \(pid), \(accelerator.rawValue))")
+            return restoring ? "restored from saved state" : "running"
+        } catch {
+            await discardWorker(id: id)
+            setState(id, previous)
+            let reason = ViridianError.wrapping(error)
+            events.record(.error, .worker, vm: vm.record.name, "VM '\(vm.record.name)' failed to start: \(reason.message)")
+            throw error
+        }
+    }
+
+    private func restore(client: QMPClient, from file: String, progress: JobProgress) async throws {
+        try await client.migrateIncoming(uri: "exec:cat \(ShellQuote.quote(file))")
+        let deadline = ContinuousClock.now + Self.restoreTimeout
+        while ContinuousClock.now < deadline {
+            try Task.checkCancellation()
+            let status = try await client.queryStatus()
+            if status.status != "inmigrate" {
+                if !status.running { try await client.cont() }
+                return
+            }
+            let migration = try await client.queryMigrate()
+            if migration.status == "failed" {
+                throw ViridianError(.engineFailure, "the saved state could not be loaded: \(migration.errorDescription ?? "unknown error")")
+            }
+            progress.report(30 + migration.percent * 6 / 10)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ViridianError(.timeout, "loading the saved state took longer than \(Self.restoreTimeout)")
+    }
+
+    /// Shuts a VM down (Stop-VM): the ACPI power button first, then — after `timeoutSeconds` —
+    /// turns it off; with `turnOff`, turns it off at once. The job's message says which path it took.
+    public func stop(_ name: String, _ request: StopVMRequest) throws -> JobInfo {
+        let vm = try lookup(name)
+        guard vm.record.state == .running || vm.record.state == .paused, let worker = vm.worker else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running or Paused VM can stop")
+        }
+        let timeout = request.timeoutSeconds ?? Self.defaultStopTimeout
+        guard (0...3600).contains(timeout) else {
+            throw ViridianError(.invalidArgument, "the stop timeout must be 0 to 3600 seconds")
+        }
+        let id = vm.record.id
+        let previous = vm.record.state
+        setState(id, .stopping)
+        return jobs.start(kind: "vm.stop", vm: vm.record.name, description: "Stopping \(vm.record.name)") { progress in
+            if request.turnOff || previous == .paused {
+                return try await self.turnOff(id: id, client: worker.client, progress: progress,
+                                              reason: request.turnOff ? "turned off" : "turned off (it was paused)")
+            }
+            progress.report(10, "pressing the ACPI power button")
+            do {
+                try await worker.client.systemPowerdown()
+            } catch {
+                await self.revertStopping(id: id, to: previous)
+                throw error
+            }
+            if await Self.waitForExit(worker.client, timeout: .seconds(timeout)) {
+                await self.workerExited(id: id)
+                return "shut down by the guest (ACPI power button)"
+            }
+            return try await self.turnOff(id: id, client: worker.client, progress: progress,
+                                          reason: "turned off after the guest did not shut down within \(timeout) s")
+        }
+    }
+
+    private func turnOff(id: String, client: QMPClient, progress: JobProgress, reason: String) async throws -> String {
+        progress.report(80, "turning the VM off")
+        vms[id]?.exitExpected = true
+        try? await client.quit()
+        if !(await Self.waitForExit(client, timeout: .seconds(10))), let pid = vms[id]?.worker?.pid {
+            kill(pid, SIGKILL)
+            _ = await Self.waitForExit(client, timeout: .seconds(10))
+        }
+        workerExited(id: id)
+        return reason
+    }
+
+    private func revertStopping(id: String, to state: VMState) {
+        if vms[id]?.record.state == .stopping { setState(id, state) }
+    }
+
+    /// Saves a running or paused VM's memory to a file and turns it off (Save-VM).
+    /// The next start restores it. Cancelling the job leaves the VM running.
+    public func save(_ name: String) throws -> JobInfo {
+        let vm = try lookup(name)
+        guard vm.record.state == .running || vm.record.state == .paused, let worker = vm.worker else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running or Paused VM can be saved")
+        }
+        let id = vm.record.id
+        let previous = vm.record.state
+        let target = paths(vm).savedState
+        setState(id, .saving)
+        return jobs.start(kind: "vm.save", vm: vm.record.name, description: "Saving \(vm.record.name)") { progress in
+            let partial = target + ".partial"
+            do {
+                try await Self.writeState(client: worker.client, to: partial, progress: progress)
+            } catch {
+                try? await worker.client.migrateCancel()
+                if previous == .running, (try? await worker.client.queryStatus())?.running == false {
+                    try? await worker.client.cont()
+                }
+                try? FileManager.default.removeItem(atPath: partial)
+                await self.revertStopping(id: id, to: previous)
+                await self.revertSaving(id: id, to: previous)
+                throw error
+            }
+            guard rename(partial, target) == 0 else {
+                throw ViridianError(.internalError, "cannot move the saved state into place: errno \(errno)")
+            }
+            await self.markSaved(id: id)
+            progress.report(95, "ending the worker")
+            _ = try await self.turnOff(id: id, client: worker.client, progress: progress, reason: "")
+            self.events.record(.information, .worker, vm: name, "VM '\(name)' was saved")
+            return "saved"
+        }
+    }
+
+    private static func writeState(client: QMPClient, to file: String, progress: JobProgress) async throws {
+        try await client.migrate(uri: "exec:cat > \(ShellQuote.quote(file))")
+        while true {
+            try Task.checkCancellation()
+            let info = try await client.queryMigrate()
+            switch info.status {
+            case "completed": return
+            case "failed", "cancelled":
+                throw ViridianError(.engineFailure, "saving the memory state failed: \(info.errorDescription ?? info.status)")
+            default:
+                progress.report(info.percent * 9 / 10, "writing memory (\(info.transferredBytes >> 20) MiB)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    private func markSaved(id: String) {
+        vms[id]?.stateAfterExit = .saved
+    }
+
+    private func revertSaving(id: String, to state: VMState) {
+        if vms[id]?.record.state == .saving { setState(id, state) }
+    }
+
+    /// Pauses a running VM's processors (Suspend-VM).
+    public func pause(_ name: String) async throws -> VMInfo {
+        let vm = try lookup(name)
+        guard vm.record.state == .running, let worker = vm.worker else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running VM can be paused")
+        }
+        try await worker.client.stop()
+        setState(vm.record.id, .paused)
+        return try show(name)
+    }
+
+    /// Resumes a paused VM (Resume-VM).
+    public func resume(_ name: String) async throws -> VMInfo {
+        let vm = try lookup(name)
+        guard vm.record.state == .paused, let worker = vm.worker else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Paused VM can be resumed")
+        }
+        try await worker.client.cont()
+        setState(vm.record.id, .running)
+        return try show(name)
+    }
+
+    /// Resets a running VM, as the reset button does (Restart-VM).
+    public func restart(_ name: String) async throws -> VMInfo {
+        let vm = try lookup(name)
+        guard vm.record.state == .running || vm.record.state == .paused, let worker = vm.worker else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running VM can restart")
+        }
+        try await worker.client.systemReset()
+        if vm.record.state == .paused { try await worker.client.cont() }
+        setState(vm.record.id, .running)
+        events.record(.information, .worker, vm: vm.record.name, "VM '\(vm.record.name)' was reset")
+        return try show(name)
+    }
+
+    /// No hard disk of `vm` may be open in another VM's worker.
+    private func requireDisksFree(_ vm: ManagedVM) throws {
+        for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
+            if let path = drive.path, let other = vmUsing(path: path, excluding: vm.record.id), other.record.state.hasWorker {
+                throw ViridianError(.conflict, "\(path) is in use by the running VM '\(other.record.name)'")
+            }
+        }
+    }
+}
+
+/// Quoting for the one place a path meets a shell: QEMU's `exec:` migration URIs.
+enum ShellQuote {
+    static func quote(_ text: String) -> String {
+        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,130 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import Logging
+import QMP
+import Storage
+
+/// Owns every VM on this host: the inventory records, the QEMU workers, and the lifecycle
+/// operations on them. Operations on one VM take turns through its state: while a VM is
+/// Starting, Saving or Stopping, another lifecycle operation is refused with `invalidState`.
+public actor VMManager {
+    var vms: [String: ManagedVM] = [:]
+    let inventory: Inventory
+    let jobs: JobManager
+    let events: EventLog
+    let disks: DiskImageTool
+    let launcher: WorkerLauncher
+    let accelerator: Accelerator
+    let stateDirectory: String
+    let host: HostCapacity
+    let logger: Logger
+
+    init(inventory: Inventory, jobs: JobManager, events: EventLog, disks: DiskImageTool, launcher: WorkerLauncher,
+         accelerator: Accelerator, stateDirectory: String, logger: Logger) throws {
+        self.inventory = inventory
+        self.jobs = jobs
+        self.events = events
+        self.disks = disks
+        self.launcher = launcher
+        self.accelerator = accelerator
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+        self.host = HostCapacity(logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
+                                 memoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20))
+        for record in try inventory.allVMs() {
+            vms[record.id] = ManagedVM(record: record)
+        }
+    }
+
+    // MARK: Queries
+
+    /// Every VM, by name.
+    public func list() -> [VMInfo] {
+        vms.values.map(\.info).sorted { $0.name.lowercased() < $1.name.lowercased() }
+    }
+
+    /// One VM by name (case-insensitive).
+    public func show(_ name: String) throws -> VMInfo {
+        try lookup(name).info
+    }
+
+    /// How many VMs there are and how many have a worker.
+    public func counts() -> (total: Int, running: Int) {
+        (vms.count, vms.values.filter { $0.record.state.hasWorker }.count)
+    }
+
+    func lookup(_ name: String) throws -> ManagedVM {
+        guard let vm = vms.values.first(where: { $0.record.name.lowercased() == name.lowercased() }) else {
+            throw ViridianError(.notFound, "no VM named '\(name)' on this host (see: viridian vm list)")
+        }
+        return vm
+    }
+
+    func paths(_ vm: ManagedVM) -> WorkerPaths {
+        WorkerPaths(stateDirectory: stateDirectory, vmID: vm.record.id)
+    }
+
+    /// Changes a VM's state, stores it, and notes when it started running.
+    func setState(_ id: String, _ state: VMState) {
+        guard var vm = vms[id], vm.record.state != state else { return }
+        vm.record.state = state
+        if state == .running, vm.record.startedAt == nil { vm.record.startedAt = Date() }
+        if !state.hasWorker { vm.record.startedAt = nil }
+        vms[id] = vm
+        store(vm.record)
+    }
+
+    func store(_ record: VMRecord) {
+        do { try inventory.update(record) } catch {
+            logger.error("cannot store VM", metadata: ["vm": "\(record.name)", "error": "\(error)"])
+        }
+    }
+
+    /// The VM whose hard disks or DVDs include `path`, if any (other than `excluding`).
+    func vmUsing(path: String, excluding: String? = nil) -> ManagedVM? {
+        vms.values.first { vm in
+            vm.record.id != excluding && vm.record.configuration.drives.contains { $0.path == path }
+        }
+    }
+
+    /// Which VM uses the disk at `path`, for `vhd show`.
+    public func attachment(of path: String) -> String? {
+        vmUsing(path: path)?.record.name
+    }
+
+    /// Refuses when a disk at `path` (or a disk whose parent chain includes it) belongs to a VM with a worker.
+    public func requireNotInUseByRunningVM(_ path: String) async throws {
+        for vm in vms.values where vm.record.state.hasWorker {
+            for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
+                guard let disk = drive.path else { continue }
+                let chain = (try? await disks.chain(path: disk)) ?? [disk]
+                if chain.contains(path) {
+                    throw ViridianError(.conflict, "\(path) is in use by the running VM '\(vm.record.name)'")
+                }
+            }
+        }
+    }
+}
+
+extension VMManager {
+    /// The last `lastBytes` of the VM's console log (every boot, appended).
+    public func consoleLog(_ name: String, lastBytes: Int) throws -> [UInt8] {
+        let vm = try lookup(name)
+        guard let handle = FileHandle(forReadingAtPath: paths(vm).consoleLog) else { return [] }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > UInt64(lastBytes) ? size - UInt64(lastBytes) : 0)
+        return Array((try? handle.readToEnd()) ?? Data())
+    }
+
+    /// The console socket of a VM whose worker runs.
+    public func consoleSocket(_ name: String) throws -> String {
+        let vm = try lookup(name)
+        guard vm.worker != nil else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its console exists only while it runs")
+        }
+        return paths(vm).consoleSocket
+    }
+}

@@ -1,0 +1,18 @@
+import APITypes
+import HostTools
+
+/// The QEMU system emulator this host runs VMs with.
+public struct QEMUBinary: Sendable {
+    public let path: String
+    /// `QEMU emulator version 7.2.…`, first line of `--version`.
+    public let version: String
+
+    /// Finds `qemu-system-x86_64` and reads its version.
+    /// - Throws: `missingDependency` naming the `qemu-system-x86` package.
+    public static func locate() async throws -> QEMUBinary {
+        let path = try HostExecutable.locate("qemu-system-x86_64", package: "qemu-system-x86")
+        let output = try await HostCommand.check(path, ["--version"], purpose: "reading the QEMU version")
+        let version = output.standardOutput.split(separator: "\n").first.map(String.init) ?? "unknown"
+        return QEMUBinary(path: path, version: version)
+    }
+}

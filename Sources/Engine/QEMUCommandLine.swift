@@ -1,0 +1,137 @@
+import APITypes
+
+/// Builds the QEMU arguments for a VM: the Hyper-V device model mapped onto QEMU devices.
+///
+/// Generation 1 is `-M pc` (SeaBIOS, PIIX IDE with `ide.0`/`ide.1`, optional e1000 legacy NICs);
+/// Generation 2 is `-M q35` with OVMF in pflash, SCSI (virtio-scsi) only and virtio-net only.
+/// Every worker daemonizes, writes a pid file, and exposes QMP and the serial console as
+/// `server=on,wait=off` unix sockets; the console chardev also appends to the VM's console log.
+public struct QEMUCommandLine: Sendable {
+    public var name: String
+    public var id: String
+    public var configuration: VMConfiguration
+    public var accelerator: Accelerator
+    public var paths: WorkerPaths
+    /// The UEFI firmware for Generation 2.
+    public var firmware: Firmware?
+    /// Start paused, waiting for `migrate-incoming` (restoring a Saved VM).
+    public var incoming: Bool
+
+    public init(name: String, id: String, configuration: VMConfiguration, accelerator: Accelerator,
+                paths: WorkerPaths, firmware: Firmware?, incoming: Bool) {
+        self.name = name
+        self.id = id
+        self.configuration = configuration
+        self.accelerator = accelerator
+        self.paths = paths
+        self.firmware = firmware
+        self.incoming = incoming
+    }
+
+    /// The arguments after the binary's path.
+    public var arguments: [String] {
+        var arguments = ["-name", "guest=\(escape(name)),process=viridian:\(name)", "-uuid", id]
+        arguments += machineArguments
+        arguments += ["-m", String(configuration.memoryMiB), "-smp", String(configuration.processorCount)]
+        arguments += ["-nodefaults", "-no-user-config", "-display", "none", "-rtc", "base=utc"]
+        arguments += ["-daemonize", "-pidfile", paths.pidFile]
+        arguments += ["-chardev", "socket,id=qmp,path=\(escape(paths.qmpSocket)),server=on,wait=off",
+                      "-mon", "chardev=qmp,mode=control"]
+        arguments += ["-chardev", "socket,id=console,path=\(escape(paths.consoleSocket)),server=on,wait=off,"
+                      + "logfile=\(escape(paths.consoleLog)),logappend=on",
+                      "-serial", "chardev:console"]
+        if let kernelBoot = configuration.kernelBoot {
+            arguments += ["-kernel", kernelBoot.kernel]
+            if let initrd = kernelBoot.initrd { arguments += ["-initrd", initrd] }
+            if let append = kernelBoot.append { arguments += ["-append", append] }
+        }
+        arguments += driveArguments
+        arguments += networkArguments
+        if incoming { arguments += ["-incoming", "defer"] }
+        return arguments
+    }
+
+    private var machineArguments: [String] {
+        var arguments: [String]
+        switch accelerator {
+        case .kvm: arguments = ["-accel", "kvm", "-cpu", "host"]
+        case .tcg: arguments = ["-accel", "tcg,thread=multi"]
+        }
+        switch configuration.generation {
+        case .one:
+            arguments += ["-machine", "pc"]
+        case .two:
+            arguments += ["-machine", configuration.secureBoot ? "q35,smm=on" : "q35"]
+            if let firmware {
+                arguments += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(escape(firmware.code))",
+                              "-drive", "if=pflash,format=raw,unit=1,file=\(escape(paths.nvram))"]
+            }
+            if configuration.secureBoot {
+                arguments += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+            }
+        }
+        return arguments
+    }
+
+    private var driveArguments: [String] {
+        var arguments: [String] = []
+        let scsiControllers = Set(configuration.drives.filter { $0.controllerType == .scsi }.map(\.controllerNumber))
+        for controller in scsiControllers.sorted() {
+            arguments += ["-device", "virtio-scsi-pci,id=scsi\(controller)"]
+        }
+        for (index, drive) in configuration.drives.enumerated() {
+            var device: [String] = []
+            if let path = drive.path {
+                let readOnly = drive.kind == .dvd ? ",read-only=on" : ""
+                let format = drive.kind == .dvd ? "raw" : (VHDFormat.from(path: path) ?? .raw).qemuName
+                arguments += ["-blockdev", "driver=file,filename=\(escape(path)),node-name=file\(index)\(readOnly)",
+                              "-blockdev", "driver=\(format),file=file\(index),node-name=drive\(index)\(readOnly)"]
+                device.append("drive=drive\(index)")
+            }
+            switch drive.controllerType {
+            case .ide:
+                device.insert(drive.kind == .dvd ? "ide-cd" : "ide-hd", at: 0)
+                device += ["bus=ide.\(drive.controllerNumber)", "unit=\(drive.location)"]
+            case .scsi:
+                device.insert(drive.kind == .dvd ? "scsi-cd" : "scsi-hd", at: 0)
+                device += ["bus=scsi\(drive.controllerNumber).0", "channel=0", "scsi-id=\(drive.location)", "lun=0"]
+            }
+            if let bootIndex = bootIndex(of: drive) { device.append("bootindex=\(bootIndex)") }
+            device.append("id=disk\(index)")
+            arguments += ["-device", device.joined(separator: ",")]
+        }
+        return arguments
+    }
+
+    private var networkArguments: [String] {
+        configuration.networkAdapters.enumerated().flatMap { index, adapter -> [String] in
+            let model = adapter.kind == .legacy ? "e1000" : "virtio-net-pci"
+            var device = "\(model),netdev=net\(index),mac=\(adapter.macAddress),id=nic\(index)"
+            if index == 0, let position = configuration.bootOrder.firstIndex(of: .network) {
+                device += ",bootindex=\(position + 1)"
+            }
+            return ["-netdev", "user,id=net\(index)", "-device", device]
+        }
+    }
+
+    /// The boot index of the first drive of each kind, following the VM's boot order.
+    /// Indexes start at 1: QEMU gives 0 to a direct kernel boot.
+    private func bootIndex(of drive: DriveAttachment) -> Int? {
+        let wanted: BootDevice = drive.kind == .dvd ? .dvd : .hardDisk
+        guard let position = configuration.bootOrder.firstIndex(of: wanted),
+              configuration.drives.first(where: { $0.kind == drive.kind }) == drive
+        else { return nil }
+        return position + 1
+    }
+
+    /// QEMU option values separate with commas; a literal comma is written twice.
+    private func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: ",", with: ",,")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

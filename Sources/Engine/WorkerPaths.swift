@@ -1,0 +1,26 @@
+/// Where one VM's files live. Persistent files sit in the VM's folder under the state directory;
+/// the worker's sockets and pid file sit in a runtime folder that exists only while QEMU runs.
+public struct WorkerPaths: Sendable {
+    /// The VM's persistent folder: `<state>/vms/<id>`.
+    public let vmDirectory: String
+    /// The worker's runtime folder: `<state>/run/<id>`.
+    public let runtimeDirectory: String
+
+    public init(stateDirectory: String, vmID: String) {
+        vmDirectory = "\(stateDirectory)/vms/\(vmID)"
+        runtimeDirectory = "\(stateDirectory)/run/\(vmID)"
+    }
+
+    /// QMP socket of the worker.
+    public var qmpSocket: String { "\(runtimeDirectory)/qmp.sock" }
+    /// Serial console socket of the worker (one client at a time; viridiand proxies it).
+    public var consoleSocket: String { "\(runtimeDirectory)/console.sock" }
+    /// The worker's pid file, written by QEMU.
+    public var pidFile: String { "\(runtimeDirectory)/qemu.pid" }
+    /// Everything the guest printed on its serial console, across boots.
+    public var consoleLog: String { "\(vmDirectory)/console.log" }
+    /// The memory and device state of a Saved VM.
+    public var savedState: String { "\(vmDirectory)/saved-state.bin" }
+    /// The UEFI variable store of a Generation 2 VM.
+    public var nvram: String { "\(vmDirectory)/nvram.fd" }
+}

@@ -1,0 +1,154 @@
+import APITypes
+import Foundation
+import GRDB
+
+/// The host's persistent inventory: VMs, images, the event log and job history, in SQLite (WAL)
+/// through GRDB. Schema changes are migrations, applied when the daemon opens the database.
+public final class Inventory: Sendable {
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) the inventory at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw ViridianError(.internalError, "cannot open the inventory at \(path)", cause: error)
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "vm") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull().unique().collate(.nocase)
+                table.column("state", .text).notNull()
+                table.column("configuration", .jsonText).notNull()
+                table.column("notes", .text).notNull()
+                table.column("image", .text)
+                table.column("createdAt", .datetime).notNull()
+                table.column("startedAt", .datetime)
+            }
+            try db.create(table: "image") { table in
+                table.primaryKey("name", .text)
+                table.column("kernel", .text).notNull()
+                table.column("initrd", .text)
+                table.column("append", .text)
+                table.column("disk", .text).notNull()
+                table.column("generation", .integer).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "event") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("time", .datetime).notNull().indexed()
+                table.column("level", .text).notNull()
+                table.column("source", .text).notNull()
+                table.column("vm", .text).indexed()
+                table.column("message", .text).notNull()
+            }
+            try db.create(table: "job") { table in
+                table.primaryKey("id", .text)
+                table.column("createdAt", .datetime).notNull().indexed()
+                table.column("info", .jsonText).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: VMs
+
+    /// Every VM, by name.
+    public func allVMs() throws -> [VMRecord] {
+        try read { try VMRecord.order(Column("name").collating(.nocase)).fetchAll($0) }
+    }
+
+    /// Adds a VM. - Throws: `alreadyExists` when the name is taken (names are case-insensitive, as in Hyper-V).
+    public func insert(_ vm: VMRecord) throws {
+        do {
+            try database.write { try vm.insert($0) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw ViridianError(.alreadyExists, "a VM named '\(vm.name)' already exists")
+        } catch {
+            throw ViridianError(.internalError, "cannot store VM '\(vm.name)'", cause: error)
+        }
+    }
+
+    /// Stores a changed VM.
+    public func update(_ vm: VMRecord) throws {
+        try write { try vm.update($0) }
+    }
+
+    /// Removes a VM.
+    public func deleteVM(id: String) throws {
+        try write { _ = try VMRecord.deleteOne($0, key: id) }
+    }
+
+    // MARK: Images
+
+    public func images() throws -> [ImageInfo] {
+        try read { try ImageRecord.order(Column("name")).fetchAll($0).map(\.info) }
+    }
+
+    public func image(named name: String) throws -> ImageInfo? {
+        try read { try ImageRecord.fetchOne($0, key: name)?.info }
+    }
+
+    /// Registers or replaces an image.
+    public func save(_ image: ImageInfo) throws {
+        try write { try ImageRecord(image).save($0) }
+    }
+
+    // MARK: Events
+
+    /// Appends an event and returns it with its id.
+    @discardableResult
+    public func appendEvent(level: EventLevel, source: EventSource, vm: String?, message: String) throws -> EventRecord {
+        var row = EventRow(id: nil, time: Date(), level: level, source: source, vm: vm, message: message)
+        try write { try row.insert($0) }
+        return row.record
+    }
+
+    /// Events, newest last, filtered by VM name, minimum level and start time.
+    public func events(vm: String?, minimumLevel: EventLevel?, since: Date?, limit: Int) throws -> [EventRecord] {
+        try read { db in
+            var request = EventRow.all()
+            if let vm { request = request.filter(Column("vm").collating(.nocase) == vm) }
+            if let minimumLevel {
+                let levels = EventLevel.allCases.filter { $0 >= minimumLevel }.map(\.rawValue)
+                request = request.filter(levels.contains(Column("level")))
+            }
+            if let since { request = request.filter(Column("time") >= since) }
+            let newest = try request.order(Column("id").desc).limit(limit).fetchAll(db)
+            return newest.reversed().map(\.record)
+        }
+    }
+
+    // MARK: Jobs
+
+    /// Stores a job's latest state.
+    public func save(_ job: JobInfo) throws {
+        try write { try JobRow(id: job.id, createdAt: job.createdAt, info: job).save($0) }
+    }
+
+    /// The most recent jobs, oldest first.
+    public func recentJobs(limit: Int) throws -> [JobInfo] {
+        try read { try JobRow.order(Column("createdAt").desc).limit(limit).fetchAll($0).reversed().map(\.info) }
+    }
+
+    // MARK: Access
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch {
+            throw ViridianError(.internalError, "cannot read the inventory", cause: error)
+        }
+    }
+
+    private func write(_ body: (Database) throws -> Void) throws {
+        do { try database.write(body) } catch {
+            throw ViridianError(.internalError, "cannot write the inventory", cause: error)
+        }
+    }
+}

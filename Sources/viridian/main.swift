@@ -1,0 +1,3 @@
+import CLICommands
+
+await ViridianCommand.runMain()

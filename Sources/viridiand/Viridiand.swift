@@ -1,0 +1,67 @@
+import APITypes
+import ArgumentParser
+import Daemon
+import Foundation
+import Hummingbird
+import Logging
+
+/// viridiand: the Viridian management service for this host (Hyper-V's VMMS).
+@main
+struct Viridiand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "viridiand",
+        abstract: "The Viridian management service: runs VMs on QEMU and serves the API on a unix socket.",
+        discussion: "QEMU workers keep running when viridiand stops; on start it re-attaches to them.")
+
+    @Option(help: "State directory (inventory, VM folders, disks). Default: /var/lib/viridian as root, else $XDG_DATA_HOME/viridian.")
+    var stateDir: String?
+
+    @Option(help: "The API's unix socket. Default: <state-dir>/viridiand.sock.")
+    var socket: String?
+
+    @Option(help: "Cache for downloaded packages and built images. Default: /var/cache/viridian as root, else $XDG_CACHE_HOME/viridian.")
+    var cacheDir: String?
+
+    @Option(help: "Accelerator: auto (probe), kvm or tcg.")
+    var accelerator: String = "auto"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "viridiand")
+        let forced: Accelerator?
+        switch accelerator {
+        case "auto": forced = nil
+        case "kvm": forced = .kvm
+        case "tcg": forced = .tcg
+        default: throw ValidationError("--accelerator must be auto, kvm or tcg")
+        }
+        let stateDirectory = absolute(stateDir ?? DefaultLocations.stateDirectory)
+        let configuration = DaemonConfiguration(
+            stateDirectory: stateDirectory,
+            socketPath: absolute(socket ?? DefaultLocations.socket(stateDirectory: stateDirectory)),
+            cacheDirectory: absolute(cacheDir ?? DefaultLocations.cacheDirectory),
+            accelerator: forced)
+        do {
+            try SocketFile.prepare(configuration.socketPath)
+            let host = try await ViridianHost.open(configuration, logger: logger)
+            logger.info("listening", metadata: ["socket": "\(configuration.socketPath)", "state": "\(stateDirectory)"])
+            try await ApplicationBuilder.build(host: host, logger: logger).runService()
+            await host.shutDown()
+        } catch let error as ViridianError {
+            logger.critical("\(error.description)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
