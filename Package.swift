@@ -74,7 +74,7 @@ let package = Package(
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon",
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "APITypes", "APIClient", "QMP", "Engine",
+            "APITypes", "APIClient", "QMP", "Engine", "HostTools",
         ], swiftSettings: strict),
         .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "Engine"],
                           path: "bench/vm-start", swiftSettings: strict),

@@ -18,6 +18,10 @@ public struct ViridianClient: Sendable {
     /// Sends a request and returns the status and body bytes; errors of the API become `ViridianError`.
     public func send(_ method: HTTPMethod, _ path: String, query: [String: String?] = [:],
                      body: (some Encodable & Sendable)? = Optional<String>.none) async throws -> (status: Int, body: ByteBuffer) {
+        // AsyncHTTPClient retries refused connections until the deadline; say at once that no daemon listens.
+        guard UnixSocketProbe.isListening(socketPath) else {
+            throw Self.connectionError(ViridianError(.unavailable, "nothing listens on \(socketPath)"), socketPath: socketPath, probed: true)
+        }
         let uri = path + Self.queryString(query)
         guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
             throw ViridianError(.invalidArgument, "cannot address \(socketPath)")
@@ -76,10 +80,10 @@ public struct ViridianClient: Sendable {
         return "?" + (components.percentEncodedQuery ?? "")
     }
 
-    static func connectionError(_ error: any Error, socketPath: String) -> ViridianError {
-        if let error = error as? ViridianError { return error }
+    static func connectionError(_ error: any Error, socketPath: String, probed: Bool = false) -> ViridianError {
+        if let error = error as? ViridianError, !probed { return error }
         let text = "\(error)"
-        if text.contains("connect") || text.contains("No such file") || text.contains("refused") || text.contains("ENOENT") {
+        if probed || text.contains("connect") || text.contains("No such file") || text.contains("refused") || text.contains("ENOENT") {
             return ViridianError(.unavailable,
                                  "viridiand is not running on \(socketPath); start it with 'systemctl start viridiand' or 'viridiand --state-dir DIR --socket \(socketPath)', or point --host / VIRIDIAN_HOST at its socket",
                                  cause: error)

@@ -1,4 +1,5 @@
 import APITypes
+import Foundation
 import HostTools
 
 /// The QEMU system emulator this host runs VMs with.
@@ -7,10 +8,11 @@ public struct QEMUBinary: Sendable {
     /// `QEMU emulator version 7.2.…`, first line of `--version`.
     public let version: String
 
-    /// Finds `qemu-system-x86_64` and reads its version.
+    /// Finds `qemu-system-x86_64` (or the binary `$VIRIDIAN_QEMU` names) and reads its version.
     /// - Throws: `missingDependency` naming the `qemu-system-x86` package.
     public static func locate() async throws -> QEMUBinary {
-        let path = try HostExecutable.locate("qemu-system-x86_64", package: "qemu-system-x86")
+        let name = ProcessInfo.processInfo.environment["VIRIDIAN_QEMU"] ?? "qemu-system-x86_64"
+        let path = try HostExecutable.locate(name, package: "qemu-system-x86")
         let output = try await HostCommand.check(path, ["--version"], purpose: "reading the QEMU version")
         let version = output.standardOutput.split(separator: "\n").first.map(String.init) ?? "unknown"
         return QEMUBinary(path: path, version: version)

@@ -36,6 +36,10 @@ public struct TestGuestBuilder: Sendable {
         let package = try await kernelPackage()
         let output = "\(cacheDirectory)/test-guest/r\(TestGuestRecipe.version)-\(package)"
         if let cached = Self.readManifest(output) { return cached }
+        try FileManager.default.createDirectory(atPath: "\(cacheDirectory)/test-guest", withIntermediateDirectories: true)
+        let lock = try await CacheLock.acquire("\(cacheDirectory)/test-guest/.lock")
+        defer { lock.release() }
+        if let cached = Self.readManifest(output) { return cached }
 
         let work = "\(cacheDirectory)/test-guest/.build-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

@@ -23,13 +23,14 @@ public enum HostCommand {
 
     /// Runs `executable` and returns its output, whatever its exit code.
     public static func run(_ executable: String, _ arguments: [String], workingDirectory: String? = nil,
-                           environment: [String: String] = [:]) async throws -> CommandOutput {
+                           environment: [String: String] = [:], input: String? = nil) async throws -> CommandOutput {
         do {
             let result = try await Subprocess.run(
                 executable.hasPrefix("/") ? .path(FilePath(executable)) : .name(executable),
                 arguments: Arguments(arguments),
                 environment: environmentValue(environment),
                 workingDirectory: workingDirectory.map { FilePath($0) },
+                input: .string(input ?? ""),
                 output: .string(limit: outputLimit),
                 error: .string(limit: outputLimit))
             return CommandOutput(exitCode: exitCode(result.terminationStatus),

@@ -55,6 +55,7 @@ struct Viridiand: AsyncParsableCommand {
             logger.info("listening", metadata: ["socket": "\(configuration.socketPath)", "state": "\(stateDirectory)"])
             try await ApplicationBuilder.build(host: host, logger: logger).runService()
             await host.shutDown()
+            SocketFile.remove(configuration.socketPath)
         } catch let error as ViridianError {
             logger.critical("\(error.description)")
             throw ExitCode(1)

@@ -1,0 +1,127 @@
+import APIClient
+import APITypes
+import Foundation
+import NIOCore
+import Testing
+
+/// The whole life of a VM through the real CLI, daemon and QEMU: create → start → ready marker →
+/// pause/resume → save → restore (memory really restored) → graceful stop → remove.
+@Suite("VM lifecycle on real QEMU", .enabled(if: HostSupport.canBoot, Comment(rawValue: HostSupport.missing)))
+struct VMLifecycleTests {
+    @Test("create, start, pause, resume, save, restore, stop and remove a Generation 1 VM")
+    func lifecycle() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("life1")
+
+            let created = try await daemon.json(VMInfo.self, ["vm", "show", "life1"])
+            #expect(created.state == .off)
+            #expect(created.generation == 1 && created.memoryMiB == 256 && created.processorCount == 1)
+            #expect(created.drives.first?.controllerType == .ide)
+
+            let start = await daemon.cli(["vm", "start", "life1"])
+            #expect(start.exitCode == 0, "\(start.error)")
+            try await daemon.waitForConsole("life1", contains: "VIRIDIAN-GUEST-READY")
+            try await daemon.waitForConsole("life1", contains: "VIRIDIAN-ROOT-MOUNTED")
+            let list = try await daemon.json([VMInfo].self, ["vm", "list"])
+            #expect(list.map(\.name) == ["life1"] && list.first?.state == .running)
+
+            // A disk a running VM uses cannot be resized or merged.
+            let root = try #require(created.drives.first?.path)
+            let resize = await daemon.cli(["vhd", "resize", root, "--size", "1G"])
+            #expect(resize.exitCode == 5 && resize.error.contains("in use"), "\(resize.error)")
+
+            #expect(await daemon.cli(["vm", "pause", "life1"]).exitCode == 0)
+            #expect(try await daemon.client.vm("life1").state == .paused)
+            #expect(await daemon.cli(["vm", "resume", "life1"]).exitCode == 0)
+            #expect(try await daemon.client.vm("life1").state == .running)
+
+            // Leave a mark in guest memory (tmpfs), save, restore, and read it back.
+            try await consoleExchange(daemon, vm: "life1", send: "echo $((6*7))-remembered > /tmp/mark\n", expect: nil)
+            let save = await daemon.cli(["vm", "save", "life1"])
+            #expect(save.exitCode == 0, "\(save.error)")
+            #expect(try await daemon.client.vm("life1").state == .saved)
+            let restore = await daemon.cli(["vm", "start", "life1"])
+            #expect(restore.exitCode == 0 && restore.output.contains("restored"), "\(restore.output) \(restore.error)")
+            try await consoleExchange(daemon, vm: "life1", send: "cat /tmp/mark\n", expect: "42-remembered")
+
+            let stop = await daemon.cli(["vm", "stop", "life1", "--json"])
+            #expect(stop.exitCode == 0)
+            #expect(stop.output.contains("ACPI power button"), "\(stop.output)")
+            #expect(try await daemon.client.vm("life1").state == .off)
+
+            let jobs = try await daemon.json([JobInfo].self, ["jobs"])
+            #expect(Set(jobs.map(\.kind)).isSuperset(of: ["vm.start", "vm.save", "vm.stop"]))
+            #expect(jobs.allSatisfy { $0.state == .completed })
+
+            #expect(await daemon.cli(["vm", "remove", "life1"]).exitCode == 0)
+            #expect(try await daemon.client.listVMs().isEmpty)
+            #expect(FileManager.default.fileExists(atPath: root), "remove without --delete-disks keeps the disk")
+            let events = try await daemon.json([EventRecord].self, ["events", "--vm", "life1"])
+            #expect(events.contains { $0.message.contains("was removed") })
+        }
+    }
+
+    @Test("a Generation 2 VM boots through UEFI (OVMF) with its disk on SCSI")
+    func generationTwo() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("gen2", extra: ["--generation", "2"])
+            let vm = try await daemon.client.vm("gen2")
+            #expect(vm.generation == 2 && vm.drives.first?.controllerType == .scsi)
+            #expect(await daemon.cli(["vm", "start", "gen2"]).exitCode == 0)
+            try await daemon.waitForConsole("gen2", contains: "VIRIDIAN-ROOT-MOUNTED", timeout: .seconds(180))
+            let stop = await daemon.cli(["vm", "stop", "gen2", "--turn-off"])
+            #expect(stop.exitCode == 0 && stop.output.contains("turned off"))
+        }
+    }
+
+    @Test("stop falls back to turning off when the guest ignores the power button")
+    func stopTimeout() async throws {
+        try await TestDaemon.with { daemon in
+            // rdinit=/bin/sh: no init scripts, so no acpid listens for the button.
+            try await daemon.createTestVM("deaf", extra: ["--append", "rdinit=/bin/sh"])
+            #expect(await daemon.cli(["vm", "start", "deaf"]).exitCode == 0)
+            try await daemon.waitForConsole("deaf", contains: "/ #")
+            let stop = await daemon.cli(["vm", "stop", "deaf", "--timeout", "2"])
+            #expect(stop.exitCode == 0)
+            #expect(stop.output.contains("did not shut down within 2 s"), "\(stop.output)")
+            #expect(try await daemon.client.vm("deaf").state == .off)
+        }
+    }
+
+    /// Sends `send` to the console over the daemon's WebSocket and, if `expect` is set, waits until it appears.
+    private func consoleExchange(_ daemon: TestDaemon, vm: String, send: String, expect: String?) async throws {
+        let connection = try await ConsoleConnection.open(socketPath: daemon.socket, vm: vm)
+        let seen = SeenText()
+        let input = AsyncStream<ByteBuffer> { continuation in
+            continuation.yield(ByteBuffer(string: send))
+            Task {
+                try? await Task.sleep(for: .seconds(expect == nil ? 1 : 20))
+                continuation.finish()
+            }
+        }
+        _ = try await connection.run(input: input.map { $0 }) { buffer in
+            let text = seen.append(String(buffer: buffer))
+            return expect.map { !text.contains($0) } ?? true
+        }
+        if let expect { #expect(seen.text.contains(expect), "console showed: \(seen.text.suffix(300))") }
+    }
+}
+
+/// Text gathered from a console, safe to append from the session's task.
+final class SeenText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage = ""
+
+    func append(_ text: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        storage += text
+        return storage
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}
