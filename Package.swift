@@ -71,7 +71,10 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
         .testTarget(name: "UnitTests", dependencies: [
-            "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon",
+            "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "APITypes", "APIClient", "QMP", "Engine", "HostTools",

@@ -116,6 +116,11 @@ public struct DiskImageTool: Sendable {
         guard let parent = child.parentPath else {
             throw ViridianError(.invalidArgument, "\(path) is not a differencing disk: it has no parent to merge into")
         }
+        let parentInfo = try await info(path: parent)
+        if child.sizeBytes > parentInfo.sizeBytes && (parentInfo.format == .vhdx || parentInfo.format == .vhd) {
+            throw ViridianError(.invalidArgument,
+                                "\(path) is larger than its \(parentInfo.format.rawValue.uppercased()) parent, which QEMU cannot grow; convert the parent to qcow2 first")
+        }
         try await HostCommand.stream(qemuImg, ["commit", "-p", "-f", child.format.qemuName, path],
                                      purpose: "merging \(path) into \(parent)", onOutput: QemuImgProgress.parser(progress))
         try FileManager.default.removeItem(atPath: path)

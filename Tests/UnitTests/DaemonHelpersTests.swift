@@ -1,0 +1,30 @@
+import APITypes
+@testable import Daemon
+import Foundation
+import Testing
+
+@Suite("Daemon helpers")
+struct DaemonHelpersTests {
+    @Test("--since takes ISO 8601 or an age")
+    func since() throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(try TimeParsing.parse("15m", now: now) == now.addingTimeInterval(-900))
+        #expect(try TimeParsing.parse("2d", now: now) == now.addingTimeInterval(-172_800))
+        #expect(try TimeParsing.parse("1970-01-12T13:46:40Z") == now)
+        #expect(throws: ViridianError.self) { try TimeParsing.parse("yesterday") }
+    }
+
+    @Test("paths in exec: URIs are quoted for the shell")
+    func quoting() {
+        #expect(ShellQuote.quote("/a b/c") == "'/a b/c'")
+        #expect(ShellQuote.quote("/it's") == "'/it'\\''s'")
+    }
+
+    @Test("error codes map to HTTP statuses")
+    func statuses() {
+        #expect(APIError.status(.notFound).code == 404)
+        #expect(APIError.status(.invalidState).code == 409)
+        #expect(APIError.status(.invalidArgument).code == 400)
+        #expect(APIError.status(.missingDependency).code == 503)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HostTools
+import Logging
+import QMP
+import Testing
+
+/// The QMP client against a real QEMU (`-M none`, no guest), over a real unix socket.
+@Suite("QMP client on real QEMU", .enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-x86_64"),
+                                            "needs qemu-system-x86 (apt-get install qemu-system-x86)"))
+struct QMPClientTests {
+    @Test("negotiates, runs commands, reports QEMU's errors, sees events, and fails pending work when QEMU exits")
+    func roundTrip() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qmp-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = "\(directory)/qmp.sock"
+        try await HostCommand.check("/usr/bin/qemu-system-x86_64", [
+            "-M", "none", "-nodefaults", "-display", "none", "-daemonize", "-pidfile", "\(directory)/pid",
+            "-chardev", "socket,id=qmp,path=\(socket),server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+        ], purpose: "starting QEMU")
+        let client = try await QMPClient.connect(socketPath: socket, logger: Logger(label: "test"))
+        #expect(client.version["qemu"]?["major"]?.intValue ?? 0 >= 7)
+
+        let status = try await client.queryStatus()
+        #expect(status.running)
+        let events = client.events()
+        try await client.stop()
+        var iterator = events.makeAsyncIterator()
+        #expect(await iterator.next()?.name == "STOP")
+        #expect(try await client.queryStatus().running == false)
+
+        await #expect {
+            try await client.execute("no-such-command")
+        } throws: { error in
+            guard case QMPError.commandFailed(let command, let errorClass, _) = error else { return false }
+            return command == "no-such-command" && errorClass == "CommandNotFound"
+        }
+
+        // Many concurrent commands are each matched to their own reply.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { try await client.queryStatus().status == "paused" } }
+            for try await matched in group { #expect(matched) }
+        }
+
+        try await client.quit()
+        while await iterator.next() != nil {}
+        #expect(client.isClosed)
+        await #expect(throws: QMPError.disconnected) { try await client.queryStatus() }
+    }
+
+    @Test("connecting to a socket nobody serves fails with a clear error")
+    func noServer() async {
+        await #expect(throws: QMPError.self) {
+            _ = try await QMPClient.connect(socketPath: "/nonexistent/qmp.sock", logger: Logger(label: "test"), timeout: .seconds(2))
+        }
+    }
+}
