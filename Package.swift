@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "APITypes", "APIClient", "QMP", "Engine", "HostTools",
         ], swiftSettings: strict),
-        .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "Engine"],
+        .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "HostTools"],
                           path: "bench/vm-start", swiftSettings: strict),
     ]
 )

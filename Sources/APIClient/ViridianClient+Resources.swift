@@ -6,7 +6,7 @@ import NIOHTTP1
 extension ViridianClient {
     // MARK: VMs
 
-    public func listVMs() async throws -> [VMInfo] { try await call(.GET, "/v1/vms") }
+    public func listVMs() async throws -> [VMSummary] { try await call(.GET, "/v1/vms") }
     public func vm(_ name: String) async throws -> VMInfo { try await call(.GET, "/v1/vms/\(escape(name))") }
     public func createVM(_ request: CreateVMRequest) async throws -> VMInfo { try await call(.POST, "/v1/vms", body: request) }
     public func setVM(_ name: String, _ request: SetVMRequest) async throws -> VMInfo {

@@ -137,3 +137,25 @@ public struct SetDVDRequest: Codable, Sendable {
 
     public init(path: String?) { self.path = path }
 }
+
+/// One row of `GET /v1/vms` (Get-VM's columns); `GET /v1/vms/{name}` has the whole VM.
+public struct VMSummary: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var state: VMState
+    public var generation: Int
+    public var processorCount: Int
+    public var memoryMiB: Int
+    public var uptimeSeconds: Double?
+
+    public init(id: String, name: String, state: VMState, generation: Int, processorCount: Int, memoryMiB: Int,
+                uptimeSeconds: Double?) {
+        self.id = id
+        self.name = name
+        self.state = state
+        self.generation = generation
+        self.processorCount = processorCount
+        self.memoryMiB = memoryMiB
+        self.uptimeSeconds = uptimeSeconds
+    }
+}

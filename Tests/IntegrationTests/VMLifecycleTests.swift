@@ -22,7 +22,7 @@ struct VMLifecycleTests {
             #expect(start.exitCode == 0, "\(start.error)")
             try await daemon.waitForConsole("life1", contains: "VIRIDIAN-GUEST-READY")
             try await daemon.waitForConsole("life1", contains: "VIRIDIAN-ROOT-MOUNTED")
-            let list = try await daemon.json([VMInfo].self, ["vm", "list"])
+            let list = try await daemon.json([VMSummary].self, ["vm", "list"])
             #expect(list.map(\.name) == ["life1"] && list.first?.state == .running)
 
             // A disk a running VM uses cannot be resized or merged.
@@ -81,6 +81,19 @@ struct VMLifecycleTests {
             try await daemon.createTestVM("deaf", extra: ["--append", "rdinit=/bin/sh"])
             #expect(await daemon.cli(["vm", "start", "deaf"]).exitCode == 0)
             try await daemon.waitForConsole("deaf", contains: "/ #")
+            // Cancelling a graceful stop leaves the VM running.
+            let pending = await daemon.cli(["vm", "stop", "deaf", "--timeout", "600", "--no-wait"])
+            let jobID = pending.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(pending.exitCode == 0 && !jobID.isEmpty)
+            #expect(await daemon.cli(["jobs", "cancel", jobID]).exitCode == 0)
+            var job = try await daemon.client.job(jobID)
+            while !job.state.isFinished {
+                try await Task.sleep(for: .milliseconds(50))
+                job = try await daemon.client.job(jobID)
+            }
+            #expect(job.state == .cancelled)
+            #expect(try await daemon.client.vm("deaf").state == .running)
+
             let stop = await daemon.cli(["vm", "stop", "deaf", "--timeout", "2"])
             #expect(stop.exitCode == 0)
             #expect(stop.output.contains("did not shut down within 2 s"), "\(stop.output)")

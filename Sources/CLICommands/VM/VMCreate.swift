@@ -33,7 +33,7 @@ struct VMCreate: AsyncParsableCommand {
             initrd: initrd.map(absolute), append: append, disks: disk.isEmpty ? nil : disk.map(absolute),
             dvd: dvd.map(absolute), network: network)
         let vm = try await options.client.createVM(request)
-        if options.json { try Output.json(vm) } else { print("Created VM '\(vm.name)' (Generation \(vm.generation), \(vm.memoryMiB) MiB, \(vm.processorCount) processors).") }
+        if options.json { try Output.json(vm) } else { print("Created VM '\(vm.name)' (Generation \(vm.generation), \(vm.memoryMiB) MiB, \(vm.processorCount) processor\(vm.processorCount == 1 ? "" : "s")).") }
     }
 }
 

@@ -22,6 +22,13 @@ struct ManagedVM: Sendable {
     /// Set while a turn-off or stop was asked for, so an exit is not reported as a crash.
     var exitExpected = false
 
+    var summary: VMSummary {
+        let configuration = record.configuration
+        return VMSummary(id: record.id, name: record.name, state: record.state, generation: configuration.generation.rawValue,
+                         processorCount: configuration.processorCount, memoryMiB: configuration.memoryMiB,
+                         uptimeSeconds: record.startedAt.map { Date().timeIntervalSince($0) })
+    }
+
     var info: VMInfo {
         VMInfo(id: record.id, name: record.name, state: record.state, configuration: record.configuration,
                notes: record.notes, image: record.image,

@@ -49,7 +49,7 @@ extension VMManager {
             try inventory.insert(record)
             vms[id] = ManagedVM(record: record)
             events.record(.information, .vmms, vm: record.name,
-                          "VM '\(record.name)' was created (Generation \(configuration.generation.rawValue), \(configuration.memoryMiB) MiB, \(configuration.processorCount) processors)")
+                          "VM '\(record.name)' was created (Generation \(configuration.generation.rawValue), \(configuration.memoryMiB) MiB, \(configuration.processorCount) processor\(configuration.processorCount == 1 ? "" : "s"))")
             return vms[id]!.info
         } catch {
             for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }

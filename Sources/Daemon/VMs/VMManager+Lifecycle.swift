@@ -110,6 +110,10 @@ extension VMManager {
                 await self.workerExited(id: id)
                 return "shut down by the guest (ACPI power button)"
             }
+            if Task.isCancelled {
+                await self.revertStopping(id: id, to: previous)
+                throw CancellationError()
+            }
             return try await self.turnOff(id: id, client: worker.client, progress: progress,
                                           reason: "turned off after the guest did not shut down within \(timeout) s")
         }

@@ -41,8 +41,8 @@ public actor VMManager {
     // MARK: Queries
 
     /// Every VM, by name.
-    public func list() -> [VMInfo] {
-        vms.values.map(\.info).sorted { $0.name.lowercased() < $1.name.lowercased() }
+    public func list() -> [VMSummary] {
+        vms.values.map { ($0.record.name.lowercased(), $0.summary) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// One VM by name (case-insensitive).
