@@ -83,6 +83,9 @@ extension VMConfiguration {
             guard taken.insert(drive.locationName).inserted else {
                 throw ViridianError(.conflict, "\(drive.locationName) is already taken")
             }
+            if drive.kind == .dvd && drive.controllerType == .scsi && generation == .one {
+                throw ViridianError(.invalidArgument, "Generation 1 DVD drives attach to IDE, not SCSI")
+            }
             if drive.kind == .hardDisk && drive.path == nil {
                 throw ViridianError(.invalidArgument, "a hard disk at \(drive.locationName) needs a path")
             }

@@ -15,12 +15,4 @@ public enum VMState: String, Codable, Sendable, CaseIterable {
         case .off, .saved: false
         }
     }
-
-    /// An operation is under way; other lifecycle operations must wait for it.
-    public var isTransitional: Bool {
-        switch self {
-        case .starting, .saving, .stopping: true
-        default: false
-        }
-    }
 }

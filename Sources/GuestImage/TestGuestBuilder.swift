@@ -11,8 +11,6 @@ public struct TestGuestFiles: Sendable, Codable {
     public var disk: String
     public var append: String
     public var kernelPackage: String
-    /// The line the guest prints on its serial console once it is ready.
-    public static var readyMarker: String { TestGuestRecipe.readyMarker }
 }
 
 /// Builds the test guest from Debian packages only: Debian's cloud kernel (`apt-get download`,

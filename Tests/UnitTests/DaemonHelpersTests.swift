@@ -28,3 +28,17 @@ struct DaemonHelpersTests {
         #expect(APIError.status(.missingDependency).code == 503)
     }
 }
+
+@Suite("Drive placement")
+struct DriveLocationsTests {
+    @Test("new drives take Hyper-V's default locations")
+    func order() {
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .one, taken: [], path: nil)?.locationName == "IDE 0:0")
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .one, taken: ["IDE 0:0", "IDE 0:1"], path: nil)?.locationName == "IDE 1:1")
+        #expect(DriveLocations.firstFree(kind: .dvd, generation: .one, taken: [], path: nil)?.locationName == "IDE 1:0")
+        let ideFull: Set<String> = ["IDE 0:0", "IDE 0:1", "IDE 1:0", "IDE 1:1"]
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .one, taken: ideFull, path: nil)?.locationName == "SCSI 0:0")
+        #expect(DriveLocations.firstFree(kind: .dvd, generation: .one, taken: ideFull, path: nil) == nil, "Generation 1 DVDs are IDE only")
+        #expect(DriveLocations.firstFree(kind: .dvd, generation: .two, taken: ["SCSI 0:0"], path: nil)?.locationName == "SCSI 0:1")
+    }
+}

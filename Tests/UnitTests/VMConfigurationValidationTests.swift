@@ -45,6 +45,7 @@ struct VMConfigurationValidationTests {
             configuration(drives: [disk(.scsi, 0, 64)]),
             configuration(drives: [disk(.ide, 0, 0), disk(.ide, 0, 0, "/other")]),
             configuration(drives: [disk(.ide, 0, 0), disk(.scsi, 0, 0)]),
+            configuration(drives: [DriveAttachment(kind: .dvd, controllerType: .scsi, controllerNumber: 0, location: 0, path: nil)]),
         ]
         for bad in refused {
             #expect(throws: ViridianError.self) { try bad.validate(host: host) }

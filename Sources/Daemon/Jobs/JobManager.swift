@@ -11,8 +11,6 @@ public struct JobProgress: Sendable {
     /// Sets the percent complete (0–100) and, optionally, what the job is doing now.
     public func report(_ percent: Int, _ message: String? = nil) { update(min(100, max(0, percent)), message) }
 
-    /// Says what the job is doing now, keeping the percent.
-    public func say(_ message: String) { update(nil, message) }
 }
 
 /// Runs long operations as jobs with an id, state, percent complete and cancel, like Hyper-V's
@@ -86,13 +84,6 @@ public final class JobManager: Sendable {
         }
         task?.cancel()
         return info
-    }
-
-    /// Waits until job `id` finishes and returns it.
-    public func wait(id: String) async -> JobInfo? {
-        guard let task = entries.withLock({ $0[id]?.task }) else { return try? job(id: id) }
-        await task.value
-        return try? job(id: id)
     }
 
     /// Cancels every running job (daemon shutdown).

@@ -77,28 +77,14 @@ struct VMBlueprint {
         }
     }
 
-    /// The first free location for a new drive. Generation 1: IDE 0:0, 0:1, 1:0, 1:1 (the DVD
-    /// prefers IDE 1:0), then SCSI 0. Generation 2: SCSI 0:0, 0:1, … (an image root takes 0:0).
+    /// The first free location for a new drive; an image's root disk keeps its location free.
     private func nextLocation(in drives: [DriveAttachment], generation: Generation, kind: DriveKind,
                               path: String) throws -> DriveAttachment {
         let reserved = image != nil ? [Self.rootDrive(path: "", generation: generation).locationName] : []
-        let taken = Set(drives.map(\.locationName) + reserved)
-        var candidates: [(ControllerType, Int, Int)] = []
-        if generation == .one {
-            let ide = [(0, 0), (0, 1), (1, 0), (1, 1)]
-            let ordered = kind == .dvd ? [(1, 0), (1, 1), (0, 1), (0, 0)] : ide
-            candidates += ordered.map { (.ide, $0.0, $0.1) }
-        }
-        if kind == .hardDisk || generation == .two {
-            for controller in 0..<HyperVLimits.scsiControllers {
-                for location in 0..<HyperVLimits.scsiLocations { candidates.append((.scsi, controller, location)) }
-            }
-        }
-        for (type, controller, location) in candidates {
-            let drive = DriveAttachment(kind: kind, controllerType: type, controllerNumber: controller, location: location, path: path)
-            if !taken.contains(drive.locationName) { return drive }
-        }
-        throw ViridianError(.invalidArgument, "every controller location is taken")
+        guard let drive = DriveLocations.firstFree(kind: kind, generation: generation,
+                                                   taken: Set(drives.map(\.locationName) + reserved), path: path)
+        else { throw ViridianError(.invalidArgument, "every controller location is taken") }
+        return drive
     }
 }
 

@@ -14,10 +14,11 @@ extension VMManager {
         if let controller = request.controllerType ?? (request.location != nil ? defaultController(configuration) : nil) {
             drive = DriveAttachment(kind: .hardDisk, controllerType: controller, controllerNumber: request.controllerNumber ?? 0,
                                     location: request.location ?? 0, path: request.path)
+        } else if let free = DriveLocations.firstFree(kind: .hardDisk, generation: configuration.generation,
+                                                      taken: Set(configuration.drives.map(\.locationName)), path: request.path) {
+            drive = free
         } else {
-            drive = try freeLocation(configuration)
-                .map { DriveAttachment(kind: .hardDisk, controllerType: $0.0, controllerNumber: $0.1, location: $0.2, path: request.path) }
-                ?? { throw ViridianError(.invalidArgument, "every controller location of VM '\(vm.record.name)' is taken") }()
+            throw ViridianError(.invalidArgument, "every controller location of VM '\(vm.record.name)' is taken")
         }
         configuration.drives.append(drive)
         try configuration.validate(host: host)
@@ -58,13 +59,8 @@ extension VMManager {
         if let index = configuration.drives.firstIndex(where: { $0.kind == .dvd }) {
             configuration.drives[index].path = path
         } else if let path {
-            let controller: ControllerType = configuration.generation == .one ? .ide : .scsi
-            let candidates: [(Int, Int)] = controller == .ide ? [(1, 0), (1, 1), (0, 1), (0, 0)]
-                : (0..<HyperVLimits.scsiLocations).map { (0, $0) }
-            let taken = Set(configuration.drives.map(\.locationName))
-            guard let free = candidates.map({ DriveAttachment(kind: .dvd, controllerType: controller, controllerNumber: $0.0,
-                                                              location: $0.1, path: path) })
-                .first(where: { !taken.contains($0.locationName) })
+            guard let free = DriveLocations.firstFree(kind: .dvd, generation: configuration.generation,
+                                                      taken: Set(configuration.drives.map(\.locationName)), path: path)
             else { throw ViridianError(.invalidArgument, "no free location for a DVD drive") }
             configuration.drives.append(free)
         }
@@ -85,20 +81,5 @@ extension VMManager {
 
     private func defaultController(_ configuration: VMConfiguration) -> ControllerType {
         configuration.generation == .one ? .ide : .scsi
-    }
-
-    private func freeLocation(_ configuration: VMConfiguration) -> (ControllerType, Int, Int)? {
-        let taken = Set(configuration.drives.map(\.locationName))
-        var candidates: [(ControllerType, Int, Int)] = []
-        if configuration.generation == .one {
-            candidates += [(.ide, 0, 0), (.ide, 0, 1), (.ide, 1, 1)]
-        }
-        for controller in 0..<HyperVLimits.scsiControllers {
-            for location in 0..<HyperVLimits.scsiLocations { candidates.append((.scsi, controller, location)) }
-        }
-        return candidates.first { candidate in
-            !taken.contains(DriveAttachment(kind: .hardDisk, controllerType: candidate.0, controllerNumber: candidate.1,
-                                            location: candidate.2, path: nil).locationName)
-        }
     }
 }

@@ -156,7 +156,6 @@ extension VMManager {
                     try? await worker.client.cont()
                 }
                 try? FileManager.default.removeItem(atPath: partial)
-                await self.revertStopping(id: id, to: previous)
                 await self.revertSaving(id: id, to: previous)
                 throw error
             }
