@@ -13,7 +13,8 @@ run_as_root() {
 }
 
 # The test guest's kernel comes from apt: the package lists must know it.
-if [ ${#missing[@]} -gt 0 ] || ! apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -q "Candidate: [0-9]"; then
+kernel_policy="$(apt-cache policy linux-image-cloud-amd64 2>/dev/null || true)"
+if [ ${#missing[@]} -gt 0 ] || ! grep -q "Candidate: [0-9]" <<< "$kernel_policy"; then
     echo "==> apt-get update"
     run_as_root apt-get update -qq
 fi
