@@ -74,6 +74,17 @@ struct VMLifecycleTests {
         }
     }
 
+    @Test("Secure Boot: OVMF with Microsoft's keys boots Debian's signed kernel and the guest sees Secure Boot on")
+    func secureBoot() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("sb", extra: ["--generation", "2", "--secure-boot", "on"])
+            #expect(try await daemon.client.vm("sb").secureBoot)
+            #expect(await daemon.cli(["vm", "start", "sb"]).exitCode == 0)
+            try await daemon.waitForConsole("sb", contains: "VIRIDIAN-GUEST-READY", timeout: .seconds(180))
+            #expect(try await daemon.client.consoleLog("sb").contains("Secure boot enabled"))
+        }
+    }
+
     @Test("stop falls back to turning off when the guest ignores the power button")
     func stopTimeout() async throws {
         try await TestDaemon.with { daemon in
