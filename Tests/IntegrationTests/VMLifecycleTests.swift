@@ -58,6 +58,7 @@ struct VMLifecycleTests {
             #expect(FileManager.default.fileExists(atPath: root), "remove without --delete-disks keeps the disk")
             let events = try await daemon.json([EventRecord].self, ["events", "--vm", "life1"])
             #expect(events.contains { $0.message.contains("was removed") })
+            #expect(events.contains { $0.message == "VM 'life1' is Off" })
         }
     }
 

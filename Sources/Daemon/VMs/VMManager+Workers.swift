@@ -52,6 +52,8 @@ extension VMManager {
         setState(id, vm.stateAfterExit)
         if !wasExpected {
             events.record(.error, .worker, vm: vm.record.name, "the worker process of VM '\(vm.record.name)' exited unexpectedly")
+        } else if vm.stateAfterExit == .off {
+            events.record(.information, .worker, vm: vm.record.name, "VM '\(vm.record.name)' is Off")
         }
     }
 
