@@ -30,7 +30,7 @@ public struct ViridianClient: Sendable {
         request.method = method
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try Self.encoder().encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: try WireJSON.encoder().encode(body)))
         }
         let response: HTTPClientResponse
         do {
@@ -40,7 +40,7 @@ public struct ViridianClient: Sendable {
         }
         let bytes = try await response.body.collect(upTo: 64 << 20)
         guard (200..<300).contains(Int(response.status.code)) else {
-            if let failure = try? Self.decoder().decode(ErrorResponse.self, from: Data(bytes.readableBytesView)) {
+            if let failure = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(bytes.readableBytesView)) {
                 throw failure.viridianError
             }
             throw ViridianError(.internalError, "viridiand answered \(response.status.code) \(response.status.reasonPhrase)")
@@ -54,22 +54,10 @@ public struct ViridianClient: Sendable {
                                        as type: Reply.Type = Reply.self) async throws -> Reply {
         let reply = try await send(method, path, query: query, body: body)
         do {
-            return try Self.decoder().decode(Reply.self, from: Data(reply.body.readableBytesView))
+            return try WireJSON.decoder().decode(Reply.self, from: Data(reply.body.readableBytesView))
         } catch {
             throw ViridianError(.internalError, "viridiand sent a reply this CLI cannot read (versions differ?)", cause: error)
         }
-    }
-
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 
     private static func queryString(_ query: [String: String?]) -> String {

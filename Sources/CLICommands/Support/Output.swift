@@ -4,9 +4,8 @@ import Foundation
 /// Prints results: JSON for scripts, aligned tables for people.
 enum Output {
     static func json(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
+        let encoder = WireJSON.encoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 

@@ -10,25 +10,10 @@ struct APIRequestContext: RequestContext {
         coreContext = .init(source: source)
     }
 
-    var requestDecoder: JSONDecoder { APIJSON.decoder() }
-    var responseEncoder: JSONEncoder { APIJSON.encoder() }
+    var requestDecoder: JSONDecoder { WireJSON.decoder() }
+    var responseEncoder: JSONEncoder { WireJSON.encoder() }
     /// Request bodies are small JSON documents.
     var maxUploadSize: Int { 1 << 20 }
-}
-
-/// The API's JSON settings, shared by requests and responses.
-enum APIJSON {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
 }
 
 /// A JSON response with a status.
@@ -37,7 +22,7 @@ struct JSONResponse<Value: Encodable>: ResponseGenerator {
     var status: HTTPResponse.Status = .ok
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try APIJSON.encoder().encode(value)
+        let data = try WireJSON.encoder().encode(value)
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -57,7 +42,7 @@ extension Request {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return nil }
         do {
-            return try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try WireJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw APIError.badBody(error)
         }

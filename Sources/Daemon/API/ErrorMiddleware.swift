@@ -16,7 +16,7 @@ struct ErrorMiddleware: RouterMiddleware {
             if viridian.code == .internalError {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
-            let data = try APIJSON.encoder().encode(ErrorResponse(viridian))
+            let data = try WireJSON.encoder().encode(ErrorResponse(viridian))
             return Response(status: APIError.status(viridian.code), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }

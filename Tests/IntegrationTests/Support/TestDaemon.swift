@@ -149,8 +149,6 @@ final class TestDaemon: @unchecked Sendable {
     func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) async throws -> T {
         let result = await cli(arguments + ["--json"])
         try #require(result.exitCode == 0, "\(arguments) failed: \(result.error)")
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(T.self, from: Data(result.output.utf8))
+        return try WireJSON.decoder().decode(T.self, from: Data(result.output.utf8))
     }
 }
