@@ -20,7 +20,7 @@ public struct ViridianClient: Sendable {
                      body: (some Encodable & Sendable)? = Optional<String>.none) async throws -> (status: Int, body: ByteBuffer) {
         // AsyncHTTPClient retries refused connections until the deadline; say at once that no daemon listens.
         guard UnixSocketProbe.isListening(socketPath) else {
-            throw Self.connectionError(ViridianError(.unavailable, "nothing listens on \(socketPath)"), socketPath: socketPath, probed: true)
+            throw Self.daemonNotRunning(socketPath)
         }
         let uri = path + Self.queryString(query)
         guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
@@ -68,13 +68,18 @@ public struct ViridianClient: Sendable {
         return "?" + (components.percentEncodedQuery ?? "")
     }
 
-    static func connectionError(_ error: any Error, socketPath: String, probed: Bool = false) -> ViridianError {
-        if let error = error as? ViridianError, !probed { return error }
+    /// The error for a socket nobody serves, saying how to start the daemon.
+    static func daemonNotRunning(_ socketPath: String, cause: (any Error)? = nil) -> ViridianError {
+        ViridianError(.unavailable,
+                      "viridiand is not running on \(socketPath); start it with 'systemctl start viridiand' or 'viridiand --state-dir DIR --socket \(socketPath)', or point --host / VIRIDIAN_HOST at its socket",
+                      cause: cause)
+    }
+
+    static func connectionError(_ error: any Error, socketPath: String) -> ViridianError {
+        if let error = error as? ViridianError { return error }
         let text = "\(error)"
-        if probed || text.contains("connect") || text.contains("No such file") || text.contains("refused") || text.contains("ENOENT") {
-            return ViridianError(.unavailable,
-                                 "viridiand is not running on \(socketPath); start it with 'systemctl start viridiand' or 'viridiand --state-dir DIR --socket \(socketPath)', or point --host / VIRIDIAN_HOST at its socket",
-                                 cause: error)
+        if text.contains("connect") || text.contains("No such file") || text.contains("refused") || text.contains("ENOENT") {
+            return daemonNotRunning(socketPath, cause: error)
         }
         if text.contains("deadline") || text.contains("imeout") {
             return ViridianError(.timeout, "viridiand did not answer in time", cause: error)
