@@ -133,6 +133,11 @@ public final class Inventory: Sendable {
         try write { try JobRow(id: job.id, createdAt: job.createdAt, info: job).save($0) }
     }
 
+    /// One stored job.
+    public func job(id: String) throws -> JobInfo? {
+        try read { try JobRow.fetchOne($0, key: id)?.info }
+    }
+
     /// The most recent jobs, oldest first.
     public func recentJobs(limit: Int) throws -> [JobInfo] {
         try read { try JobRow.order(Column("createdAt").desc).limit(limit).fetchAll($0).reversed().map(\.info) }

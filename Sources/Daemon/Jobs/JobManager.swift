@@ -61,7 +61,7 @@ public final class JobManager: Sendable {
     /// The job with `id`, live or from the history.
     public func job(id: String) throws -> JobInfo {
         if let live = entries.withLock({ $0[id]?.info }) { return live }
-        if let stored = try inventory.recentJobs(limit: 1000).first(where: { $0.id == id }) { return stored }
+        if let stored = try inventory.job(id: id) { return stored }
         throw ViridianError(.notFound, "no job with id \(id)")
     }
 

@@ -26,13 +26,18 @@ struct ManagedVM: Sendable {
         let configuration = record.configuration
         return VMSummary(id: record.id, name: record.name, state: record.state, generation: configuration.generation.rawValue,
                          processorCount: configuration.processorCount, memoryMiB: configuration.memoryMiB,
-                         uptimeSeconds: record.startedAt.map { Date().timeIntervalSince($0) })
+                         uptimeSeconds: uptimeSeconds)
+    }
+
+    /// Seconds since the guest started running; nil when it has no worker.
+    private var uptimeSeconds: Double? {
+        record.startedAt.map { Date().timeIntervalSince($0) }
     }
 
     var info: VMInfo {
         VMInfo(id: record.id, name: record.name, state: record.state, configuration: record.configuration,
                notes: record.notes, image: record.image,
-               uptimeSeconds: record.startedAt.map { Date().timeIntervalSince($0) },
+               uptimeSeconds: uptimeSeconds,
                workerPID: worker?.pid, createdAt: record.createdAt)
     }
 }

@@ -68,10 +68,11 @@ final class TestDaemon: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: BuildProducts.viridiand)
         process.arguments = ["--state-dir", stateDirectory, "--socket", socket, "--log-level", "debug"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let log = FileHandle(forWritingAtPath: "\(stateDirectory)/viridiand.log") ?? {
-            _ = FileManager.default.createFile(atPath: "\(stateDirectory)/viridiand.log", contents: nil)
-            return FileHandle(forWritingAtPath: "\(stateDirectory)/viridiand.log")!
-        }()
+        let logPath = "\(stateDirectory)/viridiand.log"
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
