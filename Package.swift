@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "viridiand", targets: ["viridiand"]),
         .executable(name: "viridian", targets: ["viridian"]),
+        .executable(name: "viridian-guest", targets: ["viridian-guest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -19,12 +20,32 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.0.0"),
     ],
     targets: [
         // Wire types shared by the daemon, the API client and the CLI; the one error type.
-        .target(name: "APITypes", swiftSettings: strict),
+        .target(name: "APITypes", dependencies: ["AgentProtocol"], swiftSettings: strict),
         // A standalone QMP client: wire format, monitor connection, typed commands.
         .target(name: "QMP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // The integration services wire protocol, shared by the host and the guest agent.
+        .target(name: "AgentProtocol", swiftSettings: strict),
+        // The guest agent's services; built as a static binary for guests (scripts/build-guest-agent.sh).
+        .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CGuestSystem"], swiftSettings: strict),
+        // glibc calls Swift's Glibc module leaves out (pseudo-terminals, pipe2).
+        .target(name: "CGuestSystem"),
+        .executableTarget(name: "viridian-guest", dependencies: [
+            "GuestAgent", "AgentProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        // The host side of the integration services: one connection per service port, the services,
+        // and the qemu-guest-agent fallback.
+        .target(name: "IntegrationServices", dependencies: [
+            "AgentProtocol", "APITypes", "QMP",
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -35,23 +56,24 @@ let package = Package(
         // Disk images through qemu-img: VHDX, VHD, qcow2, differencing children.
         .target(name: "Storage", dependencies: ["APITypes", "HostTools"], swiftSettings: strict),
         // The QEMU worker: accelerator probe, command line, process launch.
-        .target(name: "Engine", dependencies: ["APITypes", "HostTools"], swiftSettings: strict),
+        .target(name: "Engine", dependencies: ["APITypes", "AgentProtocol", "HostTools"], swiftSettings: strict),
         // Builds the cached test guest from Debian packages.
         .target(name: "GuestImage", dependencies: ["APITypes", "HostTools",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // The SQLite inventory: VMs, images, events, jobs.
         .target(name: "Inventory", dependencies: ["APITypes",
             .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // viridiand's logic: VM lifecycle, jobs, event log, HTTP API.
         .target(name: "Daemon", dependencies: [
-            "APITypes", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory",
+            "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Resources/openapi.yaml")], swiftSettings: strict),
         // The HTTP client the CLI (and tests) use to talk to viridiand.
         .target(name: "APIClient", dependencies: [
-            "APITypes",
+            "APITypes", "AgentProtocol",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -60,7 +82,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The `viridian` command tree.
         .target(name: "CLICommands", dependencies: [
-            "APITypes", "APIClient",
+            "APITypes", "APIClient", "AgentProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

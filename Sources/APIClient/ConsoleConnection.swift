@@ -7,44 +7,11 @@ import NIOWebSocket
 
 /// A WebSocket to a VM's serial console (`GET /v1/vms/{name}/console` upgraded), over the daemon's unix socket.
 public struct ConsoleConnection: Sendable {
-    enum Upgrade: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
-        case refused
-    }
-
     let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
 
-    /// Connects and upgrades. - Throws: `unavailable` when the daemon is not there, `invalidState` when refused.
+    /// Connects and upgrades. - Throws: `unavailable` when the daemon is not there, `notFound` when refused.
     public static func open(socketPath: String, vm: String) async throws -> ConsoleConnection {
-        let upgrade: EventLoopFuture<Upgrade>
-        do {
-            upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(unixDomainSocketPath: socketPath) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
-                            }
-                        })
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Host", value: "viridiand")
-                        headers.add(name: "Content-Length", value: "0")
-                        let path = vm.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? vm
-                        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/vms/\(path)/console", headers: headers)
-                        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
-                            upgradeRequestHead: head, upgraders: [upgrader],
-                            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { .refused } })
-                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                            configuration: .init(upgradeConfiguration: configuration))
-                    }
-                }
-        } catch {
-            throw ViridianClient.connectionError(error, socketPath: socketPath)
-        }
-        switch try await upgrade.get() {
-        case .websocket(let channel): return ConsoleConnection(channel: channel)
-        case .refused: throw ViridianError(.notFound, "viridiand refused a console for VM '\(vm)'")
-        }
+        ConsoleConnection(channel: try await DaemonWebSocket.open(socketPath: socketPath, vm: vm, endpoint: "console"))
     }
 
     /// Runs the session: `input` goes to the guest, guest output to `output`, until the input ends,

@@ -70,7 +70,11 @@ extension ViridianClient {
 
     public func host() async throws -> HostInfo { try await call(.GET, "/v1/host") }
     public func images() async throws -> [ImageInfo] { try await call(.GET, "/v1/images") }
-    public func buildTestGuest() async throws -> JobInfo { try await jobCall("/v1/images/test-guest") }
+    /// Builds the test guest; with `qemuGuestAgent` the variant that runs Debian's qemu-guest-agent.
+    public func buildTestGuest(qemuGuestAgent: Bool = false) async throws -> JobInfo {
+        try await call(.POST, "/v1/images/test-guest", query: ["agent": qemuGuestAgent ? "qemu-guest-agent" : nil],
+                       as: JobReference.self).job
+    }
     public func openAPIDocument() async throws -> String {
         let reply = try await send(.GET, "/openapi.yaml")
         return String(decoding: reply.body.readableBytesView, as: UTF8.self)
@@ -90,11 +94,11 @@ extension ViridianClient {
         try await call(.POST, "/v1/vhds/merge", body: request, as: JobReference.self).job
     }
 
-    private func jobCall(_ path: String) async throws -> JobInfo {
+    func jobCall(_ path: String) async throws -> JobInfo {
         try await call(.POST, path, as: JobReference.self).job
     }
 
-    private func escape(_ component: String) -> String {
+    func escape(_ component: String) -> String {
         component.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? component
     }
 }

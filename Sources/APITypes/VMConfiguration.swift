@@ -1,3 +1,5 @@
+import AgentProtocol
+
 /// Which firmware and device model a VM has, as in Hyper-V.
 /// Generation 1: SeaBIOS, IDE boot, emulated devices allowed. Generation 2: UEFI, SCSI boot, synthetic only.
 public enum Generation: Int, Codable, Sendable {
@@ -89,10 +91,13 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     public var drives: [DriveAttachment]
     public var networkAdapters: [NetworkAdapter]
     public var bootOrder: [BootDevice]
+    /// The integration services whose ports the VM gets (Hyper-V's defaults: all but file copy).
+    public var integrationServices: Set<IntegrationService>
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
-                bootOrder: [BootDevice]) {
+                bootOrder: [BootDevice],
+                integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -101,5 +106,26 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.drives = drives
         self.networkAdapters = networkAdapters
         self.bootOrder = bootOrder
+        self.integrationServices = integrationServices
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
+        case integrationServices
+    }
+
+    /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        generation = try container.decode(Generation.self, forKey: .generation)
+        processorCount = try container.decode(Int.self, forKey: .processorCount)
+        memoryMiB = try container.decode(Int.self, forKey: .memoryMiB)
+        secureBoot = try container.decode(Bool.self, forKey: .secureBoot)
+        kernelBoot = try container.decodeIfPresent(KernelBoot.self, forKey: .kernelBoot)
+        drives = try container.decode([DriveAttachment].self, forKey: .drives)
+        networkAdapters = try container.decode([NetworkAdapter].self, forKey: .networkAdapters)
+        bootOrder = try container.decode([BootDevice].self, forKey: .bootOrder)
+        integrationServices = try container.decodeIfPresent(Set<IntegrationService>.self, forKey: .integrationServices)
+            ?? IntegrationService.defaultEnabled
     }
 }

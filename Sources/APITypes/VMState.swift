@@ -15,4 +15,12 @@ public enum VMState: String, Codable, Sendable, CaseIterable {
         case .off, .saved: false
         }
     }
+
+    /// The VM is between states; settings that touch the worker wait until it settles.
+    public var isTransitional: Bool {
+        switch self {
+        case .starting, .saving, .stopping: true
+        case .off, .running, .paused, .saved: false
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import AgentProtocol
 import APITypes
 import ArgumentParser
 import Foundation
@@ -11,8 +12,8 @@ public struct ViridianCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error, 3 viridiand not reachable, 4 not found,
             5 wrong state or in use, 6 timed out or cancelled.
             """,
-        version: "0.1.0",
-        subcommands: [VMCommand.self, VHDCommand.self, ImageCommand.self, HostCommand.self, JobsCommand.self,
+        version: Release.current,
+        subcommands: [VMCommand.self, VHDCommand.self, ImageCommand.self, ICCommand.self, HostCommand.self, JobsCommand.self,
                       EventsCommand.self])
 
     public init() {}

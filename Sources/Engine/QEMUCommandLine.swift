@@ -1,3 +1,4 @@
+import AgentProtocol
 import APITypes
 
 /// Builds the QEMU arguments for a VM: the Hyper-V device model mapped onto QEMU devices.
@@ -47,6 +48,7 @@ public struct QEMUCommandLine: Sendable {
         }
         arguments += driveArguments
         arguments += networkArguments
+        arguments += integrationArguments
         if incoming { arguments += ["-incoming", "defer"] }
         return arguments
     }
@@ -112,6 +114,21 @@ public struct QEMUCommandLine: Sendable {
             }
             return ["-netdev", "user,id=net\(index)", "-device", device]
         }
+    }
+
+    /// One virtio-serial controller; a port per enabled integration service and one for qemu-guest-agent.
+    private var integrationArguments: [String] {
+        var arguments = ["-device", "virtio-serial-pci,id=\(IntegrationPortNames.bus)"]
+        for service in configuration.integrationServices.sorted() {
+            let names = IntegrationPortNames(service: service)
+            arguments += ["-chardev", "socket,id=\(names.chardev),path=\(escape(paths.integrationSocket(service))),server=on,wait=off",
+                          "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,chardev=\(names.chardev),"
+                              + "name=\(service.portName),id=\(names.device)"]
+        }
+        arguments += ["-chardev", "socket,id=qga,path=\(escape(paths.guestAgentSocket)),server=on,wait=off",
+                      "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,chardev=qga,"
+                          + "name=\(IntegrationPortNames.qemuGuestAgentPort),id=qgaport"]
+        return arguments
     }
 
     /// The boot index of the first drive of each kind, following the VM's boot order.

@@ -1,3 +1,5 @@
+import AgentProtocol
+
 /// Where one VM's files live. Persistent files sit in the VM's folder under the state directory;
 /// the worker's sockets and pid file sit in a runtime folder that exists only while QEMU runs.
 public struct WorkerPaths: Sendable {
@@ -15,6 +17,10 @@ public struct WorkerPaths: Sendable {
     public var qmpSocket: String { "\(runtimeDirectory)/qmp.sock" }
     /// Serial console socket of the worker (one client at a time; viridiand proxies it).
     public var consoleSocket: String { "\(runtimeDirectory)/console.sock" }
+    /// The host end of an integration service's virtio-serial port.
+    public func integrationSocket(_ service: IntegrationService) -> String { "\(runtimeDirectory)/ic-\(service.rawValue).sock" }
+    /// The host end of the `org.qemu.guest_agent.0` port, for guests that run Debian's qemu-guest-agent.
+    public var guestAgentSocket: String { "\(runtimeDirectory)/qga.sock" }
     /// The worker's pid file, written by QEMU.
     public var pidFile: String { "\(runtimeDirectory)/qemu.pid" }
     /// Everything the guest printed on its serial console, across boots.

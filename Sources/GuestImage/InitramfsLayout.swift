@@ -36,6 +36,16 @@ struct InitramfsLayout {
         try write("root:x:0:\n", to: "etc/group")
     }
 
+    /// Installs Viridian's guest agent where a real guest has it, with its init script.
+    func installAgent(_ bundle: GuestAgentBundle) throws {
+        let binary = "\(root)/usr/sbin/viridian-guest"
+        try FileManager.default.copyItem(atPath: bundle.binary, toPath: binary)
+        chmod(binary, 0o755)
+        let script = "\(root)/etc/init.d/viridian-guest"
+        try FileManager.default.copyItem(atPath: bundle.initScript, toPath: script)
+        chmod(script, 0o755)
+    }
+
     /// Copies busybox, refusing a dynamically linked one (it would not run without its libraries).
     private func installBusybox() throws {
         guard let data = FileManager.default.contents(atPath: busybox) else {

@@ -26,13 +26,14 @@ public struct TestGuestBuilder: Sendable {
         self.logger = logger
     }
 
-    /// Returns the cached build for the current kernel, building it first if needed.
+    /// Returns the cached build for the current kernel and `agent`, building it first if needed.
     /// `progress` receives a percent and a short description of each step.
-    public func build(progress: @escaping @Sendable (Int, String) -> Void) async throws -> TestGuestFiles {
+    public func build(agent: TestGuestAgent,
+                      progress: @escaping @Sendable (Int, String) -> Void) async throws -> TestGuestFiles {
         let tools = try Tools()
         progress(2, "finding the Debian cloud kernel")
         let package = try await kernelPackage()
-        let output = "\(cacheDirectory)/test-guest/r\(TestGuestRecipe.version)-\(package)"
+        let output = "\(cacheDirectory)/test-guest/r\(TestGuestRecipe.version)-\(package)-\(try agent.cacheTag())"
         if let cached = Self.readManifest(output) { return cached }
         try FileManager.default.createDirectory(atPath: "\(cacheDirectory)/test-guest", withIntermediateDirectories: true)
         let lock = try await CacheLock.acquire("\(cacheDirectory)/test-guest/.lock")
@@ -54,6 +55,14 @@ public struct TestGuestBuilder: Sendable {
         let root = "\(work)/initramfs"
         try await InitramfsLayout(root: root, busybox: tools.busybox)
             .assemble(kernelTree: "\(work)/kernel", kernelVersion: version)
+        switch agent {
+        case .viridian(let bundle):
+            try InitramfsLayout(root: root, busybox: tools.busybox).installAgent(bundle)
+        case .qemuGuestAgent:
+            progress(55, "adding Debian's qemu-guest-agent")
+            let deb = try await download(QemuGuestAgentInstaller.package, into: "\(cacheDirectory)/downloads")
+            try await QemuGuestAgentInstaller(root: root, dpkgDeb: tools.dpkgDeb).install(deb: deb, work: work)
+        }
         try FileManager.default.createDirectory(atPath: "\(work)/out", withIntermediateDirectories: true)
         try await HostCommand.check("/bin/sh", ["-c", "cd \"$0\" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1 > \"$1\"",
                                                 root, "\(work)/out/initrd.img"], purpose: "packing the initramfs")

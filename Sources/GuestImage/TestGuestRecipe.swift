@@ -1,7 +1,7 @@
 /// What goes into the test guest: kernel modules, init scripts, kernel command line.
 /// Changing anything here must bump `version`, which keys the cache.
 enum TestGuestRecipe {
-    static let version = "4"
+    static let version = "5"
 
     /// The Debian metapackage whose dependency names the current cloud kernel.
     static let kernelMetapackage = "linux-image-cloud-amd64"
@@ -33,7 +33,7 @@ enum TestGuestRecipe {
         mount -t proc proc /proc
         mount -t sysfs sys /sys
         mount -t devtmpfs dev /dev
-        mkdir -p /dev/pts /mnt/root /tmp /run /var/log /var/run
+        mkdir -p /dev/pts /mnt/root /tmp /run /var/log /var/run /var/lib
         mount -t devpts devpts /dev/pts
         while read module; do insmod "/lib/modules/$module" 2>/dev/null; done < /etc/modules.order
         hostname viridian-guest
@@ -55,6 +55,9 @@ enum TestGuestRecipe {
         done
         if [ -n "$root" ] && mount -t ext4 "$root" /mnt/root; then echo "VIRIDIAN-ROOT-MOUNTED $root"; fi
         acpid -c /etc/acpi
+        for service in viridian-guest qemu-guest-agent; do
+            [ -x "/etc/init.d/$service" ] && "/etc/init.d/$service" start
+        done
         echo "\(readyMarker)"
 
         """
@@ -77,6 +80,20 @@ enum TestGuestRecipe {
             ip addr add "$ip/${mask:-24}" dev "$interface"
             [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
             for server in $dns; do echo "nameserver $server"; done > /etc/resolv.conf ;;
+        esac
+
+        """
+
+    /// Starts Debian's qemu-ga on its port (no udev here, so the port is found by name in sysfs).
+    static let qemuGuestAgentInit = """
+        #!/bin/sh
+        case "$1" in
+        start)
+            for port in /sys/class/virtio-ports/*; do
+                [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+                qemu-ga -m virtio-serial -p "/dev/${port##*/}" -d -f /run/qemu-ga.pid -l /var/log/qemu-ga.log
+            done ;;
+        stop) kill "$(cat /run/qemu-ga.pid)" 2>/dev/null ;;
         esac
 
         """

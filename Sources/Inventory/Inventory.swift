@@ -55,7 +55,33 @@ public final class Inventory: Sendable {
                 table.column("info", .jsonText).notNull()
             }
         }
+        migrator.registerMigration("v2-integration") { db in
+            try db.create(table: "integration") { table in
+                table.primaryKey("vmID", .text).references("vm", onDelete: .cascade)
+                table.column("release", .text)
+                table.column("agent", .text)
+                table.column("hostItems", .jsonText).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
+    }
+
+    // MARK: Integration services
+
+    /// Every VM's integration services record, by VM id.
+    public func integrationRecords() throws -> [String: IntegrationRecord] {
+        let records = try read { try IntegrationRecord.fetchAll($0) }
+        return Dictionary(uniqueKeysWithValues: records.map { ($0.vmID, $0) })
+    }
+
+    /// Stores a VM's integration services record.
+    public func save(_ record: IntegrationRecord) throws {
+        do {
+            try database.write { try record.save($0) }
+        } catch {
+            throw ViridianError(.internalError, "cannot store the integration services of a VM", cause: error)
+        }
     }
 
     // MARK: VMs

@@ -40,8 +40,9 @@ public final class QMPClient: Sendable {
     }
 
     /// Connects to the monitor socket at `path`, reads the greeting and negotiates capabilities.
-    public static func connect(socketPath path: String, logger: Logger,
-                               timeout: Duration = .seconds(10)) async throws -> QMPClient {
+    /// With `handshake: false` it skips both: the QEMU guest agent speaks the same protocol without them.
+    public static func connect(socketPath path: String, logger: Logger, timeout: Duration = .seconds(10),
+                               handshake: Bool = true) async throws -> QMPClient {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -57,6 +58,7 @@ public final class QMPClient: Sendable {
         }
         let client = QMPClient(logger: logger)
         await client.startReading(channel)
+        guard handshake else { return client }
         _ = try await client.awaitReply(id: 0, command: "greeting", timeout: timeout)
         _ = try await client.execute("qmp_capabilities", timeout: timeout)
         return client

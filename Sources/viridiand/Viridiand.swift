@@ -25,6 +25,9 @@ struct Viridiand: AsyncParsableCommand {
     @Option(help: "Accelerator: auto (probe), kvm or tcg.")
     var accelerator: String = "auto"
 
+    @Option(help: "The guest agent bundle (scripts/build-guest-agent.sh). Default: $VIRIDIAN_GUEST_AGENT_DIR, .build/guest beside the binary, /usr/lib/viridian/guest.")
+    var guestAgentDir: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -48,7 +51,8 @@ struct Viridiand: AsyncParsableCommand {
             stateDirectory: stateDirectory,
             socketPath: absolute(socket ?? DefaultLocations.socket(stateDirectory: stateDirectory)),
             cacheDirectory: absolute(cacheDir ?? DefaultLocations.cacheDirectory),
-            accelerator: forced)
+            accelerator: forced,
+            guestAgentDirectory: guestAgentDir.map(absolute))
         do {
             try SocketFile.prepare(configuration.socketPath)
             let host = try await ViridianHost.open(configuration, logger: logger)

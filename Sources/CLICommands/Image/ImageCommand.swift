@@ -8,13 +8,22 @@ struct ImageCommand: AsyncParsableCommand {
     struct TestGuest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "test-guest",
-            abstract: "Build (cached) and register the test guest: Debian's cloud kernel, a busybox initramfs, an ext4 root disk.")
+            abstract: "Build (cached) and register the test guest: Debian's cloud kernel, a busybox initramfs, an ext4 root disk.",
+            discussion: "It runs viridian-guest (the integration services agent). --agent qemu-guest-agent registers 'test-guest-qga' instead, which runs Debian's stock qemu-guest-agent.")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var jobOptions: JobOptions
+        @Option(help: "viridian (the default) or qemu-guest-agent.") var agent = "viridian"
+
+        func validate() throws {
+            guard ["viridian", "qemu-guest-agent"].contains(agent) else {
+                throw ValidationError("--agent must be viridian or qemu-guest-agent")
+            }
+        }
 
         func run() async throws {
-            try await JobRunner.run(options, jobOptions, start: { try await options.client.buildTestGuest() }) { job in
-                print(job.statusMessage ?? "image 'test-guest' ready")
+            let qga = agent == "qemu-guest-agent"
+            try await JobRunner.run(options, jobOptions, start: { try await options.client.buildTestGuest(qemuGuestAgent: qga) }) { job in
+                print(job.statusMessage ?? "image ready")
             }
         }
     }

@@ -5,7 +5,7 @@ import ArgumentParser
 struct VMStop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop", abstract: "Shut a VM down.",
-        discussion: "Presses the ACPI power button and waits for the guest; after --timeout seconds it turns the VM off. --turn-off pulls the plug at once.")
+        discussion: "Asks the guest through the shutdown integration service, else presses the ACPI power button, and waits; after --timeout seconds it turns the VM off. The result says which path it took. --turn-off pulls the plug at once.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var jobOptions: JobOptions

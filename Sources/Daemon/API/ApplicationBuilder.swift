@@ -1,6 +1,7 @@
 import APITypes
 import Hummingbird
 import HummingbirdWebSocket
+import Foundation
 import Logging
 
 /// Builds the HTTP application viridiand serves on its unix socket; shared by `main` and tests.
@@ -13,14 +14,29 @@ public enum ApplicationBuilder {
         JobController(jobs: host.jobs).addRoutes(to: router.group("v1/jobs"))
         EventController(host: host).addRoutes(to: router.group("v1/events"))
         VHDController(vhds: host.vhds).addRoutes(to: router.group("v1/vhds"))
+        IntegrationController(host: host).addRoutes(to: router)
 
         let consoles = ConsoleBridge()
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade { request, _, _ in
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: SessionBridge.maximumMessage)) { request, _, _ in
                 let parts = request.path?.split(separator: "/") ?? []
-                guard parts.count == 4, parts[0] == "v1", parts[1] == "vms", parts[3] == "console" else { return .dontUpgrade }
-                let name = String(parts[2])
+                guard parts.count == 4, parts[0] == "v1", parts[1] == "vms" else { return .dontUpgrade }
+                let name = String(parts[2]).removingPercentEncoding ?? String(parts[2])
+                if parts[3] == "exec" {
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        do {
+                            let hub = try await host.vms.integrationHub(name)
+                            try await SessionBridge().run(hub: hub, inbound: inbound, outbound: outbound)
+                        } catch {
+                            let body = ErrorResponse(ViridianError.wrapping(error)).error
+                            let data = try WireJSON.encoder().encode(SessionEnd(exitCode: nil, error: body))
+                            try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+                            try await outbound.close(.normalClosure, reason: nil)
+                        }
+                    }
+                }
+                guard parts[3] == "console" else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     guard let socket = try? await host.vms.consoleSocket(name) else {
                         try await outbound.close(.unexpectedServerError, reason: "VM '\(name)' is not running")

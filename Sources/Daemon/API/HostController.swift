@@ -9,8 +9,9 @@ struct HostController {
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("v1/host") { _, _ in JSONResponse(value: await host.info()) }
         router.get("v1/images") { _, _ in JSONResponse(value: try host.images.list()) }
-        router.post("v1/images/test-guest") { _, _ in
-            JSONResponse(value: JobReference(job: host.images.buildTestGuest()), status: .accepted)
+        router.post("v1/images/test-guest") { request, _ in
+            let qga = request.uri.queryParameters["agent"] == "qemu-guest-agent"
+            return JSONResponse(value: JobReference(job: try host.images.buildTestGuest(qemuGuestAgent: qga)), status: .accepted)
         }
         router.get("openapi.yaml") { _, _ in
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),

@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import GuestImage
 
 /// How viridiand is set up: where it keeps state, where it listens, which engine it uses.
 public struct DaemonConfiguration: Sendable {
@@ -11,11 +12,21 @@ public struct DaemonConfiguration: Sendable {
     public var cacheDirectory: String
     /// Force KVM or TCG instead of probing.
     public var accelerator: Accelerator?
+    /// The guest agent bundle to put in images and setup disks; nil: look in the usual places.
+    public var guestAgentDirectory: String?
 
-    public init(stateDirectory: String, socketPath: String, cacheDirectory: String, accelerator: Accelerator?) {
+    public init(stateDirectory: String, socketPath: String, cacheDirectory: String, accelerator: Accelerator?,
+                guestAgentDirectory: String? = nil) {
         self.stateDirectory = stateDirectory
         self.socketPath = socketPath
         self.cacheDirectory = cacheDirectory
         self.accelerator = accelerator
+        self.guestAgentDirectory = guestAgentDirectory
+    }
+
+    /// The guest agent bundle, or a `missingDependency` error that says how to build it.
+    public func guestAgentBundle() throws -> GuestAgentBundle {
+        if let guestAgentDirectory { return try GuestAgentBundle(directory: guestAgentDirectory) }
+        return try GuestAgentBundle.locate()
     }
 }

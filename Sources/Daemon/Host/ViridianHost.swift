@@ -1,3 +1,4 @@
+import AgentProtocol
 import APITypes
 import Engine
 import Foundation
@@ -7,7 +8,7 @@ import Storage
 
 /// The version of Viridian (and of the integration services it ships).
 public enum ViridianVersion {
-    public static let current = "0.1.0"
+    public static let current = Release.current
 }
 
 /// Everything one viridiand runs, wired together: inventory, jobs, event log, VMs, images, disks.
@@ -19,6 +20,8 @@ public final class ViridianHost: Sendable {
     let events: EventLog
     let images: ImageService
     let vhds: VHDService
+    let fileCopies: FileCopyService
+    let integrationUpdates: IntegrationUpdateService
     let qemu: QEMUBinary
     let acceleratorDecision: AcceleratorProbe.Decision
     let startedAt = Date()
@@ -45,7 +48,7 @@ public final class ViridianHost: Sendable {
                                 stateDirectory: configuration.stateDirectory, logger: logger)
         let host = ViridianHost(configuration: configuration, vms: vms, jobs: jobs, inventory: inventory, events: events,
                                 images: ImageService(inventory: inventory, jobs: jobs, events: events,
-                                                     cacheDirectory: configuration.cacheDirectory, logger: logger),
+                                                     configuration: configuration, logger: logger),
                                 vhds: VHDService(disks: disks, vms: vms, jobs: jobs, events: events),
                                 qemu: qemu, acceleratorDecision: decision, logger: logger)
         events.record(.information, .vmms, vm: nil,
@@ -64,6 +67,8 @@ public final class ViridianHost: Sendable {
         self.events = events
         self.images = images
         self.vhds = vhds
+        fileCopies = FileCopyService(vms: vms, jobs: jobs, events: events)
+        integrationUpdates = IntegrationUpdateService(vms: vms, jobs: jobs, events: events, configuration: configuration)
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger

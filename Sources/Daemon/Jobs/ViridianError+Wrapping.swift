@@ -1,4 +1,6 @@
+import AgentProtocol
 import APITypes
+import IntegrationServices
 import QMP
 
 extension ViridianError {
@@ -8,6 +10,9 @@ extension ViridianError {
         case let error as ViridianError: error
         case is CancellationError: ViridianError(.cancelled, "the operation was cancelled")
         case let error as QMPError: ViridianError(.engineFailure, error.description)
+        case let error as AgentConnectionError:
+            if case .timeout = error { ViridianError(.timeout, error.description) } else { ViridianError(.unavailable, error.description) }
+        case let error as AgentProtocolError: ViridianError(.engineFailure, "the guest broke the protocol: \(error)")
         default: ViridianError(.internalError, "\(error)")
         }
     }

@@ -1,6 +1,7 @@
 import APITypes
 import Engine
 import Foundation
+import IntegrationServices
 import Inventory
 import QMP
 
@@ -8,6 +9,8 @@ import QMP
 struct Worker: Sendable {
     var client: QMPClient
     var pid: Int32
+    /// The VM's integration services while the worker runs.
+    var hub: IntegrationHub
     /// Reads the worker's QMP events until its monitor closes.
     var watcher: Task<Void, Never>
 }
@@ -16,6 +19,8 @@ struct Worker: Sendable {
 /// of that worker is to be read.
 struct ManagedVM: Sendable {
     var record: VMRecord
+    /// The release its agent last negotiated and the KVP host pool.
+    var integration: IntegrationRecord
     var worker: Worker?
     /// The state the VM takes when its worker exits: Off, or Saved once a save has completed.
     var stateAfterExit: VMState = .off

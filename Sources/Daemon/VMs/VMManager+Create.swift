@@ -47,7 +47,7 @@ extension VMManager {
             let record = VMRecord(id: id, name: request.name, state: .off, configuration: configuration,
                                   notes: request.notes ?? "", image: request.image, createdAt: Date(), startedAt: nil)
             try inventory.insert(record)
-            vms[id] = ManagedVM(record: record)
+            vms[id] = ManagedVM(record: record, integration: IntegrationRecord.empty(vmID: id))
             events.record(.information, .vmms, vm: record.name,
                           "VM '\(record.name)' was created (Generation \(configuration.generation.rawValue), \(configuration.memoryMiB) MiB, \(configuration.processorCount) processor\(configuration.processorCount == 1 ? "" : "s"))")
             return vms[id]!.info

@@ -83,3 +83,28 @@ extension VMManager {
         configuration.generation == .one ? .ide : .scsi
     }
 }
+
+extension VMManager {
+    /// Puts `path` into the VM's DVD drive. Off: as `setDVD` (adding a drive if there is none).
+    /// Running or Paused: swaps the medium in the existing drive, as inserting a disc would.
+    public func insertMedia(_ name: String, path: String) async throws -> VMInfo {
+        let vm = try lookup(name)
+        guard let worker = vm.worker else { return try setDVD(name, path: path) }
+        guard vm.record.state == .running || vm.record.state == .paused,
+              let index = vm.record.configuration.drives.firstIndex(where: { $0.kind == .dvd }) else {
+            throw ViridianError(.invalidState, vm.record.state.isTransitional
+                                ? "VM '\(vm.record.name)' is \(vm.record.state.rawValue); try again when it settles"
+                                : "VM '\(vm.record.name)' has no DVD drive; add one while it is Off (viridian vm dvd set)")
+        }
+        try DiskPath.requireExisting(path)
+        try await worker.client.execute("blockdev-change-medium", arguments: [
+            "id": .string("disk\(index)"), "filename": .string(path), "format": .string("raw"),
+            "read-only-mode": .string("read-only"),
+        ])
+        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
+        current.record.configuration.drives[index].path = path
+        vms[vm.record.id] = current
+        store(current.record)
+        return current.info
+    }
+}

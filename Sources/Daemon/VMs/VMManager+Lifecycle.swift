@@ -99,23 +99,31 @@ extension VMManager {
                 return try await self.turnOff(id: id, client: worker.client, progress: progress,
                                               reason: request.turnOff ? "turned off" : "turned off (it was paused)")
             }
-            progress.report(10, "pressing the ACPI power button")
-            do {
-                try await worker.client.systemPowerdown()
-            } catch {
-                await self.revertStopping(id: id, to: previous)
-                throw error
+            progress.report(5, "asking the guest's shutdown service")
+            let path: String
+            if let agent = try? await worker.hub.requestShutdown(.shutdown, reason: "viridian vm stop") {
+                path = "the shutdown integration service (\(agent))"
+            } else {
+                progress.report(10, "pressing the ACPI power button")
+                do {
+                    try await worker.client.systemPowerdown()
+                } catch {
+                    await self.revertStopping(id: id, to: previous)
+                    throw error
+                }
+                path = "ACPI power button"
             }
+            progress.report(20, "waiting for the guest to shut down through the \(path)")
             if await Self.waitForExit(worker.client, timeout: .seconds(timeout)) {
                 await self.workerExited(id: id)
-                return "shut down by the guest (ACPI power button)"
+                return "shut down by the guest (\(path))"
             }
             if Task.isCancelled {
                 await self.revertStopping(id: id, to: previous)
                 throw CancellationError()
             }
             return try await self.turnOff(id: id, client: worker.client, progress: progress,
-                                          reason: "turned off after the guest did not shut down within \(timeout) s")
+                                          reason: "turned off after the guest did not shut down within \(timeout) s (asked through the \(path))")
         }
     }
 

@@ -10,6 +10,7 @@ extension VMManager {
         var workerLogger = logger
         workerLogger[metadataKey: "vm"] = "\(vm.record.name)"
         let client = try await QMPClient.connect(socketPath: paths(vm).qmpSocket, logger: workerLogger)
+        let hub = makeIntegrationHub(vm, logger: workerLogger)
         let events = client.events()
         let watcher = Task { [weak self] in
             for await event in events {
@@ -17,7 +18,8 @@ extension VMManager {
             }
             if !Task.isCancelled { await self?.workerExited(id: id) }
         }
-        vms[id]?.worker = Worker(client: client, pid: pid, watcher: watcher)
+        vms[id]?.worker = Worker(client: client, pid: pid, hub: hub, watcher: watcher)
+        hub.start()
         vms[id]?.stateAfterExit = .off
         vms[id]?.exitExpected = false
         return client
@@ -31,6 +33,13 @@ extension VMManager {
             setState(id, .paused)
         case ("RESUME", .paused):
             setState(id, .running)
+            resynchronizeClock(id: id)
+        case ("RESUME", _):
+            resynchronizeClock(id: id)
+        case ("VSERPORT_CHANGE", _):
+            if let device = event.data["id"]?.stringValue, let open = event.data["open"]?.boolValue {
+                vm.worker?.hub.guestPortChanged(device: device, open: open)
+            }
         case ("SHUTDOWN", .running), ("SHUTDOWN", .paused):
             let byGuest = event.data["guest"]?.boolValue ?? false
             setState(id, .stopping)
@@ -44,6 +53,7 @@ extension VMManager {
     /// The worker's monitor closed: QEMU exited. Idempotent.
     func workerExited(id: String) {
         guard var vm = vms[id], let worker = vm.worker else { return }
+        worker.hub.stop()
         worker.client.close()
         vm.worker = nil
         vms[id] = vm
@@ -62,6 +72,7 @@ extension VMManager {
         guard let vm = vms[id] else { return }
         vms[id]?.exitExpected = true
         if let worker = vm.worker {
+            worker.hub.stop()
             try? await worker.client.quit()
             _ = await Self.waitForExit(worker.client, timeout: .seconds(5))
             worker.watcher.cancel()
@@ -117,6 +128,7 @@ extension VMManager {
     public func detachAll() {
         for (id, vm) in vms {
             guard let worker = vm.worker else { continue }
+            worker.hub.stop()
             worker.watcher.cancel()
             worker.client.close()
             vms[id]?.worker = nil

@@ -11,6 +11,8 @@ import Storage
 /// Starting, Saving or Stopping, another lifecycle operation is refused with `invalidState`.
 public actor VMManager {
     var vms: [String: ManagedVM] = [:]
+    /// When each VM last had a rate-limited integration warning logged.
+    var integrationWarnings: [String: Date] = [:]
     let inventory: Inventory
     let jobs: JobManager
     let events: EventLog
@@ -33,8 +35,10 @@ public actor VMManager {
         self.logger = logger
         self.host = HostCapacity(logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
                                  memoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20))
+        let integrations = try inventory.integrationRecords()
         for record in try inventory.allVMs() {
-            vms[record.id] = ManagedVM(record: record)
+            vms[record.id] = ManagedVM(record: record,
+                                       integration: integrations[record.id] ?? IntegrationRecord.empty(vmID: record.id))
         }
     }
 

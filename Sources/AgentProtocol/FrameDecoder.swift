@@ -1,0 +1,48 @@
+/// Splits a byte stream into frames. Bounded: a header announcing more than `maximumPayload`
+/// bytes or an unknown kind is an error, and the buffer never holds more than one frame's worth.
+public struct FrameDecoder: Sendable {
+    private var buffer: [UInt8] = []
+    private var start = 0
+    public let maximumPayload: Int
+
+    public init(maximumPayload: Int = Frame.maximumPayload) {
+        self.maximumPayload = maximumPayload
+    }
+
+    /// Adds bytes read from the channel.
+    public mutating func append<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete frame, or nil when more bytes are needed.
+    /// - Throws: `AgentProtocolError.oversizedFrame` or `.unknownFrameKind`; the stream is unusable afterwards.
+    public mutating func next() throws(AgentProtocolError) -> Frame? {
+        let available = buffer.count - start
+        guard available >= Frame.headerSize else { return nil }
+        let length = Int(readBigEndian(at: start))
+        guard length <= maximumPayload else { throw .oversizedFrame(length) }
+        guard let kind = FrameKind(rawValue: buffer[start + 4]) else { throw .unknownFrameKind(buffer[start + 4]) }
+        guard available >= Frame.headerSize + length else { return nil }
+        let channel = readBigEndian(at: start + 5)
+        let payloadStart = start + Frame.headerSize
+        let frame = Frame(kind: kind, channel: channel, payload: Array(buffer[payloadStart..<payloadStart + length]))
+        start = payloadStart + length
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        return frame
+    }
+
+    /// Bytes received but not yet returned as a frame.
+    public var pendingByteCount: Int { buffer.count - start }
+
+    private func readBigEndian(at offset: Int) -> UInt32 {
+        (UInt32(buffer[offset]) << 24) | (UInt32(buffer[offset + 1]) << 16)
+            | (UInt32(buffer[offset + 2]) << 8) | UInt32(buffer[offset + 3])
+    }
+}

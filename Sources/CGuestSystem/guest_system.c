@@ -1,0 +1,29 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "guest_system.h"
+
+int viridian_open_pty_master(char *slave_path, unsigned long length) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return -1;
+    if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, slave_path, length) != 0) {
+        close(master);
+        return -1;
+    }
+    return master;
+}
+
+int viridian_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int viridian_domain_name(char *buffer, unsigned long length) {
+    struct utsname names;
+    if (uname(&names) != 0 || length == 0) return -1;
+    strncpy(buffer, names.domainname, length - 1);
+    buffer[length - 1] = 0;
+    return 0;
+}

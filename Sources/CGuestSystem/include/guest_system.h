@@ -1,0 +1,15 @@
+#ifndef VIRIDIAN_GUEST_SYSTEM_H
+#define VIRIDIAN_GUEST_SYSTEM_H
+
+/* The few glibc calls Swift's Glibc module does not import (they need _GNU_SOURCE / _XOPEN_SOURCE). */
+
+/* Opens a pseudo-terminal master, grants and unlocks it; writes the slave's path. Returns the fd or -1. */
+int viridian_open_pty_master(char *slave_path, unsigned long length);
+
+/* pipe2(fds, O_CLOEXEC). */
+int viridian_pipe_cloexec(int fds[2]);
+
+/* The NIS domain name (uname's domainname field), or "" when unset. */
+int viridian_domain_name(char *buffer, unsigned long length);
+
+#endif

@@ -1,0 +1,63 @@
+import AgentProtocol
+import APITypes
+import Foundation
+import HummingbirdWebSocket
+import IntegrationServices
+import NIOCore
+
+/// Joins a WebSocket client to a program in the guest (`viridian vm exec` / `vm shell`), using the
+/// protocol of `SessionStart`. When the client goes away the program is hung up.
+struct SessionBridge {
+    /// Largest client message accepted (arguments, environment or an input chunk).
+    static let maximumMessage = 1 << 20
+
+    func run(hub: IntegrationHub, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        var messages = inbound.messages(maxSize: Self.maximumMessage).makeAsyncIterator()
+        guard case .text(let text) = try await messages.next(),
+              let start = try? WireJSON.decoder().decode(SessionStart.self, from: Data(text.utf8)) else {
+            try await end(outbound, SessionEnd(exitCode: nil, error: ErrorResponse(
+                ViridianError(.invalidArgument, "the first message must be a SessionStart")).error))
+            return
+        }
+        let (input, feed) = AsyncStream<SessionInput>.makeStream(bufferingPolicy: .bufferingOldest(256))
+        let command = SessionCommand(arguments: start.arguments, terminal: start.terminal, columns: start.columns,
+                                     rows: start.rows, environment: start.environment)
+        // The program runs in its own task; this one reads the client until it leaves.
+        let execution = Task {
+            let ending: SessionEnd
+            do {
+                let code = try await hub.exec(command, input: input) { kind, bytes in
+                    var buffer = ByteBuffer()
+                    buffer.writeInteger(kind == .stderr ? SessionStream.stderr.rawValue : SessionStream.stdout.rawValue)
+                    buffer.writeBytes(bytes)
+                    try? await outbound.write(.binary(buffer))
+                }
+                ending = SessionEnd(exitCode: code, error: nil)
+            } catch {
+                ending = SessionEnd(exitCode: nil, error: ErrorResponse(ViridianError.wrapping(error)).error)
+            }
+            try? await end(outbound, ending)
+        }
+        while let message = try? await messages.next() {
+            switch message {
+            case .binary(let buffer):
+                feed.yield(.data(Array(buffer.readableBytesView)))
+            case .text(let text):
+                guard let control = try? WireJSON.decoder().decode(SessionControl.self, from: Data(text.utf8)) else { continue }
+                if control.closeInput == true { feed.yield(.closeInput) }
+                if let columns = control.columns, let rows = control.rows { feed.yield(.resize(columns: columns, rows: rows)) }
+                if let signal = control.signal { feed.yield(.signal(signal)) }
+            }
+        }
+        feed.finish()
+        // The client left: hang the program up if it still runs.
+        execution.cancel()
+        await execution.value
+    }
+
+    private func end(_ outbound: WebSocketOutboundWriter, _ message: SessionEnd) async throws {
+        let data = try WireJSON.encoder().encode(message)
+        try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+        try await outbound.close(.normalClosure, reason: nil)
+    }
+}

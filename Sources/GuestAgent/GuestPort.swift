@@ -1,0 +1,118 @@
+import AgentProtocol
+import FoundationEssentials
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's end of one service port: reads frames, negotiates, hands messages to the service,
+/// and serialises writes. A port whose host side is not connected reads as end of file; the agent
+/// waits and retries, and negotiates again whenever the host asks.
+public final class GuestPort: Sendable {
+    public let service: IntegrationService
+    let devicePath: String
+    private let fd: Int32
+    private let writeLock = Mutex(())
+    private let state = Mutex(State())
+
+    private struct State {
+        var negotiated: Welcome?
+        var closed = false
+    }
+
+    init(service: IntegrationService, devicePath: String) throws(SystemError) {
+        let fd = open(devicePath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(operation: "open \(devicePath)", code: errno) }
+        self.service = service
+        self.devicePath = devicePath
+        self.fd = fd
+    }
+
+    /// The host's answer to our hello, once negotiation succeeded.
+    public var welcome: Welcome? { state.withLock { $0.negotiated } }
+
+    /// Sends a control message; false if the port is gone.
+    @discardableResult
+    public func send<Message: AgentMessage>(_ message: Message, channel: UInt32 = 0) -> Bool {
+        send(MessageCodec.frame(message, channel: channel))
+    }
+
+    /// Sends a frame; false if the port is gone. Blocks while the host side is not connected.
+    @discardableResult
+    public func send(_ frame: Frame) -> Bool {
+        guard !state.withLock({ $0.closed }) else { return false }
+        return writeLock.withLock { _ in
+            do {
+                try FileDescriptor.writeAll(fd, frame.encoded())
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// Reads and dispatches frames until the port disappears. Runs on the port's own thread.
+    func serve(_ handler: any GuestServiceHandler) {
+        sendHello()
+        var decoder = FrameDecoder()
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let count: Int
+            do {
+                count = try FileDescriptor.read(fd, into: &buffer)
+            } catch {
+                break
+            }
+            if count == 0 {
+                // Host side not connected: the device reads as EOF until it comes back.
+                guard FileManager.default.fileExists(atPath: devicePath) else { break }
+                if state.withLock({ $0.negotiated }) != nil {
+                    state.withLock { $0.negotiated = nil }
+                    handler.hostDisconnected(self)
+                }
+                decoder = FrameDecoder()
+                usleep(200_000)
+                continue
+            }
+            decoder.append(buffer[0..<count])
+            do {
+                while let frame = try decoder.next() {
+                    dispatch(frame, to: handler)
+                }
+            } catch {
+                // The host sent something unreadable: drop the buffer and renegotiate.
+                decoder = FrameDecoder()
+                sendHello()
+            }
+        }
+        state.withLock { $0.closed = true; $0.negotiated = nil }
+        handler.hostDisconnected(self)
+        close(fd)
+    }
+
+    private func dispatch(_ frame: Frame, to handler: any GuestServiceHandler) {
+        guard frame.kind == .message else {
+            if welcome != nil { handler.handle(frame, on: self) }
+            return
+        }
+        switch try? MessageCodec.type(of: frame) {
+        case HelloRequest.type:
+            state.withLock { $0.negotiated = nil }
+            sendHello()
+        case Welcome.type:
+            guard let welcome = try? MessageCodec.decode(Welcome.self, from: frame) else { return }
+            state.withLock { $0.negotiated = welcome }
+            handler.negotiated(welcome, on: self)
+        case Refused.type:
+            state.withLock { $0.negotiated = nil }
+        default:
+            if welcome != nil { handler.handle(frame, on: self) }
+        }
+    }
+
+    private func sendHello() {
+        send(Hello(frameworkVersions: FrameworkVersion.supported, service: service.rawValue,
+                   serviceVersions: service.supportedVersions, release: AgentRelease.current,
+                   agent: AgentRelease.agentName))
+    }
+}

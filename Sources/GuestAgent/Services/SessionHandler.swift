@@ -1,0 +1,107 @@
+import AgentProtocol
+import Dispatch
+import FoundationEssentials
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Direct sessions: runs programs for the host (on pipes, or on a pty for shells), streams their
+/// output, feeds their input, and reports the exit code once all output has been sent.
+final class SessionHandler: GuestServiceHandler {
+    /// Most programs running at once for the host.
+    static let maximumSessions = 16
+
+    private struct Session {
+        var process: LaunchedProcess
+        var inputOpen = true
+    }
+
+    private let sessions = Mutex<[UInt32: Session]>([:])
+
+    func handle(_ frame: Frame, on port: GuestPort) {
+        let channel = frame.channel
+        if frame.kind == .data {
+            guard let session = sessions.withLock({ $0[channel] }), session.inputOpen else { return }
+            try? FileDescriptor.writeAll(session.process.input, frame.payload)
+            return
+        }
+        switch try? MessageCodec.type(of: frame) {
+        case ExecRequest.type:
+            guard let request = try? MessageCodec.decode(ExecRequest.self, from: frame) else { return }
+            start(request, channel: channel, port: port)
+        case CloseInput.type:
+            closeInput(channel: channel)
+        case ResizeTerminal.type:
+            guard let resize = try? MessageCodec.decode(ResizeTerminal.self, from: frame),
+                  let session = sessions.withLock({ $0[channel] }), session.process.error == nil else { return }
+            Pseudoterminal.resize(session.process.output, columns: resize.columns, rows: resize.rows)
+        case SignalProcess.type:
+            guard let request = try? MessageCodec.decode(SignalProcess.self, from: frame),
+                  let session = sessions.withLock({ $0[channel] }) else { return }
+            kill(-session.process.pid, request.signal)
+        default:
+            return
+        }
+    }
+
+    /// Nobody is left to read the output: hang up every session.
+    func hostDisconnected(_ port: GuestPort) {
+        for session in sessions.withLock({ Array($0.values) }) { kill(-session.process.pid, SIGHUP) }
+    }
+
+    private func start(_ request: ExecRequest, channel: UInt32, port: GuestPort) {
+        let tooMany = sessions.withLock { $0.count >= Self.maximumSessions || $0[channel] != nil }
+        guard !tooMany else {
+            port.send(ExecStarted(pid: nil, error: "too many sessions (at most \(Self.maximumSessions))"), channel: channel)
+            return
+        }
+        let process: LaunchedProcess
+        do {
+            process = try ProcessLauncher.launch(request.arguments, terminal: request.terminal, columns: request.columns,
+                                                 rows: request.rows, environment: request.environment)
+        } catch {
+            port.send(ExecStarted(pid: nil, error: error.description), channel: channel)
+            return
+        }
+        sessions.withLock { $0[channel] = Session(process: process) }
+        port.send(ExecStarted(pid: process.pid, error: nil), channel: channel)
+
+        let pumps = DispatchGroup()
+        pump(process.output, as: .stdout, channel: channel, port: port, group: pumps)
+        if let error = process.error { pump(error, as: .stderr, channel: channel, port: port, group: pumps) }
+        startThread("session-wait") { [self] in
+            let code = ProcessLauncher.waitExitCode(process.pid)
+            // A pty stays readable while background children hold it: do not wait for them forever.
+            _ = pumps.wait(timeout: .now() + (process.error == nil ? 2 : 30))
+            closeInput(channel: channel)
+            if process.error == nil { kill(-process.pid, SIGHUP) }
+            sessions.withLock { _ = $0.removeValue(forKey: channel) }
+            port.send(ProcessExited(exitCode: code), channel: channel)
+        }
+    }
+
+    private func pump(_ fd: Int32, as kind: FrameKind, channel: UInt32, port: GuestPort, group: DispatchGroup) {
+        group.enter()
+        startThread("session-output") {
+            defer {
+                close(fd)
+                group.leave()
+            }
+            while let bytes = try? FileDescriptor.read(fd, count: 64 * 1024), !bytes.isEmpty {
+                guard port.send(Frame(kind: kind, channel: channel, payload: bytes)) else { return }
+            }
+        }
+    }
+
+    private func closeInput(channel: UInt32) {
+        let input = sessions.withLock { sessions -> Int32? in
+            guard var session = sessions[channel], session.inputOpen else { return nil }
+            session.inputOpen = false
+            sessions[channel] = session
+            // With a terminal, input and output share the master; the output pump closes it.
+            return session.process.error == nil ? nil : session.process.input
+        }
+        if let input { close(input) }
+    }
+}

@@ -1,0 +1,25 @@
+import AgentProtocol
+import NIOCore
+
+/// NIO adapter for `FrameDecoder`: turns the guest's byte stream into frames, bounded by
+/// `Frame.maximumPayload`; a violation closes the connection.
+struct FrameByteDecoder: ByteToMessageDecoder {
+    typealias InboundOut = Frame
+
+    private var decoder = FrameDecoder()
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if buffer.readableBytes > 0 {
+            decoder.append(buffer.readableBytesView)
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        }
+        while let frame = try decoder.next() {
+            context.fireChannelRead(wrapInboundOut(frame))
+        }
+        return .needMoreData
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+}
