@@ -94,12 +94,14 @@ let package = Package(
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
         .testTarget(name: "UnitTests", dependencies: [
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
+            "AgentProtocol", "IntegrationServices",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "APITypes", "APIClient", "QMP", "Engine", "HostTools",
+            "APITypes", "APIClient", "QMP", "Engine", "HostTools", "GuestImage", "AgentProtocol",
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "HostTools"],
                           path: "bench/vm-start", swiftSettings: strict),

@@ -37,32 +37,41 @@ public struct AgentInstaller: Sendable {
 
     /// What `install` decided.
     public enum Outcome: Sendable, Equatable {
-        case upToDate(installed: String)
+        case upToDate(installed: String, offered: String)
         case installing(from: String?, to: String)
     }
 
     /// Installs `source` unless the installed release is the same or newer (`force` reinstalls).
     /// The restart and the rollback watch run in a detached process, so this returns at once.
     public func install(source: String, force: Bool) throws -> Outcome {
-        guard let offered = Self.release(of: source) else {
-            throw InstallError("\(source) is not a working viridian-guest binary")
-        }
-        let installed = Self.release(of: target)
-        if !force, let installed, let current = Release(installed), let new = Release(offered), current >= new {
-            return .upToDate(installed: installed)
-        }
+        // Stage first: the source may lack the execute bit (a copied file) or sit on read-only media.
         let fileManager = FileManager.default
         let previous = "\(target).previous"
         let staged = "\(target).new"
         try? fileManager.removeItem(atPath: staged)
         try fileManager.copyItem(atPath: source, toPath: staged)
         chmod(staged, 0o755)
+        guard let offered = Self.release(of: staged) else {
+            try? fileManager.removeItem(atPath: staged)
+            throw InstallError("\(source) is not a working viridian-guest binary")
+        }
+        let installed = Self.release(of: target)
+        if !force, let installed, let current = Release(installed), let new = Release(offered), current >= new {
+            try? fileManager.removeItem(atPath: staged)
+            return .upToDate(installed: installed, offered: offered)
+        }
         if fileManager.fileExists(atPath: target) {
             try? fileManager.removeItem(atPath: previous)
             try fileManager.copyItem(atPath: target, toPath: previous)
         }
         guard rename(staged, target) == 0 else { throw InstallError(SystemError(operation: "rename", code: errno).description) }
-        try ProcessLauncher.spawnDetached([target, "update-watchdog", "--expect", offered, "--target", target])
+        // The watchdog runs from a copy of this (known good) binary, never from the new one it checks.
+        let watchdog = "\(paths.runtime)/update-watchdog"
+        try FileManager.default.createDirectory(atPath: paths.runtime, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: watchdog)
+        try Data(contentsOf: URL(fileURLWithPath: "/proc/self/exe")).write(to: URL(fileURLWithPath: watchdog))
+        chmod(watchdog, 0o755)
+        try ProcessLauncher.spawnDetached([watchdog, "update-watchdog", "--expect", offered, "--target", target])
         return .installing(from: installed, to: offered)
     }
 

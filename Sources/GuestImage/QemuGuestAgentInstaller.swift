@@ -17,13 +17,19 @@ struct QemuGuestAgentInstaller {
         try copy(binary, to: "/usr/sbin/qemu-ga", mode: 0o755)
         let ldd = try await HostCommand.check("ldd", [binary], purpose: "listing qemu-ga's libraries")
         for line in ldd.standardOutput.split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if line.contains("not found") {
                 throw ViridianError(.missingDependency,
                                     "qemu-ga needs \(fields.first ?? "a library") which this host lacks; run: apt-get install qemu-system-x86")
             }
             guard let library = fields.first(where: { $0.hasPrefix("/") }) else { continue }
             try copy(library, to: library, mode: 0o755)
+        }
+        // qemu-ga runs `shutdown -P|-H|-r +0 MESSAGE`; busybox has poweroff and reboot instead.
+        let shutdown = "\(root)/sbin/shutdown"
+        if !FileManager.default.fileExists(atPath: shutdown) {
+            try TestGuestRecipe.shutdownShim.write(toFile: shutdown, atomically: false, encoding: .utf8)
+            chmod(shutdown, 0o755)
         }
         try TestGuestRecipe.qemuGuestAgentInit.write(toFile: "\(root)/etc/init.d/qemu-guest-agent", atomically: false, encoding: .utf8)
         chmod("\(root)/etc/init.d/qemu-guest-agent", 0o755)

@@ -1,7 +1,7 @@
 /// What goes into the test guest: kernel modules, init scripts, kernel command line.
 /// Changing anything here must bump `version`, which keys the cache.
 enum TestGuestRecipe {
-    static let version = "5"
+    static let version = "6"
 
     /// The Debian metapackage whose dependency names the current cloud kernel.
     static let kernelMetapackage = "linux-image-cloud-amd64"
@@ -95,6 +95,13 @@ enum TestGuestRecipe {
             done ;;
         stop) kill "$(cat /run/qemu-ga.pid)" 2>/dev/null ;;
         esac
+
+        """
+
+    /// `shutdown` for qemu-ga on busybox.
+    static let shutdownShim = """
+        #!/bin/sh
+        case "$1" in -r) exec reboot ;; *) exec poweroff ;; esac
 
         """
 }

@@ -113,7 +113,14 @@ public final class IntegrationHub: Sendable {
     public func guestPortChanged(device: String, open: Bool) {
         guard !open, device.hasPrefix("icport-"),
               let service = IntegrationService(rawValue: String(device.dropFirst("icport-".count))) else { return }
-        state.withLock { $0.services[service]?.negotiated = nil }
+        let heartbeatLost = state.withLock { state -> Bool in
+            let wasUp = state.services[service]?.negotiated != nil
+            state.services[service]?.negotiated = nil
+            guard service == .heartbeat, wasUp, !state.heartbeatLost else { return false }
+            state.heartbeatLost = true
+            return true
+        }
+        if heartbeatLost { onEvent(.heartbeatLost) }
         // Requests in flight on that port would wait for an agent that is gone: end them.
         links.withLock { $0[service]?.connection }?.close()
     }

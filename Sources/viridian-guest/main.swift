@@ -119,8 +119,8 @@ struct Install: ParsableCommand {
         print("installed: \(AgentInstaller.release(of: target) ?? "none")")
         do {
             switch try installer.install(source: source, force: force) {
-            case .upToDate(let installed):
-                print("offered: \(AgentInstaller.release(of: source) ?? "?")\nup to date (\(installed)); nothing to do (--force reinstalls)")
+            case .upToDate(let installed, let offered):
+                print("offered: \(offered)\nup to date (\(installed)); nothing to do (--force reinstalls)")
             case .installing(_, let release):
                 print("offered: \(release)\ninstalling \(release); the agent restarts now")
             }

@@ -44,6 +44,8 @@ struct VMLifecycleTests {
             #expect(restore.exitCode == 0 && restore.output.contains("restored"), "\(restore.output) \(restore.error)")
             try await consoleExchange(daemon, vm: "life1", send: "cat /tmp/mark\n", expect: "42-remembered")
 
+            // Without the shutdown integration service, stop falls back to the ACPI power button.
+            #expect(await daemon.cli(["vm", "ic", "disable", "life1", "shutdown"]).exitCode == 0)
             let stop = await daemon.cli(["vm", "stop", "life1", "--json"])
             #expect(stop.exitCode == 0)
             #expect(stop.output.contains("ACPI power button"), "\(stop.output)")

@@ -8,9 +8,13 @@ import Testing
 enum BuildProducts {
     static var directory: String {
         if let override = ProcessInfo.processInfo.environment["VIRIDIAN_BIN_DIR"] { return override }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug").path
+        return "\(packageRoot)/.build/debug"
+    }
+
+    /// This package's folder.
+    static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
     }
 
     static var viridiand: String { "\(directory)/viridiand" }
