@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a booted, managed VM:
-# installs what is missing, builds, (re)starts viridiand, builds the test guest,
+# installs what is missing, builds (with the guest agent), (re)starts viridiand, builds the test guest,
 # creates the VM "demo", boots it, and shows it running with its console output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "==> building"
 swift build
+echo "==> building the guest agent (a static binary for the test guest and the setup disk)"
+scripts/build-guest-agent.sh >/dev/null
 
 bin="$(swift build --show-bin-path)"
 state="${VIRIDIAN_STATE_DIR:-$( [ "$(id -u)" -eq 0 ] && echo /var/lib/viridian || echo "${XDG_DATA_HOME:-$HOME/.local/share}/viridian")}"
@@ -43,6 +45,12 @@ for _ in $(seq 300); do
     sleep 0.2
 done
 "$bin/viridian" vm list
+echo "==> integration services of 'demo' (the guest agent starts a second or two after boot)"
+for _ in $(seq 100); do
+    "$bin/viridian" vm ic demo --json | grep -q '"primaryStatus" : "OK"' && break
+    sleep 0.2
+done
+"$bin/viridian" vm ic demo
 echo "==> console of 'demo' (last lines; attach with: $bin/viridian vm console demo, detach with Ctrl-])"
 "$bin/viridian" vm console demo --log --bytes 65536 | tail -n 12
 echo

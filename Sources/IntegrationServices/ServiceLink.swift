@@ -53,6 +53,10 @@ final class ServiceLink: Sendable {
                 current.withLock { $0 = nil }
                 events(.disconnected)
                 try? await Task.sleep(for: backoff)
+                if backoff == Self.violationBackoff {
+                    // Drop what the guest still has queued, so the next connection starts in step.
+                    _ = await PortDrainer.drain(socketPath: socketPath)
+                }
             }
         }
         task.withLock { $0 = loop }

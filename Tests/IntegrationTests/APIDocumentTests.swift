@@ -15,6 +15,10 @@ struct APIDocumentTests {
         "get /v1/vms/{name}/console/log", "get /v1/vms/{name}/console", "get /v1/jobs", "get /v1/jobs/{id}",
         "post /v1/jobs/{id}/cancel", "get /v1/events", "get /v1/vhds", "post /v1/vhds", "post /v1/vhds/resize",
         "post /v1/vhds/convert", "post /v1/vhds/merge", "get /openapi.yaml",
+        "get /v1/vms/{name}/integration-services", "put /v1/vms/{name}/integration-services/{service}",
+        "get /v1/vms/{name}/kvp", "patch /v1/vms/{name}/kvp", "post /v1/vms/{name}/freeze", "post /v1/vms/{name}/thaw",
+        "post /v1/vms/{name}/copy-file", "post /v1/vms/{name}/integration-disk", "get /v1/vms/{name}/exec",
+        "get /v1/integration/report", "post /v1/integration/update", "get /v1/integration/update/{job}",
     ]
 
     @Test("served by the daemon and documenting every route")
