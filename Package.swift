@@ -103,7 +103,10 @@ let package = Package(
             "APITypes", "APIClient", "QMP", "Engine", "HostTools", "GuestImage", "AgentProtocol",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "HostTools"],
+        .target(name: "BenchSupport", dependencies: ["APITypes", "APIClient"], path: "bench/Support", swiftSettings: strict),
+        .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
                           path: "bench/vm-start", swiftSettings: strict),
+        .executableTarget(name: "integration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
+                          path: "bench/integration", swiftSettings: strict),
     ]
 )

@@ -74,7 +74,7 @@ struct AgentConnectionTests {
 /// A blocking unix-socket server playing the guest's end of a port.
 final class ScriptedGuest: @unchecked Sendable {
     let path: String
-    private let listener: Int32
+    private var listener: Int32
     private var peer: Int32 = -1
     private var decoder = FrameDecoder()
 
@@ -124,9 +124,9 @@ final class ScriptedGuest: @unchecked Sendable {
         }
     }
 
+    /// Closes both sockets once; later calls do nothing (a second close could hit a reused descriptor).
     func close() {
         if peer >= 0 { Glibc.close(peer); peer = -1 }
-        Glibc.close(listener)
-        unlink(path)
+        if listener >= 0 { Glibc.close(listener); listener = -1; unlink(path) }
     }
 }

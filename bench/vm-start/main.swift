@@ -6,34 +6,13 @@
 // List: `GET /v1/vms` and the `viridian vm list --json` command with 1,000 VMs in the inventory.
 import APIClient
 import APITypes
+import BenchSupport
 import Foundation
 import HostTools
 
-/// Prints a line at once, even when standard output is a file.
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
 let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 7
 let inventorySize = Int(ProcessInfo.processInfo.environment["BENCH_VMS"] ?? "") ?? 1000
-let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("viridian-bench-\(UUID().uuidString.prefix(8))").path
-let state = "\(work)/state"
-let socket = "\(state)/viridiand.sock"
 let marker = "VIRIDIAN-GUEST-READY"
-try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
-}
-
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-}
-
-func format(_ seconds: Double) -> String { String(format: "%.3f s", seconds) }
 
 /// Polls `file` every 5 ms until `marker` appears after `offset`; returns when it did.
 func waitForMarker(in file: String, after offset: UInt64, timeout: Double = 120) async throws -> ContinuousClock.Instant {
@@ -54,21 +33,12 @@ func fileSize(_ path: String) -> UInt64 {
     ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64) ?? 0
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-let daemon = Process()
-daemon.executableURL = URL(fileURLWithPath: "\(binDirectory)/viridiand")
-daemon.arguments = ["--state-dir", state, "--socket", socket, "--log-level", "warning"]
-try daemon.run()
-defer {
-    daemon.terminate()
-    daemon.waitUntilExit()
-    try? FileManager.default.removeItem(atPath: work)
-}
-let client = ViridianClient(socketPath: socket)
-while (try? await client.host()) == nil { try await Task.sleep(for: .milliseconds(50)) }
+let daemon = try await BenchDaemon()
+let client = daemon.client
+let binDirectory = daemon.binDirectory
+let work = daemon.work
+let state = daemon.state
+let socket = daemon.socket
 let host = try await client.host()
 say("host: \(host.qemuVersion), accelerator \(host.accelerator.rawValue) (\(host.acceleratorReason))")
 
@@ -137,3 +107,4 @@ say(String(format: "GET /v1/vms with %d VMs: p50 %.1f ms, p99 %.1f ms (target p9
              inventorySize, median(apiTimes) * 1000, percentile(apiTimes, 0.99) * 1000))
 say(String(format: "`viridian vm list --json` with %d VMs (process start included): p50 %.1f ms, p99 %.1f ms",
              inventorySize, median(cliTimes) * 1000, percentile(cliTimes, 0.99) * 1000))
+await daemon.shutDown()

@@ -1,0 +1,179 @@
+// bench/integration: what the integration services cost against the raw engine, same run.
+//
+// - copy-file (64 MiB each way) against raw virtio-serial throughput: a bare qemu-system-x86_64
+//   booting the same test guest with one plain virtserialport, driven from its serial console.
+// - exec round trip (`true`) against a raw echo round trip on that port.
+// - the time from killing the agent to Lost Communication, and from `vm stop` to Off through
+//   the shutdown service.
+import APIClient
+import APITypes
+import BenchSupport
+import Foundation
+import HostTools
+import NIOCore
+
+let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 3
+let copySize = 64 << 20
+let daemon = try await BenchDaemon()
+let client = daemon.client
+let host = try await client.host()
+say("host: \(host.qemuVersion), accelerator \(host.accelerator.rawValue)")
+try await client.waitForJob(try await client.buildTestGuest().id)
+guard let image = try await client.images().first(where: { $0.name == "test-guest" }) else {
+    throw ViridianError(.notFound, "the test guest was not registered")
+}
+
+/// Waits until the VM's heartbeat is OK.
+func waitForAgent(_ vm: String) async throws {
+    let deadline = ContinuousClock.now + .seconds(120)
+    while ContinuousClock.now < deadline {
+        if try await client.integrationServices(vm).first(where: { $0.name == "heartbeat" })?.primaryStatus == "OK" { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw ViridianError(.timeout, "the agent of \(vm) did not come up")
+}
+
+// MARK: The raw engine: bare QEMU with one plain port, commands over its serial console.
+
+let work = daemon.work
+let rawArguments = ["-accel", host.accelerator == .kvm ? "kvm" : "tcg,thread=multi", "-machine", "pc", "-m", "512", "-smp", "1",
+                    "-nodefaults", "-no-user-config", "-display", "none", "-kernel", image.kernel, "-initrd", image.initrd ?? "",
+                    "-append", image.append ?? "",
+                    "-chardev", "socket,id=con,path=\(work)/raw-console.sock,server=on,wait=off", "-serial", "chardev:con",
+                    "-device", "virtio-serial-pci",
+                    "-chardev", "socket,id=raw,path=\(work)/raw-port.sock,server=on,wait=off",
+                    "-device", "virtserialport,chardev=raw,name=bench.raw",
+                    "-daemonize", "-pidfile", "\(work)/raw.pid"]
+try await HostCommand.check("/usr/bin/qemu-system-x86_64", rawArguments, purpose: "bare QEMU")
+defer {
+    if let text = try? String(contentsOfFile: "\(work)/raw.pid", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
+        kill(pid, SIGKILL)
+    }
+}
+let console = try UnixStream(path: "\(work)/raw-console.sock")
+_ = try console.readUntil("VIRIDIAN-GUEST-READY", timeout: 120)
+let findPort = #"d=$(for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = bench.raw ] && echo /dev/${p##*/}; done)"#
+try console.write("\n\(findPort); echo PORT-$d-FOUND\n")
+_ = try console.readUntil("PORT-/dev/", timeout: 30)
+let port = try UnixStream(path: "\(work)/raw-port.sock")
+
+// MARK: Viridian: the same guest with the agent.
+
+_ = try await client.createVM(CreateVMRequest(name: "icbench", memoryMiB: 512, image: "test-guest"))
+try await client.waitForJob(try await client.startVM("icbench").id)
+try await waitForAgent("icbench")
+_ = try await client.setIntegrationService("icbench", "fcopy", enabled: true)
+while try await client.integrationServices("icbench").first(where: { $0.name == "fcopy" })?.primaryStatus != "OK" {
+    try await Task.sleep(for: .milliseconds(50))
+}
+let payload = "\(work)/payload.bin"
+try Data((0..<copySize).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 9) }).write(to: URL(fileURLWithPath: payload))
+
+var copyIn: [Double] = [], copyOut: [Double] = [], rawIn: [Double] = [], rawOut: [Double] = []
+for run in 1...runs {
+    // Host → guest.
+    var start = ContinuousClock.now
+    try await client.waitForJob(try await client.copyFile("icbench", CopyFileRequest(
+        source: payload, destination: "/tmp/payload.bin", fromGuest: false, createFullPath: false, overwrite: true)).id,
+        pollInterval: .milliseconds(10))
+    copyIn.append(seconds(ContinuousClock.now - start))
+    try console.write("head -c \(copySize) $d > /dev/null; echo RAW-IN-DONE\n")
+    start = ContinuousClock.now
+    try port.writeZeros(copySize)
+    _ = try console.readUntil("RAW-IN-DONE", timeout: 120)
+    rawIn.append(seconds(ContinuousClock.now - start))
+
+    // Guest → host.
+    try? FileManager.default.removeItem(atPath: "\(work)/back.bin")
+    start = ContinuousClock.now
+    try await client.waitForJob(try await client.copyFile("icbench", CopyFileRequest(
+        source: "/tmp/payload.bin", destination: "\(work)/back.bin", fromGuest: true, createFullPath: false, overwrite: true)).id,
+        pollInterval: .milliseconds(10))
+    copyOut.append(seconds(ContinuousClock.now - start))
+    start = ContinuousClock.now
+    try console.write("head -c \(copySize) /dev/zero > $d\n")
+    try port.readCount(copySize, timeout: 120)
+    rawOut.append(seconds(ContinuousClock.now - start))
+    say(String(format: "run %d: copy in %.2f s (raw %.2f s), copy out %.2f s (raw %.2f s)", run, copyIn.last!, rawIn.last!,
+               copyOut.last!, rawOut.last!))
+}
+let mib = Double(copySize) / Double(1 << 20)
+say(String(format: "copy-file host→guest: %.0f MiB/s vs raw virtio-serial %.0f MiB/s, ratio %.2f (target ≥ 0.8)",
+           mib / median(copyIn), mib / median(rawIn), median(rawIn) / median(copyIn)))
+say(String(format: "copy-file guest→host: %.0f MiB/s vs raw virtio-serial %.0f MiB/s, ratio %.2f (target ≥ 0.8)",
+           mib / median(copyOut), mib / median(rawOut), median(rawOut) / median(copyOut)))
+
+// MARK: Round trips.
+
+try console.write("exec 3<>$d; while read line <&3; do echo \"$line\" >&3; done &\n")
+var rawTrips: [Double] = []
+for index in 0..<50 {
+    let start = ContinuousClock.now
+    try port.write("ping\(index)\n")
+    _ = try port.readUntil("ping\(index)\n", timeout: 10)
+    rawTrips.append(seconds(ContinuousClock.now - start))
+}
+var execTrips: [Double] = []
+for _ in 0..<30 {
+    let start = ContinuousClock.now
+    let session = try await SessionConnection.open(socketPath: daemon.socket, vm: "icbench")
+    let (input, feed) = AsyncStream<SessionClientInput>.makeStream()
+    feed.yield(.control(SessionControl(closeInput: true)))
+    let end = try await session.run(SessionStart(arguments: ["true"], terminal: false, columns: 80, rows: 24, environment: [:]),
+                                    input: input) { _, _ in }
+    feed.finish()
+    precondition(end.exitCode == 0)
+    execTrips.append(seconds(ContinuousClock.now - start))
+}
+var cliTrips: [Double] = []
+for _ in 0..<15 {
+    let start = ContinuousClock.now
+    let result = try await HostCommand.run("\(daemon.binDirectory)/viridian", ["vm", "exec", "icbench", "--", "true"],
+                                           environment: ["VIRIDIAN_HOST": daemon.socket])
+    precondition(result.exitCode == 0)
+    cliTrips.append(seconds(ContinuousClock.now - start))
+}
+say(String(format: "exec `true` round trip: API %.1f ms, CLI %.1f ms (process start included); raw port echo %.2f ms",
+           median(execTrips) * 1000, median(cliTrips) * 1000, median(rawTrips) * 1000))
+
+// MARK: Heartbeat loss and graceful stop.
+
+var lossTimes: [Double] = [], stopTimes: [Double] = []
+for run in 1...runs {
+    if run > 1 {
+        try await client.waitForJob(try await client.startVM("icbench").id)
+        try await waitForAgent("icbench")
+    }
+    let start = ContinuousClock.now
+    // The exec itself fails: the agent serving it dies.
+    _ = try? await HostCommand.run("\(daemon.binDirectory)/viridian",
+                                   ["vm", "exec", "icbench", "--", "sh", "-c", "kill -9 $(cat /run/viridian-guest/agent.pid)"],
+                                   environment: ["VIRIDIAN_HOST": daemon.socket])
+    while try await client.integrationServices("icbench").first(where: { $0.name == "heartbeat" })?.primaryStatus != "Lost Communication" {
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    lossTimes.append(seconds(ContinuousClock.now - start))
+    try await restartAgent("icbench")
+    try await waitForAgent("icbench")
+    let stopStart = ContinuousClock.now
+    let stop = try await client.waitForJob(try await client.stopVM("icbench", StopVMRequest()).id, pollInterval: .milliseconds(10))
+    stopTimes.append(seconds(ContinuousClock.now - stopStart))
+    precondition(stop.statusMessage?.contains("shutdown integration service") == true, "\(stop.statusMessage ?? "")")
+    say(String(format: "run %d: kill → Lost Communication %.0f ms, vm stop → Off %.2f s", run, lossTimes.last! * 1000, stopTimes.last!))
+}
+say(String(format: "agent killed → Lost Communication: median %.0f ms; vm stop → Off through the shutdown service: median %.2f s",
+           median(lossTimes) * 1000, median(stopTimes)))
+await daemon.shutDown()
+
+/// Starts the agent again through the VM's serial console (it cannot run commands while dead).
+func restartAgent(_ vm: String) async throws {
+    let session = try await ConsoleConnection.open(socketPath: daemon.socket, vm: vm)
+    let input = AsyncStream<ByteBuffer> { continuation in
+        continuation.yield(ByteBuffer(string: "\n/etc/init.d/viridian-guest start\n"))
+        Task {
+            try? await Task.sleep(for: .milliseconds(500))
+            continuation.finish()
+        }
+    }
+    _ = try await session.run(input: input.map { $0 }) { _ in true }
+}
