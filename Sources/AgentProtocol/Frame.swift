@@ -18,22 +18,12 @@ public struct Frame: Sendable, Equatable {
         self.payload = payload
     }
 
+    /// The frame's header.
+    public var header: FrameHeader { FrameHeader(length: payload.count, kind: kind, channel: channel) }
+
     /// The frame as bytes on the wire.
     public func encoded() -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Self.headerSize + payload.count)
-        Self.appendBigEndian(UInt32(payload.count), to: &bytes)
-        bytes.append(kind.rawValue)
-        Self.appendBigEndian(channel, to: &bytes)
-        bytes.append(contentsOf: payload)
-        return bytes
-    }
-
-    private static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
+        header.encoded() + payload
     }
 }
 

@@ -23,14 +23,12 @@ public struct FrameDecoder: Sendable {
     public mutating func next() throws(AgentProtocolError) -> Frame? {
         let available = buffer.count - start
         guard available >= Frame.headerSize else { return nil }
-        let length = Int(readBigEndian(at: start))
-        guard length <= maximumPayload else { throw .oversizedFrame(length) }
-        guard let kind = FrameKind(rawValue: buffer[start + 4]) else { throw .unknownFrameKind(buffer[start + 4]) }
-        guard available >= Frame.headerSize + length else { return nil }
-        let channel = readBigEndian(at: start + 5)
+        let header = try FrameHeader(buffer[start..<start + Frame.headerSize], maximumPayload: maximumPayload)
+        guard available >= Frame.headerSize + header.length else { return nil }
         let payloadStart = start + Frame.headerSize
-        let frame = Frame(kind: kind, channel: channel, payload: Array(buffer[payloadStart..<payloadStart + length]))
-        start = payloadStart + length
+        let frame = Frame(kind: header.kind, channel: header.channel,
+                          payload: Array(buffer[payloadStart..<payloadStart + header.length]))
+        start = payloadStart + header.length
         if start == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             start = 0
@@ -41,8 +39,4 @@ public struct FrameDecoder: Sendable {
     /// Bytes received but not yet returned as a frame.
     public var pendingByteCount: Int { buffer.count - start }
 
-    private func readBigEndian(at offset: Int) -> UInt32 {
-        (UInt32(buffer[offset]) << 24) | (UInt32(buffer[offset + 1]) << 16)
-            | (UInt32(buffer[offset + 2]) << 8) | UInt32(buffer[offset + 3])
-    }
 }

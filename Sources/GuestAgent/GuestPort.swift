@@ -43,7 +43,9 @@ public final class GuestPort: Sendable {
         guard !state.withLock({ $0.closed }) else { return false }
         return writeLock.withLock { _ in
             do {
-                try FileDescriptor.writeAll(fd, frame.encoded())
+                // Header and payload as two writes: no copy of the payload into one buffer.
+                try FileDescriptor.writeAll(fd, frame.header.encoded())
+                try FileDescriptor.writeAll(fd, frame.payload)
                 return true
             } catch {
                 return false
@@ -54,35 +56,24 @@ public final class GuestPort: Sendable {
     /// Reads and dispatches frames until the port disappears. Runs on the port's own thread.
     func serve(_ handler: any GuestServiceHandler) {
         sendHello()
-        var decoder = FrameDecoder()
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        while true {
-            let count: Int
-            do {
-                count = try FileDescriptor.read(fd, into: &buffer)
-            } catch {
-                break
-            }
-            if count == 0 {
-                // Host side not connected: the device reads as EOF until it comes back.
-                guard FileManager.default.fileExists(atPath: devicePath) else { break }
+        let reader = PortFrameReader(fd: fd)
+        serving: while true {
+            switch reader.next() {
+            case .frame(let frame):
+                dispatch(frame, to: handler)
+            case .hostAway:
+                // Host side not connected: the device reads as end of file until it comes back.
+                guard FileManager.default.fileExists(atPath: devicePath) else { break serving }
                 if state.withLock({ $0.negotiated }) != nil {
                     state.withLock { $0.negotiated = nil }
                     handler.hostDisconnected(self)
                 }
-                decoder = FrameDecoder()
                 usleep(200_000)
-                continue
-            }
-            decoder.append(buffer[0..<count])
-            do {
-                while let frame = try decoder.next() {
-                    dispatch(frame, to: handler)
-                }
-            } catch {
-                // The host sent something unreadable: drop the buffer and renegotiate.
-                decoder = FrameDecoder()
+            case .invalid:
+                // The host sent something unreadable: renegotiate.
                 sendHello()
+            case .failed:
+                break serving
             }
         }
         state.withLock { $0.closed = true; $0.negotiated = nil }

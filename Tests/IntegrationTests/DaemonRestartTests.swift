@@ -12,6 +12,10 @@ struct DaemonRestartTests {
             try await daemon.createTestVM("keep")
             #expect(await daemon.cli(["vm", "start", "keep"]).exitCode == 0)
             try await daemon.waitForConsole("keep", contains: "VIRIDIAN-GUEST-READY")
+            if AgentBundles.available {
+                #expect(await daemon.cli(["vm", "kvp", "keep", "--set", "kept=yes"]).exitCode == 0)
+                try await daemon.waitForIntegration("keep")
+            }
             let before = try #require(try await daemon.client.vm("keep").workerPID)
 
             await daemon.stop()
@@ -26,6 +30,12 @@ struct DaemonRestartTests {
             // The re-attached worker is really driven: pause goes through QMP.
             #expect(await daemon.cli(["vm", "pause", "keep"]).exitCode == 0)
             #expect(await daemon.cli(["vm", "resume", "keep"]).exitCode == 0)
+            // The guest's agent negotiates again with the new daemon, and the host pool survived.
+            if AgentBundles.available {
+                try await daemon.waitForIntegration("keep")
+                #expect(await daemon.exec("keep", ["echo", "still here"]).output == "still here\n")
+                #expect(try await daemon.client.kvp("keep").host == ["kept": "yes"])
+            }
 
             await daemon.stop()
             kill(before, SIGKILL)

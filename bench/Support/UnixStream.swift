@@ -4,6 +4,7 @@ import Foundation
 public final class UnixStream {
     private let fd: Int32
     private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
     public init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -72,7 +73,6 @@ public final class UnixStream {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let wait = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
         guard poll(&poller, 1, wait) > 0 else { throw POSIXError(.ETIMEDOUT) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         let count = recv(fd, &buffer, buffer.count, 0)
         guard count > 0 else { throw POSIXError(.ECONNRESET) }
         pending += buffer[0..<count]

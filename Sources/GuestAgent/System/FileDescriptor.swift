@@ -7,25 +7,23 @@ public enum FileDescriptor {
     /// Reads up to `count` bytes; returns an empty array at end of file.
     /// - Throws: `SystemError` with errno.
     public static func read(_ fd: Int32, count: Int) throws(SystemError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        while true {
-            let result = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
-            if result >= 0 {
-                buffer.removeLast(count - result)
-                return buffer
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            while true {
+                let result = Glibc.read(fd, buffer.baseAddress, count)
+                if result >= 0 {
+                    initialized = result
+                    return
+                }
+                if errno != EINTR {
+                    failure = errno
+                    return
+                }
             }
-            if errno != EINTR { throw SystemError(operation: "read", code: errno) }
         }
-    }
-
-    /// Reads into `buffer` (reused between calls); returns how many bytes arrived, 0 at end of file.
-    public static func read(_ fd: Int32, into buffer: inout [UInt8]) throws(SystemError) -> Int {
-        while true {
-            let count = buffer.count
-            let result = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
-            if result >= 0 { return result }
-            if errno != EINTR { throw SystemError(operation: "read", code: errno) }
-        }
+        if failure != 0 { throw SystemError(operation: "read", code: failure) }
+        return bytes
     }
 
     /// Writes every byte.
