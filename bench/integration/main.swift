@@ -10,7 +10,6 @@ import APITypes
 import BenchSupport
 import Foundation
 import HostTools
-import NIOCore
 
 let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 3
 let copySize = 64 << 20
@@ -53,6 +52,7 @@ defer {
 let console = try UnixStream(path: "\(work)/raw-console.sock")
 _ = try console.readUntil("VIRIDIAN-GUEST-READY", timeout: 120)
 let findPort = #"d=$(for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = bench.raw ] && echo /dev/${p##*/}; done)"#
+// Markers are quoted in the command, so the shell's echo of the command line never matches them.
 try console.write("\n\(findPort); echo PORT-$d-FOUND\n")
 _ = try console.readUntil("PORT-/dev/", timeout: 30)
 let port = try UnixStream(path: "\(work)/raw-port.sock")
@@ -78,7 +78,7 @@ for run in 1...runs {
         source: payload, destination: "/tmp/payload.bin", fromGuest: false, createFullPath: false, overwrite: true)).id,
         pollInterval: .milliseconds(10))
     copyIn.append(seconds(ContinuousClock.now - start))
-    try console.write("dd if=$d of=/dev/null bs=1M count=\(copySize >> 20) iflag=fullblock 2>/dev/null; echo RAW-IN-DONE\n")
+    try console.write("dd if=$d of=/dev/null bs=1M count=\(copySize >> 20) iflag=fullblock 2>/dev/null; echo RAW-IN-\"DONE\"\n")
     start = ContinuousClock.now
     try port.writeZeros(copySize)
     _ = try console.readUntil("RAW-IN-DONE", timeout: 120)
@@ -92,19 +92,22 @@ for run in 1...runs {
         pollInterval: .milliseconds(10))
     copyOut.append(seconds(ContinuousClock.now - start))
     start = ContinuousClock.now
-    try console.write("dd if=/dev/zero of=$d bs=1M count=\(copySize >> 20) 2>/dev/null\n")
+    try console.write("dd if=/dev/zero of=$d bs=1M count=\(copySize >> 20) 2>/dev/null; echo RAW-OUT-\"DONE\"\n")
     try port.readCount(copySize, timeout: 120)
     rawOut.append(seconds(ContinuousClock.now - start))
+    // Wait until the writer closed the port: bytes that reach a port while a writer holds it are dropped on close.
+    _ = try console.readUntil("RAW-OUT-DONE", timeout: 120)
     // The same raw transfers with a file at the guest's end, as copy-file has (tmpfs).
-    try console.write("dd if=$d of=/tmp/raw.bin bs=1M count=\(copySize >> 20) iflag=fullblock 2>/dev/null; echo RAW-FILE-IN-DONE\n")
+    try console.write("dd if=$d of=/tmp/raw.bin bs=1M count=\(copySize >> 20) iflag=fullblock 2>/dev/null; echo RAW-FILE-IN-\"DONE\"\n")
     start = ContinuousClock.now
     try port.writeZeros(copySize)
     _ = try console.readUntil("RAW-FILE-IN-DONE", timeout: 120)
     rawFileIn.append(seconds(ContinuousClock.now - start))
     start = ContinuousClock.now
-    try console.write("dd if=/tmp/raw.bin of=$d bs=1M 2>/dev/null; rm /tmp/raw.bin\n")
+    try console.write("dd if=/tmp/raw.bin of=$d bs=1M 2>/dev/null; rm /tmp/raw.bin; echo RAW-FILE-OUT-\"DONE\"\n")
     try port.readCount(copySize, timeout: 120)
     rawFileOut.append(seconds(ContinuousClock.now - start))
+    _ = try console.readUntil("RAW-FILE-OUT-DONE", timeout: 120)
     say(String(format: "run %d: copy in %.2f s (raw %.2f s, raw to a file %.2f s), copy out %.2f s (raw %.2f s, raw from a file %.2f s)",
                run, copyIn.last!, rawIn.last!, rawFileIn.last!, copyOut.last!, rawOut.last!, rawFileOut.last!))
 }
@@ -155,12 +158,16 @@ say(String(format: "exec `true` round trip: API %.1f ms, CLI %.1f ms (process st
 
 var lossTimes: [Double] = [], stopTimes: [Double] = []
 for run in 1...runs {
-    if run > 1 {
-        try await client.waitForJob(try await client.startVM("icbench").id)
-        try await waitForAgent("icbench")
-    }
+    // A graceful stop through the shutdown service…
+    let stopStart = ContinuousClock.now
+    let stop = try await client.waitForJob(try await client.stopVM("icbench", StopVMRequest()).id, pollInterval: .milliseconds(10))
+    stopTimes.append(seconds(ContinuousClock.now - stopStart))
+    precondition(stop.statusMessage?.contains("shutdown integration service") == true, "\(stop.statusMessage ?? "")")
+    try await client.waitForJob(try await client.startVM("icbench").id)
+    try await waitForAgent("icbench")
+
+    // …then a killed agent. The exec itself fails: the agent serving it dies.
     let start = ContinuousClock.now
-    // The exec itself fails: the agent serving it dies.
     _ = try? await HostCommand.run("\(daemon.binDirectory)/viridian",
                                    ["vm", "exec", "icbench", "--", "sh", "-c", "kill -9 $(cat /run/viridian-guest/agent.pid)"],
                                    environment: ["VIRIDIAN_HOST": daemon.socket])
@@ -168,27 +175,12 @@ for run in 1...runs {
         try await Task.sleep(for: .milliseconds(5))
     }
     lossTimes.append(seconds(ContinuousClock.now - start))
-    try await restartAgent("icbench")
+    say(String(format: "run %d: vm stop → Off %.2f s, kill → Lost Communication %.0f ms", run, stopTimes.last!, lossTimes.last! * 1000))
+    try await client.waitForJob(try await client.stopVM("icbench", StopVMRequest(turnOff: true)).id)
+    try await client.waitForJob(try await client.startVM("icbench").id)
     try await waitForAgent("icbench")
-    let stopStart = ContinuousClock.now
-    let stop = try await client.waitForJob(try await client.stopVM("icbench", StopVMRequest()).id, pollInterval: .milliseconds(10))
-    stopTimes.append(seconds(ContinuousClock.now - stopStart))
-    precondition(stop.statusMessage?.contains("shutdown integration service") == true, "\(stop.statusMessage ?? "")")
-    say(String(format: "run %d: kill → Lost Communication %.0f ms, vm stop → Off %.2f s", run, lossTimes.last! * 1000, stopTimes.last!))
 }
 say(String(format: "agent killed → Lost Communication: median %.0f ms; vm stop → Off through the shutdown service: median %.2f s",
            median(lossTimes) * 1000, median(stopTimes)))
 await daemon.shutDown()
 
-/// Starts the agent again through the VM's serial console (it cannot run commands while dead).
-func restartAgent(_ vm: String) async throws {
-    let session = try await ConsoleConnection.open(socketPath: daemon.socket, vm: vm)
-    let input = AsyncStream<ByteBuffer> { continuation in
-        continuation.yield(ByteBuffer(string: "\n/etc/init.d/viridian-guest start\n"))
-        Task {
-            try? await Task.sleep(for: .milliseconds(500))
-            continuation.finish()
-        }
-    }
-    _ = try await session.run(input: input.map { $0 }) { _ in true }
-}
