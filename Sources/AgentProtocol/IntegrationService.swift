@@ -24,6 +24,9 @@ public enum IntegrationService: String, Sendable, Codable, CaseIterable, Compara
     /// Whether a new VM has the service on: everything but file copy, as in Hyper-V.
     public var enabledByDefault: Bool { self != .fcopy }
 
+    /// The name Viridian's guest agent gives in negotiation.
+    public static let viridianAgentName = "viridian-guest"
+
     /// The services a new VM has on.
     public static let defaultEnabled = Set(allCases.filter(\.enabledByDefault))
 
@@ -34,6 +37,6 @@ public enum IntegrationService: String, Sendable, Codable, CaseIterable, Compara
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 }

@@ -10,5 +10,5 @@ public enum AgentRelease {
     #endif
 
     /// The agent's name in negotiation, shown by `viridian vm ic`.
-    public static let agentName = "viridian-guest"
+    public static let agentName = IntegrationService.viridianAgentName
 }

@@ -43,9 +43,10 @@ struct PortFrameReader {
     private enum ReadStatus { case complete, endOfFile, error }
 
     private func readExactly(into buffer: UnsafeMutableRawBufferPointer) -> ReadStatus {
+        guard let base = buffer.baseAddress else { return .complete }
         var offset = 0
         while offset < buffer.count {
-            let result = read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            let result = read(fd, base + offset, buffer.count - offset)
             if result > 0 {
                 offset += result
             } else if result == 0 {

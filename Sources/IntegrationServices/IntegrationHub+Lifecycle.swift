@@ -15,7 +15,7 @@ extension IntegrationHub {
             guard reply.accepted else {
                 throw ViridianError(.invalidState, "the guest refused to \(action.rawValue): \(reply.message.prefix(200))")
             }
-            return AgentRelease.viridian
+            return IntegrationService.viridianAgentName
         }
         try requireFallback(.shutdown)
         // guest-shutdown does not answer when it works: the agent is gone before it could.
@@ -66,7 +66,7 @@ extension IntegrationHub {
             if let error = reply.error { throw ViridianError(.engineFailure, "the guest could not freeze: \(error.prefix(300))") }
             let filesystems = Array(reply.filesystems.prefix(64))
             state.withLock { $0.frozen = filesystems }
-            return FreezeResult(frozen: true, filesystems: filesystems, agent: AgentRelease.viridian)
+            return FreezeResult(frozen: true, filesystems: filesystems, agent: IntegrationService.viridianAgentName)
         }
         try requireFallback(.vss)
         let count = try await fallback.execute("guest-fsfreeze-freeze", timeout: .seconds(60)).intValue ?? 0
@@ -89,7 +89,7 @@ extension IntegrationHub {
             try await request.send(ThawRequest())
             let reply = try await request.reply(FreezeReply.self, timeout: .seconds(60))
             state.withLock { $0.frozen = nil }
-            return FreezeResult(frozen: false, filesystems: Array(reply.filesystems.prefix(64)), agent: AgentRelease.viridian)
+            return FreezeResult(frozen: false, filesystems: Array(reply.filesystems.prefix(64)), agent: IntegrationService.viridianAgentName)
         }
         try requireFallback(.vss)
         let count = try await fallback.execute("guest-fsfreeze-thaw", timeout: .seconds(60)).intValue ?? 0
@@ -111,9 +111,4 @@ extension IntegrationHub {
         if isNegotiated(service) { return }
         try requireFallback(service)
     }
-}
-
-/// Agent names as `viridian vm ic` shows them.
-enum AgentRelease {
-    static let viridian = "viridian-guest"
 }

@@ -4,9 +4,8 @@ import Foundation
 import IntegrationServices
 
 extension IntegrationUpdateService {
-    /// Upgrades one VM: copies the agent in, lets the installed agent install it (the guest keeps
-    /// the previous binary and rolls back by itself if the new one does not negotiate), then waits
-    /// for the heartbeat to come back and reports which release answers.
+    /// Upgrades one VM: the guest keeps the previous binary and rolls back by itself if the new one
+    /// does not negotiate. File copy is enabled for the update when it is off, and turned off again.
     func updateOne(_ name: String, agentFile: String, force: Bool) async -> IntegrationUpdateResult {
         var from: String?
         do {
@@ -19,13 +18,30 @@ extension IntegrationUpdateService {
                 return result(name, .upToDate, from: previous, to: previous, "already runs \(previous)")
             }
             let copyWasEnabled = try await vms.integrationServices(name).first { $0.name == "fcopy" }?.enabled ?? false
-            if !copyWasEnabled {
+            if copyWasEnabled {
+                return await install(name, hub: hub, previous: previous, agentFile: agentFile, force: force)
+            }
+            // File copy is off: turn it on for the update, and back off before reporting.
+            let outcome: IntegrationUpdateResult
+            do {
                 _ = try await vms.setIntegrationService(name, .fcopy, enabled: true)
                 try await waitUntil(.seconds(20)) { hub.negotiatedRelease(.fcopy) != nil }
+                outcome = await install(name, hub: hub, previous: previous, agentFile: agentFile, force: force)
+            } catch {
+                outcome = result(name, .failed, from: previous, to: nil, "\(ViridianError.wrapping(error).message)")
             }
-            defer {
-                if !copyWasEnabled { Task { _ = try? await vms.setIntegrationService(name, .fcopy, enabled: false) } }
-            }
+            _ = try? await vms.setIntegrationService(name, .fcopy, enabled: false)
+            return outcome
+        } catch {
+            return result(name, .failed, from: from, to: nil, "\(ViridianError.wrapping(error).message)")
+        }
+    }
+
+    /// Copies the agent in and lets the installed agent install it; then waits for the heartbeat
+    /// to come back and reports which release answers.
+    private func install(_ name: String, hub: IntegrationHub, previous: String, agentFile: String,
+                         force: Bool) async -> IntegrationUpdateResult {
+        do {
             _ = try await hub.putFile(source: agentFile, destination: Self.guestStagingPath, createFullPath: true,
                                       overwrite: true) { _, _ in }
             var arguments = ["viridian-guest", "install", "--source", Self.guestStagingPath]
@@ -62,7 +78,7 @@ extension IntegrationUpdateService {
                           "the new agent of VM '\(name)' did not come up; the guest rolled back to \(now ?? previous)")
             return result(name, .rolledBack, from: previous, to: now, "the new agent did not come up; rolled back to \(now ?? previous)")
         } catch {
-            return result(name, .failed, from: from, to: nil, "\(ViridianError.wrapping(error).message)")
+            return result(name, .failed, from: previous, to: nil, "\(ViridianError.wrapping(error).message)")
         }
     }
 

@@ -187,16 +187,11 @@ extension VMManager {
     /// Every VM's integration services release against the host's (`viridian ic report`).
     public func integrationReport() -> [IntegrationReportEntry] {
         vms.values.sorted { $0.record.name.lowercased() < $1.record.name.lowercased() }.map { vm in
-            let due = vm.integration.agent == AgentIdentity.viridian && Self.upgradeDue(release: vm.integration.release)
+            let due = vm.integration.agent == IntegrationService.viridianAgentName && Self.upgradeDue(release: vm.integration.release)
             return IntegrationReportEntry(vm: vm.record.name, state: vm.record.state, version: vm.integration.release,
                                           hostVersion: ViridianVersion.current, agent: vm.integration.agent,
                                           status: vm.worker?.hub.heartbeatPrimaryStatus ?? IntegrationPrimaryStatus.noContact,
                                           upgradeDue: due)
         }
     }
-}
-
-/// The agent names negotiation reports.
-enum AgentIdentity {
-    static let viridian = "viridian-guest"
 }

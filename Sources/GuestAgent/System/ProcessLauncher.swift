@@ -111,6 +111,7 @@ enum ProcessLauncher {
     private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
         let pointers = strings.map { strdup($0) } + [nil]
         defer { pointers.forEach { free($0) } }
+        // Never empty (it ends with the nil terminator), so the base address exists.
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
