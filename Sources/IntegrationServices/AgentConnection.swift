@@ -90,8 +90,8 @@ public final class AgentConnection: Sendable {
 
     private func negotiate(_ hello: Hello, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Negotiated? {
         let refusal: String?
-        let framework = highestCommonVersion(FrameworkVersion.supported, hello.frameworkVersions.prefix(16).map { $0 })
-        let version = highestCommonVersion(service.supportedVersions, hello.serviceVersions.prefix(16).map { $0 })
+        let framework = highestCommonVersion(FrameworkVersion.supported, Array(hello.frameworkVersions.prefix(16)))
+        let version = highestCommonVersion(service.supportedVersions, Array(hello.serviceVersions.prefix(16)))
         if hello.service != service.rawValue {
             refusal = "this port is \(service.rawValue), not \(hello.service.prefix(64))"
         } else if framework == nil || version == nil {

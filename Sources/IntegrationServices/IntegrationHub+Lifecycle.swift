@@ -29,7 +29,7 @@ extension IntegrationHub {
     public func synchronizeTime(_ mode: TimeSyncMode) async throws -> Int64 {
         let hostTime = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
         let skew: Int64
-        var stepped: Bool
+        let stepped: Bool
         if isNegotiated(.timesync) {
             let request = try connection(.timesync).openRequest()
             defer { request.close() }

@@ -38,7 +38,7 @@ final class ServiceLink: Sendable {
                     continue
                 }
                 current.withLock { $0 = connection }
-                var backoff: Duration = .milliseconds(500)
+                var violated = false
                 do {
                     try await connection.serve(onNegotiated: { events(.negotiated($0)) },
                                                onMessage: { events(.message($0)) })
@@ -46,14 +46,14 @@ final class ServiceLink: Sendable {
                     logger.warning("guest broke the integration protocol",
                                    metadata: ["service": "\(service.rawValue)", "error": "\(violation)"])
                     events(.violation(violation.description))
-                    backoff = Self.violationBackoff
+                    violated = true
                 } catch {
                     logger.debug("integration connection ended", metadata: ["service": "\(service.rawValue)", "error": "\(error)"])
                 }
                 current.withLock { $0 = nil }
                 events(.disconnected)
-                try? await Task.sleep(for: backoff)
-                if backoff == Self.violationBackoff {
+                try? await Task.sleep(for: violated ? Self.violationBackoff : .milliseconds(500))
+                if violated {
                     // Drop what the guest still has queued, so the next connection starts in step.
                     _ = await PortDrainer.drain(socketPath: socketPath)
                 }
