@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Wire types shared by the daemon, the API client and the CLI; the one error type.
@@ -69,6 +72,11 @@ let package = Package(
             "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Resources/openapi.yaml")], swiftSettings: strict),
         // The HTTP client the CLI (and tests) use to talk to viridiand.
@@ -89,6 +97,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "viridiand", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),

@@ -19,10 +19,18 @@ public struct HostInfo: Codable, Sendable {
     public var virtualMachines: Int
     public var runningVirtualMachines: Int
     public var startedAt: Date
+    /// `ADDR:PORT` of the migration listener; nil when the host accepts no incoming moves.
+    public var migrationListener: String?
+    /// SHA-256 of this host's CA certificate, which peers trust.
+    public var certificateFingerprint: String?
+    /// Memory still free for VMs after the host's reserve and the VMs with a worker.
+    public var availableMemoryMiB: Int?
+    public var settings: HostSettings?
 
     public init(hostName: String, version: String, accelerator: Accelerator, acceleratorReason: String,
                 qemuVersion: String, stateDirectory: String, logicalProcessors: Int, memoryMiB: Int,
-                virtualMachines: Int, runningVirtualMachines: Int, startedAt: Date) {
+                virtualMachines: Int, runningVirtualMachines: Int, startedAt: Date, migrationListener: String? = nil,
+                certificateFingerprint: String? = nil, availableMemoryMiB: Int? = nil, settings: HostSettings? = nil) {
         self.hostName = hostName
         self.version = version
         self.accelerator = accelerator
@@ -34,6 +42,10 @@ public struct HostInfo: Codable, Sendable {
         self.virtualMachines = virtualMachines
         self.runningVirtualMachines = runningVirtualMachines
         self.startedAt = startedAt
+        self.migrationListener = migrationListener
+        self.certificateFingerprint = certificateFingerprint
+        self.availableMemoryMiB = availableMemoryMiB
+        self.settings = settings
     }
 }
 

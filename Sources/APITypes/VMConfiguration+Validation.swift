@@ -128,3 +128,42 @@ public enum MACAddress {
         return first & 1 == 0
     }
 }
+
+/// Namespace for host and peer name rules.
+public enum HostName {
+    /// Throws unless `name` is 1–63 characters of letters, digits, `.` and `-`, starting with a
+    /// letter or digit (it is a DNS name in the host's certificate).
+    public static func validate(_ name: String, what: String = "host name") throws {
+        let allowed = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "."
+        }
+        guard (1...63).contains(name.count), allowed, let first = name.first, first.isLetter || first.isNumber else {
+            throw ViridianError(.invalidArgument,
+                                "\(what) '\(name.prefix(70))' is invalid: use 1–63 letters, digits, '.' and '-', starting with a letter or digit")
+        }
+    }
+}
+
+/// A TCP endpoint written `HOST:PORT` (`[v6]:PORT` for IPv6).
+public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT`. - Throws: `invalidArgument` with the expected form.
+    public init(parsing text: String) throws {
+        let bad = ViridianError(.invalidArgument, "'\(text)' is not an address: write HOST:PORT, for example 192.0.2.10:7600")
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port) else { throw bad }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else { throw bad }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

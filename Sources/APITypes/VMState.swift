@@ -7,11 +7,13 @@ public enum VMState: String, Codable, Sendable, CaseIterable {
     case saving = "Saving"
     case saved = "Saved"
     case stopping = "Stopping"
+    /// Its memory is being sent to another host; it keeps running here until the switchover.
+    case migrating = "Migrating"
 
     /// A QEMU worker process exists in this state.
     public var hasWorker: Bool {
         switch self {
-        case .starting, .running, .paused, .saving, .stopping: true
+        case .starting, .running, .paused, .saving, .stopping, .migrating: true
         case .off, .saved: false
         }
     }
@@ -19,7 +21,7 @@ public enum VMState: String, Codable, Sendable, CaseIterable {
     /// The VM is between states; settings that touch the worker wait until it settles.
     public var isTransitional: Bool {
         switch self {
-        case .starting, .saving, .stopping: true
+        case .starting, .saving, .stopping, .migrating: true
         case .off, .running, .paused, .saved: false
         }
     }

@@ -17,9 +17,13 @@ public struct QEMUCommandLine: Sendable {
     public var firmware: Firmware?
     /// Start paused, waiting for `migrate-incoming` (restoring a Saved VM).
     public var incoming: Bool
+    /// For a live migration to this host: TLS credentials (CA list, host certificate and key) the
+    /// incoming stream must verify against. The worker waits with its processors stopped (`-S`)
+    /// until the migration is committed.
+    public var migrationTLSDirectory: String?
 
     public init(name: String, id: String, configuration: VMConfiguration, accelerator: Accelerator,
-                paths: WorkerPaths, firmware: Firmware?, incoming: Bool) {
+                paths: WorkerPaths, firmware: Firmware?, incoming: Bool, migrationTLSDirectory: String? = nil) {
         self.name = name
         self.id = id
         self.configuration = configuration
@@ -27,7 +31,11 @@ public struct QEMUCommandLine: Sendable {
         self.paths = paths
         self.firmware = firmware
         self.incoming = incoming
+        self.migrationTLSDirectory = migrationTLSDirectory
     }
+
+    /// The QOM id of the TLS credentials that migration and NBD streams use.
+    public static let migrationTLSObject = "migtls"
 
     /// The arguments after the binary's path.
     public var arguments: [String] {
@@ -49,7 +57,11 @@ public struct QEMUCommandLine: Sendable {
         arguments += driveArguments
         arguments += networkArguments
         arguments += integrationArguments
-        if incoming { arguments += ["-incoming", "defer"] }
+        if let migrationTLSDirectory {
+            arguments += ["-object", "tls-creds-x509,id=\(Self.migrationTLSObject),dir=\(escape(migrationTLSDirectory)),"
+                          + "endpoint=server,verify-peer=on", "-S"]
+        }
+        if incoming || migrationTLSDirectory != nil { arguments += ["-incoming", "defer"] }
         return arguments
     }
 

@@ -21,6 +21,10 @@ public struct WorkerPaths: Sendable {
     public func integrationSocket(_ service: IntegrationService) -> String { "\(runtimeDirectory)/ic-\(service.rawValue).sock" }
     /// The host end of the `org.qemu.guest_agent.0` port, for guests that run Debian's qemu-guest-agent.
     public var guestAgentSocket: String { "\(runtimeDirectory)/qga.sock" }
+    /// TLS credentials for a migration stream (CA list, host certificate and key), while one runs.
+    public var migrationTLSDirectory: String { "\(runtimeDirectory)/tls" }
+    /// Marks a worker that waits for an incoming migration not yet committed; lists what to delete if it never is.
+    public var incomingMarker: String { "\(runtimeDirectory)/incoming.json" }
     /// The worker's pid file, written by QEMU.
     public var pidFile: String { "\(runtimeDirectory)/qemu.pid" }
     /// Everything the guest printed on its serial console, across boots.

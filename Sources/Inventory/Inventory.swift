@@ -64,7 +64,54 @@ public final class Inventory: Sendable {
                 table.column("updatedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v3-hosts") { db in
+            try db.create(table: "peer") { table in
+                table.primaryKey("name", .text).collate(.nocase)
+                table.column("address", .text).notNull()
+                table.column("certificate", .text).notNull()
+                table.column("addedAt", .datetime).notNull()
+            }
+            try db.create(table: "setting") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .text).notNull()
+            }
+        }
         return migrator
+    }
+
+    // MARK: Peers and settings
+
+    /// Every trusted peer, by name.
+    public func peers() throws -> [PeerRecord] {
+        try read { try PeerRecord.order(Column("name").collating(.nocase)).fetchAll($0) }
+    }
+
+    /// Adds a peer. - Throws: `alreadyExists` when the name is taken.
+    public func insert(_ peer: PeerRecord) throws {
+        do {
+            try database.write { try peer.insert($0) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw ViridianError(.alreadyExists, "a peer named '\(peer.name)' exists already (remove it first to replace it)")
+        } catch {
+            throw ViridianError(.internalError, "cannot store peer '\(peer.name)'", cause: error)
+        }
+    }
+
+    /// Removes a peer; true when there was one.
+    public func deletePeer(name: String) throws -> Bool {
+        var deleted = false
+        try write { deleted = try PeerRecord.filter(Column("name").collating(.nocase) == name).deleteAll($0) > 0 }
+        return deleted
+    }
+
+    /// The stored JSON value of a host setting.
+    public func setting(_ key: String) throws -> String? {
+        try read { try SettingRecord.fetchOne($0, key: key)?.value }
+    }
+
+    /// Stores a host setting's JSON value.
+    public func setSetting(_ key: String, _ value: String) throws {
+        try write { try SettingRecord(key: key, value: value).save($0) }
     }
 
     // MARK: Integration services
@@ -73,6 +120,21 @@ public final class Inventory: Sendable {
     public func integrationRecords() throws -> [String: IntegrationRecord] {
         let records = try read { try IntegrationRecord.fetchAll($0) }
         return Dictionary(uniqueKeysWithValues: records.map { ($0.vmID, $0) })
+    }
+
+    /// Adds a VM that arrived from another host, with its integration record, in one transaction.
+    public func insertArrived(_ vm: VMRecord, integration: IntegrationRecord) throws {
+        do {
+            try database.write { db in
+                try vm.insert(db)
+                try integration.save(db)
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw ViridianError(.alreadyExists, "a VM named '\(vm.name)' or with id \(vm.id) already exists on this host")
+        } catch {
+            throw ViridianError(.internalError, "cannot store VM '\(vm.name)'", cause: error)
+        }
     }
 
     /// Stores a VM's integration services record.

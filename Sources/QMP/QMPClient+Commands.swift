@@ -13,6 +13,14 @@ public struct QMPMigrationInfo: Sendable {
     public var totalBytes: Int64
     public var remainingBytes: Int64
     public var errorDescription: String?
+    /// Milliseconds the guest was paused at switchover (once completed).
+    public var downtimeMilliseconds: Int64? = nil
+    /// Milliseconds from start to completion (once completed).
+    public var totalMilliseconds: Int64? = nil
+    /// The current transfer rate, megabits per second.
+    public var megabitsPerSecond: Double = 0
+    /// Everything sent so far, including multifd channels and device state.
+    public var totalTransferredBytes: Int64 = 0
 
     /// 0–100, from RAM transferred against RAM to transfer.
     public var percent: Int {
@@ -63,6 +71,11 @@ extension QMPClient {
                                 transferredBytes: ram?["transferred"]?.intValue ?? 0,
                                 totalBytes: ram?["total"]?.intValue ?? 0,
                                 remainingBytes: ram?["remaining"]?.intValue ?? 0,
-                                errorDescription: reply["error-desc"]?.stringValue)
+                                errorDescription: reply["error-desc"]?.stringValue,
+                                downtimeMilliseconds: reply["downtime"]?.intValue,
+                                totalMilliseconds: reply["total-time"]?.intValue,
+                                megabitsPerSecond: ram?["mbps"]?.doubleValue ?? 0,
+                                totalTransferredBytes: (ram?["transferred"]?.intValue ?? 0)
+                                    + (reply["disk"]?["transferred"]?.intValue ?? 0))
     }
 }

@@ -4,6 +4,7 @@ import Daemon
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// viridiand: the Viridian management service for this host (Hyper-V's VMMS).
 @main
@@ -27,6 +28,12 @@ struct Viridiand: AsyncParsableCommand {
 
     @Option(help: "The guest agent bundle (scripts/build-guest-agent.sh). Default: $VIRIDIAN_GUEST_AGENT_DIR, .build/guest beside the binary, /usr/lib/viridian/guest.")
     var guestAgentDir: String?
+
+    @Option(help: "This host's name among peers; its certificate names it. Default: the system's host name.")
+    var hostName: String?
+
+    @Option(help: "Accept moves from peers on ADDR:PORT (mutual TLS; 0.0.0.0 for every network). Default: no incoming moves.")
+    var migrationListen: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
@@ -52,12 +59,21 @@ struct Viridiand: AsyncParsableCommand {
             socketPath: absolute(socket ?? DefaultLocations.socket(stateDirectory: stateDirectory)),
             cacheDirectory: absolute(cacheDir ?? DefaultLocations.cacheDirectory),
             accelerator: forced,
-            guestAgentDirectory: guestAgentDir.map(absolute))
+            guestAgentDirectory: guestAgentDir.map(absolute),
+            hostName: hostName ?? ProcessInfo.processInfo.hostName,
+            migrationListen: try migrationListen.map { try HostPort(parsing: $0) })
         do {
             try SocketFile.prepare(configuration.socketPath)
             let host = try await ViridianHost.open(configuration, logger: logger)
-            logger.info("listening", metadata: ["socket": "\(configuration.socketPath)", "state": "\(stateDirectory)"])
-            try await ApplicationBuilder.build(host: host, logger: logger).runService()
+            logger.info("listening", metadata: ["socket": "\(configuration.socketPath)", "state": "\(stateDirectory)",
+                                                "migration": "\(configuration.migrationListen?.description ?? "off")"])
+            var services: [any Service] = [ApplicationBuilder.build(host: host, logger: logger)]
+            if let address = configuration.migrationListen {
+                services.append(try PeerListener.build(host: host, address: address, logger: logger))
+            }
+            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
             await host.shutDown()
             SocketFile.remove(configuration.socketPath)
         } catch let error as ViridianError {

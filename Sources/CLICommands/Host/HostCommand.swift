@@ -1,21 +1,30 @@
 import ArgumentParser
 
-/// `viridian host show`.
+/// `viridian host …`: this host, its peers and its migration settings.
 struct HostCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "host", abstract: "This host.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(
+        commandName: "host", abstract: "This host: show, certificate, peers, settings, drain.",
+        subcommands: [Show.self, HostCertificateCommand.self, HostPeerCommand.self, HostSet.self, HostDrain.self])
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the host: engine, accelerator and why, capacity.")
+        static let configuration = CommandConfiguration(abstract: "Show the host: engine, accelerator and why, capacity, migration.")
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             let host = try await options.client.host()
             if options.json { return try Output.json(host) }
-            Output.fields([("Host", host.hostName), ("Viridian", host.version), ("QEMU", host.qemuVersion),
-                           ("Accelerator", "\(host.accelerator.rawValue.uppercased()) — \(host.acceleratorReason)"),
-                           ("Logical processors", String(host.logicalProcessors)), ("Memory", "\(host.memoryMiB) MiB"),
-                           ("VMs", "\(host.virtualMachines) (\(host.runningVirtualMachines) with a worker)"),
-                           ("State directory", host.stateDirectory), ("Started", Output.time(host.startedAt))])
+            var fields = [("Host", host.hostName), ("Viridian", host.version), ("QEMU", host.qemuVersion),
+                          ("Accelerator", "\(host.accelerator.rawValue.uppercased()) — \(host.acceleratorReason)"),
+                          ("Logical processors", String(host.logicalProcessors)), ("Memory", "\(host.memoryMiB) MiB"),
+                          ("Memory for VMs", host.availableMemoryMiB.map { "\($0) MiB free" } ?? "-"),
+                          ("VMs", "\(host.virtualMachines) (\(host.runningVirtualMachines) with a worker)"),
+                          ("Migration listener", host.migrationListener ?? "off (no incoming moves)"),
+                          ("Certificate", host.certificateFingerprint.map { "SHA-256 \($0)" } ?? "-")]
+            if let settings = host.settings {
+                fields += [("Max migrations", "\(settings.maxMigrations) live, \(settings.maxStorageMigrations) storage"),
+                           ("Migration networks", settings.migrationNetworks.isEmpty ? "any" : settings.migrationNetworks.joined(separator: ", "))]
+            }
+            Output.fields(fields + [("State directory", host.stateDirectory), ("Started", Output.time(host.startedAt))])
         }
     }
 }

@@ -15,6 +15,7 @@ public enum ApplicationBuilder {
         EventController(host: host).addRoutes(to: router.group("v1/events"))
         VHDController(vhds: host.vhds).addRoutes(to: router.group("v1/vhds"))
         IntegrationController(host: host).addRoutes(to: router)
+        MigrationController(host: host).addRoutes(to: router)
 
         let consoles = ConsoleBridge()
         return Application(

@@ -5,8 +5,7 @@ import Logging
 
 /// Maps every error to one JSON shape (`{"error": {"code", "message"}}`) and an HTTP status,
 /// once, at the API boundary.
-struct ErrorMiddleware: RouterMiddleware {
-    typealias Context = APIRequestContext
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

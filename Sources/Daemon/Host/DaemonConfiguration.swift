@@ -14,14 +14,20 @@ public struct DaemonConfiguration: Sendable {
     public var accelerator: Accelerator?
     /// The guest agent bundle to put in images and setup disks; nil: look in the usual places.
     public var guestAgentDirectory: String?
+    /// This host's name among peers (its certificate names it).
+    public var hostName: String
+    /// Where the migration listener listens; nil: this host accepts no incoming moves.
+    public var migrationListen: HostPort?
 
     public init(stateDirectory: String, socketPath: String, cacheDirectory: String, accelerator: Accelerator?,
-                guestAgentDirectory: String? = nil) {
+                guestAgentDirectory: String? = nil, hostName: String, migrationListen: HostPort? = nil) {
         self.stateDirectory = stateDirectory
         self.socketPath = socketPath
         self.cacheDirectory = cacheDirectory
         self.accelerator = accelerator
         self.guestAgentDirectory = guestAgentDirectory
+        self.hostName = hostName
+        self.migrationListen = migrationListen
     }
 
     /// The guest agent bundle, or a `missingDependency` error that says how to build it.

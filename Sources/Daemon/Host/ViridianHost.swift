@@ -22,6 +22,10 @@ public final class ViridianHost: Sendable {
     let vhds: VHDService
     let fileCopies: FileCopyService
     let integrationUpdates: IntegrationUpdateService
+    let settings: HostSettingsStore
+    let peers: PeerRegistry
+    let incoming: IncomingMigrations
+    let migrations: MigrationService
     let qemu: QEMUBinary
     let acceleratorDecision: AcceleratorProbe.Decision
     let startedAt = Date()
@@ -39,27 +43,36 @@ public final class ViridianHost: Sendable {
                 throw ViridianError(.invalidArgument, "cannot create the state directory \(directory)", cause: error)
             }
         }
+        try HostName.validate(configuration.hostName)
         let inventory = try Inventory(path: "\(configuration.stateDirectory)/inventory.sqlite")
         let events = EventLog(inventory: inventory, logger: logger)
         let jobs = JobManager(inventory: inventory, logger: logger)
+        let settings = try HostSettingsStore(inventory: inventory)
+        let identity = try HostIdentity.load(directory: "\(configuration.stateDirectory)/tls", hostName: configuration.hostName)
+        let peers = try PeerRegistry(inventory: inventory, identity: identity)
         let decision = await AcceleratorProbe(qemu: qemu.path).decide(forced: configuration.accelerator)
         let vms = try VMManager(inventory: inventory, jobs: jobs, events: events, disks: disks,
                                 launcher: WorkerLauncher(qemu: qemu), accelerator: decision.accelerator,
-                                stateDirectory: configuration.stateDirectory, logger: logger)
+                                stateDirectory: configuration.stateDirectory, settings: settings, logger: logger)
         let host = ViridianHost(configuration: configuration, vms: vms, jobs: jobs, inventory: inventory, events: events,
                                 images: ImageService(inventory: inventory, jobs: jobs, events: events,
                                                      configuration: configuration, logger: logger),
                                 vhds: VHDService(disks: disks, vms: vms, jobs: jobs, events: events),
+                                settings: settings, peers: peers, disks: disks,
                                 qemu: qemu, acceleratorDecision: decision, logger: logger)
         events.record(.information, .vmms, vm: nil,
-                      "viridiand \(ViridianVersion.current) started; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+                      "viridiand \(ViridianVersion.current) started as host '\(configuration.hostName)'; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+        for name in IncomingMarker.cleanUpAbandoned(stateDirectory: configuration.stateDirectory) {
+            events.record(.warning, .migration, vm: name,
+                          "discarded the half-arrived VM '\(name)': viridiand stopped before its move was committed")
+        }
         await vms.reattachWorkers()
         return host
     }
 
     private init(configuration: DaemonConfiguration, vms: VMManager, jobs: JobManager, inventory: Inventory,
-                 events: EventLog, images: ImageService, vhds: VHDService, qemu: QEMUBinary,
-                 acceleratorDecision: AcceleratorProbe.Decision, logger: Logger) {
+                 events: EventLog, images: ImageService, vhds: VHDService, settings: HostSettingsStore, peers: PeerRegistry,
+                 disks: DiskImageTool, qemu: QEMUBinary, acceleratorDecision: AcceleratorProbe.Decision, logger: Logger) {
         self.configuration = configuration
         self.vms = vms
         self.jobs = jobs
@@ -69,6 +82,12 @@ public final class ViridianHost: Sendable {
         self.vhds = vhds
         fileCopies = FileCopyService(vms: vms, jobs: jobs, events: events)
         integrationUpdates = IntegrationUpdateService(vms: vms, jobs: jobs, events: events, configuration: configuration)
+        self.settings = settings
+        self.peers = peers
+        incoming = IncomingMigrations(vms: vms, peers: peers, settings: settings, disks: disks, events: events,
+                                      stateDirectory: configuration.stateDirectory, logger: logger)
+        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, disks: disks, settings: settings,
+                                      logger: logger)
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger
@@ -77,17 +96,28 @@ public final class ViridianHost: Sendable {
     /// What `viridian host show` prints.
     func info() async -> HostInfo {
         let counts = await vms.counts()
-        return HostInfo(hostName: ProcessInfo.processInfo.hostName, version: ViridianVersion.current,
+        return HostInfo(hostName: configuration.hostName, version: ViridianVersion.current,
                         accelerator: acceleratorDecision.accelerator, acceleratorReason: acceleratorDecision.reason,
                         qemuVersion: qemu.version, stateDirectory: configuration.stateDirectory,
                         logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
                         memoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20),
-                        virtualMachines: counts.total, runningVirtualMachines: counts.running, startedAt: startedAt)
+                        virtualMachines: counts.total, runningVirtualMachines: counts.running, startedAt: startedAt,
+                        migrationListener: configuration.migrationListen?.description,
+                        certificateFingerprint: (try? PeerAuthority(pem: peers.identity.authorityPEM))?.fingerprint,
+                        availableMemoryMiB: await vms.availableMemoryMiB(), settings: settings.settings)
+    }
+
+    /// What this host tells a peer about itself.
+    func peerHello() async -> PeerHello {
+        PeerHello(hostName: configuration.hostName, version: ViridianVersion.current, qemuVersion: qemu.version,
+                  accelerator: acceleratorDecision.accelerator, availableMemoryMiB: await vms.availableMemoryMiB(),
+                  logicalProcessors: ProcessInfo.processInfo.activeProcessorCount, switches: [NetworkAdapter.defaultSwitch])
     }
 
     /// Stops jobs and lets go of the workers; running VMs keep running.
     public func shutDown() async {
         await jobs.cancelAll()
+        await incoming.abortAll()
         await vms.detachAll()
         events.record(.information, .vmms, vm: nil, "viridiand stopped; running VMs keep running")
     }

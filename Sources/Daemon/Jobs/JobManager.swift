@@ -7,10 +7,13 @@ import Synchronization
 /// How a job's body reports progress.
 public struct JobProgress: Sendable {
     fileprivate let update: @Sendable (Int?, String?) -> Void
+    fileprivate let start: @Sendable () -> Void
 
     /// Sets the percent complete (0–100) and, optionally, what the job is doing now.
     public func report(_ percent: Int, _ message: String? = nil) { update(min(100, max(0, percent)), message) }
 
+    /// A queued job got its turn: it shows as Running from now on.
+    public func started() { start() }
 }
 
 /// Runs long operations as jobs with an id, state, percent complete and cancel, like Hyper-V's
@@ -31,14 +34,16 @@ public final class JobManager: Sendable {
         self.logger = logger
     }
 
-    /// Starts `body` as a job and returns the job as it is now (Running).
+    /// Starts `body` as a job and returns the job as it is now: Running, or Queued when `queued`
+    /// (the body then calls `progress.started()` once it gets its turn).
     /// The body's return value becomes the job's final status message.
     @discardableResult
-    public func start(kind: String, vm: String?, description: String,
+    public func start(kind: String, vm: String?, description: String, queued: Bool = false,
                       body: @escaping @Sendable (JobProgress) async throws -> String?) -> JobInfo {
         let id = UUID().uuidString.lowercased()
-        let info = JobInfo(id: id, kind: kind, vm: vm, description: description, state: .running, percentComplete: 0,
-                           statusMessage: nil, error: nil, createdAt: Date(), finishedAt: nil)
+        let info = JobInfo(id: id, kind: kind, vm: vm, description: description, state: queued ? .queued : .running,
+                           percentComplete: 0, statusMessage: queued ? "waiting for a free slot" : nil, error: nil,
+                           createdAt: Date(), finishedAt: nil)
         entries.withLock { $0[id] = Entry(info: info, task: nil) }
         persist(info)
         let progress = JobProgress { [weak self] percent, message in
@@ -48,6 +53,15 @@ public final class JobManager: Sendable {
                 if let message { entry.info.statusMessage = message }
                 entries[id] = entry
             }
+        } start: { [weak self] in
+            let info = self?.entries.withLock { entries -> JobInfo? in
+                guard var entry = entries[id], entry.info.state == .queued else { return nil }
+                entry.info.state = .running
+                entry.info.statusMessage = nil
+                entries[id] = entry
+                return entry.info
+            }
+            if let info { self?.persist(info) }
         }
         let task = Task { [self] in
             let outcome: Result<String?, any Error>

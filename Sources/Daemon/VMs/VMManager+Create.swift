@@ -60,6 +60,7 @@ extension VMManager {
     /// Changes settings of an Off VM (Set-VM).
     public func set(_ name: String, _ request: SetVMRequest) throws -> VMInfo {
         var vm = try lookup(name)
+        try requireNotMoving(vm)
         guard vm.record.state == .off else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); settings change only while it is Off")
         }
@@ -89,6 +90,7 @@ extension VMManager {
     /// Deletes a VM that is Off or Saved (Remove-VM). Its disks stay unless `deleteDisks`.
     public func remove(_ name: String, deleteDisks: Bool) throws {
         let vm = try lookup(name)
+        try requireNotMoving(vm)
         guard vm.record.state == .off || vm.record.state == .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); stop it before removing it")
         }

@@ -16,8 +16,10 @@ extension VMManager {
         guard previous == .off || previous == .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(previous.rawValue); only an Off or Saved VM can start")
         }
+        try requireNotMoving(vm)
         try validateFiles(vm.record.configuration, excluding: vm.record.id)
         try requireDisksFree(vm)
+        try requireMemory(vm.record.configuration.memoryMiB, for: vm.record.name)
         let id = vm.record.id
         setState(id, .starting)
         let restoring = previous == .saved

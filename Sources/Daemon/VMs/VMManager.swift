@@ -13,6 +13,10 @@ public actor VMManager {
     var vms: [String: ManagedVM] = [:]
     /// When each VM last had a rate-limited integration warning logged.
     var integrationWarnings: [String: Date] = [:]
+    /// VMs arriving from other hosts, not yet committed: their memory is held for them.
+    var arrivals: [String: VMRecord] = [:]
+    /// Off VMs being moved to another host: nothing else may act on them meanwhile.
+    var moving: Set<String> = []
     let inventory: Inventory
     let jobs: JobManager
     let events: EventLog
@@ -21,10 +25,11 @@ public actor VMManager {
     let accelerator: Accelerator
     let stateDirectory: String
     let host: HostCapacity
+    let settings: HostSettingsStore
     let logger: Logger
 
     init(inventory: Inventory, jobs: JobManager, events: EventLog, disks: DiskImageTool, launcher: WorkerLauncher,
-         accelerator: Accelerator, stateDirectory: String, logger: Logger) throws {
+         accelerator: Accelerator, stateDirectory: String, settings: HostSettingsStore, logger: Logger) throws {
         self.inventory = inventory
         self.jobs = jobs
         self.events = events
@@ -32,6 +37,7 @@ public actor VMManager {
         self.launcher = launcher
         self.accelerator = accelerator
         self.stateDirectory = stateDirectory
+        self.settings = settings
         self.logger = logger
         self.host = HostCapacity(logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
                                  memoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20))
@@ -64,6 +70,29 @@ public actor VMManager {
             throw ViridianError(.notFound, "no VM named '\(name)' on this host (see: viridian vm list)")
         }
         return vm
+    }
+
+    /// Refuses while the VM is being moved to another host.
+    func requireNotMoving(_ vm: ManagedVM) throws {
+        if moving.contains(vm.record.id) {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is being moved to another host")
+        }
+    }
+
+    /// Memory VMs may still get: physical memory less the host's reserve, the VMs with a
+    /// worker and the VMs arriving.
+    func availableMemoryMiB() -> Int {
+        let assigned = vms.values.filter { $0.record.state.hasWorker }.map(\.record.configuration.memoryMiB).reduce(0, +)
+            + arrivals.values.map(\.configuration.memoryMiB).reduce(0, +)
+        return host.memoryMiB - settings.settings.memoryReserveMiB - assigned
+    }
+
+    /// Refuses when `memoryMiB` more would not fit.
+    func requireMemory(_ memoryMiB: Int, for name: String) throws {
+        let available = availableMemoryMiB()
+        guard memoryMiB <= available else {
+            throw ViridianError(.conflict, "not enough memory for VM '\(name)': it needs \(memoryMiB) MiB and this host has \(max(0, available)) MiB left for VMs (\(host.memoryMiB) MiB, \(settings.settings.memoryReserveMiB) MiB kept for the host; see viridian host set --memory-reserve)")
+        }
     }
 
     func paths(_ vm: ManagedVM) -> WorkerPaths {

@@ -1,0 +1,52 @@
+import APITypes
+import Foundation
+import Inventory
+import Synchronization
+
+/// The host's migration and memory settings (`viridian host set`), stored in the inventory.
+final class HostSettingsStore: Sendable {
+    private static let key = "host"
+    private let inventory: Inventory
+    private let current: Mutex<HostSettings>
+
+    init(inventory: Inventory) throws {
+        self.inventory = inventory
+        var settings = HostSettings.defaults
+        if let stored = try inventory.setting(Self.key) {
+            settings = (try? WireJSON.decoder().decode(HostSettings.self, from: Data(stored.utf8))) ?? .defaults
+        }
+        current = Mutex(settings)
+    }
+
+    var settings: HostSettings { current.withLock { $0 } }
+
+    /// Applies a change after checking every value; nothing changes when one is invalid.
+    func update(_ request: SetHostSettingsRequest, physicalMemoryMiB: Int) throws -> HostSettings {
+        var settings = self.settings
+        for (value, name) in [(request.maxMigrations, "--max-migrations"), (request.maxStorageMigrations, "--max-storage-migrations")] {
+            if let value, !HostSettings.limitRange.contains(value) {
+                throw ViridianError(.invalidArgument, "\(name) must be \(HostSettings.limitRange.lowerBound) to \(HostSettings.limitRange.upperBound), not \(value)")
+            }
+        }
+        if let networks = request.migrationNetworks {
+            settings.migrationNetworks = try networks.map { try IPNetwork(parsing: $0).description }
+        }
+        if let reserve = request.memoryReserveMiB {
+            guard (0..<physicalMemoryMiB).contains(reserve) else {
+                throw ViridianError(.invalidArgument, "--memory-reserve must be 0 to \(physicalMemoryMiB - 1) MiB, not \(reserve)")
+            }
+            settings.memoryReserveMiB = reserve
+        }
+        settings.maxMigrations = request.maxMigrations ?? settings.maxMigrations
+        settings.maxStorageMigrations = request.maxStorageMigrations ?? settings.maxStorageMigrations
+        let data = try WireJSON.encoder().encode(settings)
+        try inventory.setSetting(Self.key, String(decoding: data, as: UTF8.self))
+        current.withLock { $0 = settings }
+        return settings
+    }
+
+    /// The configured migration networks, parsed.
+    var migrationNetworks: [IPNetwork] {
+        settings.migrationNetworks.compactMap { try? IPNetwork(parsing: $0) }
+    }
+}

@@ -1,0 +1,39 @@
+import Engine
+import Foundation
+
+/// What a destination writes beside a worker that waits for an uncommitted migration: the
+/// files it created for it. If viridiand stops before the commit, the next start finds the
+/// marker, ends the worker and deletes the files, so no half-arrived VM survives.
+struct IncomingMarker: Codable {
+    var migrationID: String
+    var vmName: String
+    var files: [String]
+
+    func write(_ paths: WorkerPaths) throws {
+        try FileManager.default.createDirectory(atPath: paths.runtimeDirectory, withIntermediateDirectories: true)
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: paths.incomingMarker), options: .atomic)
+    }
+
+    /// Ends the worker of every marked runtime folder under `stateDirectory` and deletes what it lists.
+    /// Returns the names of the VMs cleaned up.
+    static func cleanUpAbandoned(stateDirectory: String) -> [String] {
+        let run = "\(stateDirectory)/run"
+        var cleaned: [String] = []
+        for id in (try? FileManager.default.contentsOfDirectory(atPath: run)) ?? [] {
+            let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: id)
+            guard let data = FileManager.default.contents(atPath: paths.incomingMarker),
+                  let marker = try? JSONDecoder().decode(IncomingMarker.self, from: data) else { continue }
+            marker.discard(paths)
+            cleaned.append(marker.vmName)
+        }
+        return cleaned
+    }
+
+    /// Kills the worker, deletes the listed files, the VM folder and the runtime folder.
+    func discard(_ paths: WorkerPaths) {
+        if let pid = WorkerLauncher.readPID(paths.pidFile) { kill(pid, SIGKILL) }
+        for file in files { try? FileManager.default.removeItem(atPath: file) }
+        try? FileManager.default.removeItem(atPath: paths.vmDirectory)
+        WorkerLauncher.cleanUp(paths)
+    }
+}

@@ -1,0 +1,269 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import Logging
+import QMP
+import Storage
+
+/// The destination side of moves: prepares a place for a VM a peer sends, and hands it over to
+/// the VM manager exactly once, on the source's commit. Until then nothing is in the
+/// inventory; an abort, a dead worker or a lapsed lease (the source stopped calling) discards
+/// the worker and every file made for it.
+actor IncomingMigrations {
+    /// How long a prepared move lives without a keepalive or commit from its source.
+    static let lease = Duration.seconds(20)
+
+    private struct Pending {
+        let peerName: String
+        let request: IncomingRequest
+        let record: VMRecord
+        let paths: WorkerPaths
+        let marker: IncomingMarker
+        var client: QMPClient?
+        var pid: Int32?
+        var exports: [Int: String]
+        var leaseEnds: ContinuousClock.Instant
+    }
+
+    private var pending: [String: Pending] = [:]
+    /// How recent moves ended, for a source that lost the answer to its commit.
+    private var outcomes: [String: IncomingState] = [:]
+    private let vms: VMManager
+    private let peers: PeerRegistry
+    private let settings: HostSettingsStore
+    private let disks: DiskImageTool
+    private let events: EventLog
+    private let stateDirectory: String
+    private let logger: Logger
+
+    init(vms: VMManager, peers: PeerRegistry, settings: HostSettingsStore, disks: DiskImageTool, events: EventLog,
+         stateDirectory: String, logger: Logger) {
+        self.vms = vms
+        self.peers = peers
+        self.settings = settings
+        self.disks = disks
+        self.events = events
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+    }
+
+    // MARK: Prepare
+
+    /// Checks the request, makes the disks (with storage), launches the waiting worker and
+    /// returns where the source sends memory and disks. Leaves nothing behind when it fails.
+    func prepare(_ request: IncomingRequest, from peer: PeerRegistry.Peer) async throws -> IncomingPlan {
+        let id = UUID().uuidString.lowercased()
+        var record = request.record
+        let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: record.id)
+        var created: [String] = []
+        var diskPaths: [Int: String] = [:]
+        do {
+            if request.includeStorage {
+                diskPaths = try await createDisks(request, record: record)
+                created += diskPaths.values
+                for (index, path) in diskPaths { record.configuration.drives[index].path = path }
+            }
+            try await vms.reserveArrival(record, from: peer.record.name)
+            created.append(paths.vmDirectory)
+            let marker = IncomingMarker(migrationID: id, vmName: record.name, files: created)
+            try FileManager.default.createDirectory(atPath: paths.vmDirectory, withIntermediateDirectories: true)
+            if let nvram = request.nvram {
+                guard nvram.count <= 64 << 20 else { throw ViridianError(.invalidArgument, "the UEFI variable store is too large") }
+                try nvram.write(to: URL(fileURLWithPath: paths.nvram))
+            }
+            var entry = Pending(peerName: peer.record.name, request: request, record: record, paths: paths, marker: marker, client: nil, pid: nil,
+                                exports: [:], leaseEnds: .now + Self.lease)
+            var plan = IncomingPlan(id: id, hostName: peers.identity.hostName, endpoints: endpoints(for: peer),
+                                    migrationPort: nil, nbdPort: nil, exports: [:], diskPaths: diskPaths)
+            if request.mode == .live {
+                try marker.write(paths)
+                try QEMUTLSCredentials.write(identity: peers.identity, peer: peer.authority, endpoint: .server,
+                                             to: paths.migrationTLSDirectory)
+                entry.pid = try await vms.launchArrivalWorker(record, tlsDirectory: paths.migrationTLSDirectory)
+                let client = try await QMPClient.connect(socketPath: paths.qmpSocket, logger: logger)
+                entry.client = client
+                pending[id] = entry
+                try await MigrationTuningSetup.apply(request.tuning, to: client, tlsCredentials: QEMUCommandLine.migrationTLSObject,
+                                                     tlsHostName: nil)
+                let port = try FreePort.pick()
+                try await client.migrateIncoming(uri: "tcp:0.0.0.0:\(port)")
+                plan.migrationPort = port
+                if request.includeStorage {
+                    let nbdPort = try FreePort.pick()
+                    try await client.nbdServerStart(host: "0.0.0.0", port: nbdPort, tlsCredentials: QEMUCommandLine.migrationTLSObject)
+                    for index in diskPaths.keys.sorted() {
+                        let name = "drive\(index)"
+                        try await client.blockExportAdd(id: "export\(index)", nodeName: name, name: name)
+                        plan.exports[index] = name
+                    }
+                    plan.nbdPort = nbdPort
+                    pending[id]?.exports = plan.exports
+                }
+                watch(id, client: client)
+            } else {
+                pending[id] = entry
+            }
+            watchLease(id)
+            events.record(.information, .migration, vm: record.name,
+                          "preparing to receive VM '\(record.name)' from host '\(peer.record.name)' (\(request.mode.rawValue)\(request.includeStorage ? ", with storage" : ""))")
+            return plan
+        } catch {
+            if let entry = pending.removeValue(forKey: id) {
+                try? await entry.client?.quit()
+                entry.client?.close()
+            }
+            IncomingMarker(migrationID: id, vmName: record.name, files: created).discard(paths)
+            await vms.releaseArrival(record.id)
+            throw error
+        }
+    }
+
+    /// The host's addresses the source may send to: on the migration networks in their order,
+    /// or — with none set — the address the source reaches this host's listener at.
+    private func endpoints(for peer: PeerRegistry.Peer) -> [MigrationEndpoint] {
+        let networks = settings.migrationNetworks
+        guard !networks.isEmpty else { return [] }
+        let addresses = IPNetwork.hostAddresses()
+        return networks.flatMap { network in
+            addresses.filter { network.contains($0) }.map { MigrationEndpoint(address: $0, network: network.description) }
+        }
+    }
+
+    private func createDisks(_ request: IncomingRequest, record: VMRecord) async throws -> [Int: String] {
+        let directory = request.destinationPath ?? "\(stateDirectory)/disks"
+        guard directory.hasPrefix("/") else {
+            throw ViridianError(.invalidArgument, "the destination path must be absolute: '\(directory)'")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ViridianError(.notFound, "the destination path \(directory) does not exist on this host")
+        }
+        let needed = request.disks.map(\.allocatedBytes).reduce(0, +)
+        if let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory),
+           let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value, free < needed {
+            throw ViridianError(.conflict, "\(directory) has \(ByteSize.format(UInt64(free))) free; the disks need \(ByteSize.format(UInt64(needed)))")
+        }
+        var created: [Int: String] = [:]
+        do {
+            for disk in request.disks {
+                guard record.configuration.drives.indices.contains(disk.driveIndex),
+                      let source = record.configuration.drives[disk.driveIndex].path,
+                      let format = VHDFormat(rawValue: disk.format), disk.virtualSize > 0 else {
+                    throw ViridianError(.invalidArgument, "the move names a disk this VM does not have")
+                }
+                let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+                let path = "\(directory)/\(name).\(format == .raw ? "img" : format.rawValue)"
+                try await disks.create(path: path, format: format, type: .dynamic, sizeBytes: UInt64(disk.virtualSize))
+                created[disk.driveIndex] = path
+            }
+        } catch {
+            for path in created.values { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+        return created
+    }
+
+    // MARK: Lease, commit, abort
+
+    /// The source is still there: extend the lease.
+    func keepAlive(_ id: String, peer: String) throws {
+        guard pending[id]?.peerName == peer else { throw unknown(id) }
+        pending[id]?.leaseEnds = .now + Self.lease
+    }
+
+    /// Takes the VM over: only when its memory arrived completely (live) — then the VM is stored,
+    /// its worker managed here and its processors resumed.
+    /// Committing again after a lost answer answers the same.
+    func commit(_ id: String, resume: Bool, peer: String) async throws -> IncomingStatus {
+        guard let entry = pending[id], entry.peerName == peer else {
+            if outcomes[id] == .committed { return IncomingStatus(state: .committed) }
+            throw unknown(id)
+        }
+        if let client = entry.client {
+            let migration = try await client.queryMigrate()
+            guard migration.status == "completed" else {
+                throw ViridianError(.invalidState, "the VM's memory has not arrived completely (migration \(migration.status))")
+            }
+            if resume { try await client.cont() }
+            if !entry.exports.isEmpty {
+                for index in entry.exports.keys.sorted() { try await client.blockExportDel(id: "export\(index)") }
+                try await client.nbdServerStop()
+            }
+            client.close()
+        }
+        pending[id] = nil
+        do {
+            let integration = IntegrationRecord(vmID: entry.record.id, release: nil, agent: nil,
+                                                hostItems: entry.request.hostItems, updatedAt: Date())
+            _ = try await vms.completeArrival(entry.record, integration: integration, workerPID: entry.pid,
+                                              from: entry.request.sourceHost)
+            try? FileManager.default.removeItem(atPath: entry.paths.incomingMarker)
+            try? FileManager.default.removeItem(atPath: entry.paths.migrationTLSDirectory)
+            outcomes[id] = .committed
+            return IncomingStatus(state: .committed)
+        } catch {
+            entry.marker.discard(entry.paths)
+            await vms.releaseArrival(entry.record.id)
+            outcomes[id] = .aborted
+            throw error
+        }
+    }
+
+    /// Discards a prepared move (the source gave up, or the worker died, or the lease lapsed).
+    /// `peer`: the peer asking, which must be the one that prepared the move; nil for this host's own decisions.
+    func abort(_ id: String, reason: String, peer: String? = nil) async {
+        guard let entry = pending[id], peer == nil || entry.peerName == peer else { return }
+        pending[id] = nil
+        if let client = entry.client {
+            try? await client.quit()
+            client.close()
+        }
+        entry.marker.discard(entry.paths)
+        await vms.releaseArrival(entry.record.id)
+        outcomes[id] = .aborted
+        events.record(.warning, .migration, vm: entry.record.name,
+                      "the move of VM '\(entry.record.name)' from host '\(entry.request.sourceHost)' was abandoned here: \(reason); nothing was kept")
+    }
+
+    func status(_ id: String, peer: String) -> IncomingStatus {
+        if let entry = pending[id], entry.peerName == peer { return IncomingStatus(state: .pending) }
+        return IncomingStatus(state: outcomes[id] ?? .aborted)
+    }
+
+    /// Aborts every pending move (daemon shutdown).
+    func abortAll() async {
+        for id in pending.keys { await abort(id, reason: "viridiand is stopping") }
+    }
+
+    private func watch(_ id: String, client: QMPClient) {
+        let events = client.events()
+        Task { [weak self] in
+            for await _ in events {}
+            await self?.workerEnded(id, client: client)
+        }
+    }
+
+    private func workerEnded(_ id: String, client: QMPClient) async {
+        guard let entry = pending[id], entry.client === client else { return }
+        await abort(id, reason: "its waiting worker exited")
+    }
+
+    private func watchLease(_ id: String) {
+        Task { [weak self] in
+            while let self, let ends = await self.leaseEnd(id) {
+                if ContinuousClock.now >= ends {
+                    await self.abort(id, reason: "the source stopped answering for \(Self.lease)")
+                    return
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func leaseEnd(_ id: String) -> ContinuousClock.Instant? { pending[id]?.leaseEnds }
+
+    private func unknown(_ id: String) -> ViridianError {
+        ViridianError(.notFound, "no prepared move with id \(id) (it was abandoned or never existed)")
+    }
+}

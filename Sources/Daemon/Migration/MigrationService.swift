@@ -1,0 +1,231 @@
+import APITypes
+import Foundation
+import Logging
+import NIOHTTP1
+import Storage
+import Synchronization
+
+/// Moves VMs: live, offline and with storage to peers (Move-VM), and disks between folders
+/// here (Move-VMStorage). Each move is a job that waits for a slot (the host's limits), so
+/// moves beyond the limit show as Queued and start in order as slots free.
+final class MigrationService: Sendable {
+    let vms: VMManager
+    let peers: PeerRegistry
+    let jobs: JobManager
+    let events: EventLog
+    let disks: DiskImageTool
+    let slots: MigrationSlots
+    let logger: Logger
+    /// How many running migrations send to each destination address, to spread them over networks.
+    private let addressUsage = Mutex<[String: Int]>([:])
+    /// The last drain: its job and its moves.
+    let drains = Mutex<(job: String?, moves: [String])>((nil, []))
+
+    init(vms: VMManager, peers: PeerRegistry, jobs: JobManager, events: EventLog, disks: DiskImageTool,
+         settings: HostSettingsStore, logger: Logger) {
+        self.vms = vms
+        self.peers = peers
+        self.jobs = jobs
+        self.events = events
+        self.disks = disks
+        self.logger = logger
+        slots = MigrationSlots { pool in
+            switch pool {
+            case .live: settings.settings.maxMigrations
+            case .storage: settings.settings.maxStorageMigrations
+            }
+        }
+    }
+
+    /// Starts moving a VM to a peer (`viridian vm move`). Refuses at once what can never work.
+    func move(_ name: String, _ request: MoveVMRequest) async throws -> JobInfo {
+        let peer = try peers.peer(request.destination)
+        try Self.validate(request)
+        let vm = try await vms.checkMovable(name)
+        return jobs.start(kind: "vm.move", vm: vm.name, description: "Moving \(vm.name) to \(peer.record.name)", queued: true) { progress in
+            try await self.slots.withSlot(.live) {
+                progress.started()
+                return try await self.perform(name: vm.name, peer: peer, request: request, progress: progress)
+            }
+        }
+    }
+
+    static func validate(_ request: MoveVMRequest) throws {
+        if let channels = request.channels, !(1...16).contains(channels) {
+            throw ViridianError(.invalidArgument, "--channels must be 1 to 16, not \(channels)")
+        }
+        if let bandwidth = request.bandwidthMiBps, !(1...1_000_000).contains(bandwidth) {
+            throw ViridianError(.invalidArgument, "--bandwidth must be 1 to 1000000 MiB/s, not \(bandwidth)")
+        }
+        if let downtime = request.downtimeMilliseconds, !(1...60_000).contains(downtime) {
+            throw ViridianError(.invalidArgument, "--downtime must be 1 to 60000 ms, not \(downtime)")
+        }
+        if let path = request.destinationPath {
+            guard request.includeStorage else {
+                throw ViridianError(.invalidArgument, "--destination-path needs --include-storage (without it the disks stay where they are)")
+            }
+            guard path.hasPrefix("/") else { throw ViridianError(.invalidArgument, "--destination-path must be absolute: '\(path)'") }
+        }
+    }
+
+    private func perform(name: String, peer: PeerRegistry.Peer, request: MoveVMRequest, progress: JobProgress) async throws -> String {
+        let departing = try await vms.beginDeparture(name)
+        let client = PeerClient(peer: peer, identity: peers.identity)
+        let planID = Mutex<String?>(nil)
+        let started = ContinuousClock.now
+        do {
+            progress.report(1, "asking \(peer.record.name) to prepare")
+            let hello: PeerHello = try await client.call(.GET, "/peer/v1/host")
+            try Self.check(hello, fits: departing, peer: peer.record.name)
+            let incoming = try await incomingRequest(departing, request)
+            let plan: IncomingPlan = try await client.call(.POST, "/peer/v1/incoming", body: incoming, timeout: .seconds(120))
+            planID.withLock { $0 = plan.id }
+            let copied = request.includeStorage ? plan.diskPaths.keys.compactMap { departing.record.configuration.drives[$0].path } : []
+            guard let worker = departing.client else {
+                try await commit(client, plan.id, resume: false)
+                await vms.departed(departing, to: peer.record.name, deleting: copied)
+                return "moved to \(peer.record.name) (the VM was Off)"
+            }
+            let result = try await withKeepalive(client, plan.id) {
+                let endpoint = try await self.chooseEndpoint(plan, peer: peer, vm: name)
+                return try await self.using(endpoint.address) {
+                    try await LiveMove(departing: departing, client: worker, identity: self.peers.identity, peer: peer, plan: plan,
+                                       request: request, tuning: incoming.tuning, endpoint: endpoint, progress: progress,
+                                       logger: self.logger).run()
+                }
+            }
+            progress.report(98, "handing the VM over to \(peer.record.name)")
+            try await commit(client, plan.id, resume: departing.previousState == .running)
+            await vms.departed(departing, to: peer.record.name, deleting: copied)
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let summary = String(format: "live migration to %@ took %.2f s (downtime %@ ms, %@ sent via %@)", peer.record.name, seconds,
+                                 result.downtimeMilliseconds.map(String.init) ?? "?", ByteSize.format(UInt64(max(0, result.transferredBytes))),
+                                 result.endpoint.address)
+            events.record(.information, .migration, vm: name, "VM '\(name)': \(summary)")
+            return summary
+        } catch {
+            let id = planID.withLock { $0 }
+            await uncancelled {
+                if let id { let _: IncomingStatus? = try? await client.call(.DELETE, "/peer/v1/incoming/\(id)", timeout: .seconds(10)) }
+                await self.vms.departureFailed(departing)
+            }
+            let reason = ViridianError.wrapping(error)
+            events.record(reason.code == .cancelled ? .warning : .error, .migration, vm: name,
+                          "the move of VM '\(name)' to '\(peer.record.name)' did not happen (\(reason.message)); the VM stays on this host")
+            throw error
+        }
+    }
+
+    /// Refuses early when the peer lacks memory or a switch the VM uses.
+    static func check(_ hello: PeerHello, fits departing: DepartingVM, peer: String) throws {
+        let configuration = departing.record.configuration
+        guard configuration.memoryMiB <= hello.availableMemoryMiB else {
+            throw ViridianError(.conflict, "host '\(peer)' has \(max(0, hello.availableMemoryMiB)) MiB left for VMs; VM '\(departing.record.name)' needs \(configuration.memoryMiB) MiB")
+        }
+        for adapter in configuration.networkAdapters where !hello.switches.contains(adapter.switchName) {
+            throw ViridianError(.conflict, "host '\(peer)' has no virtual switch '\(adapter.switchName)', which VM '\(departing.record.name)' uses")
+        }
+        guard configuration.processorCount <= hello.logicalProcessors else {
+            throw ViridianError(.conflict, "host '\(peer)' has \(hello.logicalProcessors) logical processors; VM '\(departing.record.name)' has \(configuration.processorCount)")
+        }
+    }
+
+    private func incomingRequest(_ departing: DepartingVM, _ request: MoveVMRequest) async throws -> IncomingRequest {
+        var disksToCopy: [IncomingDisk] = []
+        if request.includeStorage {
+            guard departing.client != nil else {
+                throw ViridianError(.invalidState, "moving the storage of an Off VM to another host is not supported yet; start the VM to move it live with its storage, or copy its disks to a path the peer sees")
+            }
+            for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
+                guard let path = drive.path else { continue }
+                let info = try await disks.info(path: path)
+                var allocated: Int64 = 0
+                for file in try await disks.chain(path: path) {
+                    allocated += Int64((try await disks.info(path: file)).fileSizeBytes)
+                }
+                disksToCopy.append(IncomingDisk(driveIndex: index, format: info.format.rawValue,
+                                                virtualSize: Int64(info.sizeBytes), allocatedBytes: allocated))
+            }
+        }
+        let nvram = departing.record.configuration.generation == .two
+            ? FileManager.default.contents(atPath: departing.paths.nvram) : nil
+        return IncomingRequest(sourceHost: peers.identity.hostName, record: departing.record,
+                               hostItems: departing.integration.hostItems,
+                               mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
+                               destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
+                               tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none))
+    }
+
+    /// Asks the destination to take the VM over; when the answer is lost, asks what happened.
+    private func commit(_ client: PeerClient, _ id: String, resume: Bool) async throws {
+        do {
+            let status: IncomingStatus = try await client.call(.POST, "/peer/v1/incoming/\(id)/commit",
+                                                               body: CommitRequest(resume: resume), timeout: .seconds(60))
+            guard status.state == .committed else {
+                throw ViridianError(.engineFailure, "the destination did not take the VM over (\(status.state.rawValue))")
+            }
+        } catch let error as ViridianError where error.code == .unavailable || error.code == .timeout {
+            for _ in 0..<5 {
+                if let status: IncomingStatus = try? await client.call(.GET, "/peer/v1/incoming/\(id)", timeout: .seconds(5)) {
+                    if status.state == .committed { return }
+                    throw error
+                }
+                try await Task.sleep(for: .seconds(2))
+            }
+            throw error
+        }
+    }
+
+    /// Runs `body` while telling the destination every few seconds that this host is still there;
+    /// gives up the move when the destination stops answering.
+    private func withKeepalive<T: Sendable>(_ client: PeerClient, _ id: String,
+                                            _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                var failures = 0
+                while true {
+                    try await Task.sleep(for: .seconds(3))
+                    do {
+                        let _: IncomingStatus = try await client.call(.POST, "/peer/v1/incoming/\(id)/keepalive", timeout: .seconds(5))
+                        failures = 0
+                    } catch let error as ViridianError {
+                        failures += 1
+                        if error.code == .notFound || failures >= 2 {
+                            throw ViridianError(.unavailable, "lost contact with the destination: \(error.message)")
+                        }
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw ViridianError(.internalError, "the move ended without a result")
+            }
+            return value
+        }
+    }
+
+    private func chooseEndpoint(_ plan: IncomingPlan, peer: PeerRegistry.Peer, vm: String) async throws -> MigrationEndpoint {
+        let candidates = plan.endpoints.isEmpty ? [MigrationEndpoint(address: peer.endpoint.host, network: nil)] : plan.endpoints
+        let usage = addressUsage.withLock { $0 }
+        let choice = try await NetworkChooser.choose(from: candidates, listenerPort: peer.endpoint.port, usage: usage)
+        for (skipped, reason) in choice.skipped {
+            events.record(.warning, .migration, vm: vm,
+                          "migration network \(skipped.network ?? skipped.address) to '\(peer.record.name)' is unreachable (\(skipped.address): \(reason)); using \(choice.endpoint.address)\(choice.endpoint.network.map { " on \($0)" } ?? "")")
+        }
+        return choice.endpoint
+    }
+
+    private func using<T: Sendable>(_ address: String, _ body: () async throws -> T) async throws -> T {
+        addressUsage.withLock { $0[address, default: 0] += 1 }
+        defer { addressUsage.withLock { $0[address, default: 0] -= 1 } }
+        return try await body()
+    }
+}
+
+/// `POST /peer/v1/incoming/{id}/commit`: the source's memory stream completed; take the VM over.
+struct CommitRequest: Codable, Sendable {
+    /// Let the processors run (they ran on the source).
+    var resume: Bool
+}

@@ -1,0 +1,84 @@
+import APITypes
+import Foundation
+import Inventory
+
+/// What a peer says about itself (`GET /peer/v1/host`): enough for a source to refuse a move early.
+struct PeerHello: Codable, Sendable {
+    var hostName: String
+    var version: String
+    var qemuVersion: String
+    var accelerator: Accelerator
+    /// Memory this host can still give VMs.
+    var availableMemoryMiB: Int
+    var logicalProcessors: Int
+    /// The virtual switches VMs can connect to.
+    var switches: [String]
+}
+
+/// How a VM comes over.
+enum IncomingMode: String, Codable, Sendable {
+    /// A running or paused VM: a worker waits for the memory stream.
+    case live
+    /// An Off VM: only its configuration (and disks, with storage) comes over.
+    case offline
+}
+
+/// A disk the destination creates for a move with storage.
+struct IncomingDisk: Codable, Sendable {
+    /// The drive's index in the VM's configuration.
+    var driveIndex: Int
+    var format: String
+    var virtualSize: Int64
+    /// Bytes the source's chain holds: what the copy may need on the destination.
+    var allocatedBytes: Int64
+}
+
+/// Performance settings both ends of a memory stream must agree on.
+struct MigrationTuning: Codable, Sendable {
+    var channels: Int
+    var compression: MigrationCompression
+}
+
+/// `POST /peer/v1/incoming`: the source asks the destination to prepare for a VM.
+struct IncomingRequest: Codable, Sendable {
+    var sourceHost: String
+    var record: VMRecord
+    var hostItems: [String: String]
+    var mode: IncomingMode
+    var includeStorage: Bool
+    var destinationPath: String?
+    var disks: [IncomingDisk]
+    /// A Generation 2 VM's UEFI variables.
+    var nvram: Data?
+    var tuning: MigrationTuning
+}
+
+/// Where the destination listens for a migration, in its preference order.
+struct MigrationEndpoint: Codable, Sendable, Hashable {
+    var address: String
+    /// The migration network (CIDR) the address is on, or nil when any network is used.
+    var network: String?
+}
+
+/// The destination's answer: where to send memory and disks.
+struct IncomingPlan: Codable, Sendable {
+    var id: String
+    /// The destination's host name, which its certificate names (QEMU's `tls-hostname`).
+    var hostName: String
+    var endpoints: [MigrationEndpoint]
+    var migrationPort: Int?
+    var nbdPort: Int?
+    /// NBD export name by drive index (moves with storage).
+    var exports: [Int: String]
+    /// The disks' paths on the destination by drive index.
+    var diskPaths: [Int: String]
+}
+
+/// The destination's view of a prepared migration.
+enum IncomingState: String, Codable, Sendable {
+    case pending, committed, aborted
+}
+
+struct IncomingStatus: Codable, Sendable {
+    var state: IncomingState
+}

@@ -1,0 +1,66 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import QMP
+
+extension VMManager {
+    /// Holds a place for a VM arriving from `source`: its name and id must be free and its
+    /// memory must fit. Nothing is stored until `completeArrival`.
+    func reserveArrival(_ record: VMRecord, from source: String) throws {
+        try VMName.validate(record.name)
+        if vms[record.id] != nil || arrivals[record.id] != nil {
+            throw ViridianError(.alreadyExists, "VM '\(record.name)' (id \(record.id)) is already on host, or arriving")
+        }
+        if vms.values.contains(where: { $0.record.name.lowercased() == record.name.lowercased() })
+            || arrivals.values.contains(where: { $0.name.lowercased() == record.name.lowercased() }) {
+            throw ViridianError(.alreadyExists, "a VM named '\(record.name)' already exists on this host")
+        }
+        try record.configuration.validate(host: host)
+        try requireMemory(record.configuration.memoryMiB, for: record.name)
+        try validateFiles(record.configuration)
+        arrivals[record.id] = record
+    }
+
+    /// Gives back a place that `reserveArrival` held (the move failed).
+    func releaseArrival(_ id: String) {
+        arrivals[id] = nil
+    }
+
+    /// Launches the worker that waits, paused, for the VM's memory over TLS.
+    func launchArrivalWorker(_ record: VMRecord, tlsDirectory: String) async throws -> Int32 {
+        let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: record.id)
+        let firmware = record.configuration.generation == .two
+            ? try Firmware.uefi(secureBoot: record.configuration.secureBoot) : nil
+        let commandLine = QEMUCommandLine(name: record.name, id: record.id, configuration: record.configuration,
+                                          accelerator: accelerator, paths: paths, firmware: firmware, incoming: true,
+                                          migrationTLSDirectory: tlsDirectory)
+        return try await launcher.launch(commandLine)
+    }
+
+    /// The VM is ours now: store it and take over its worker (when live; the caller has already
+    /// let its processors run if they ran on the source). Returns the VM as it is here.
+    func completeArrival(_ record: VMRecord, integration: IntegrationRecord, workerPID: Int32?,
+                         from source: String) async throws -> VMInfo {
+        var stored = record
+        stored.state = workerPID == nil ? .off : .paused
+        if workerPID == nil { stored.startedAt = nil }
+        try inventory.insertArrived(stored, integration: integration)
+        arrivals[record.id] = nil
+        vms[record.id] = ManagedVM(record: stored, integration: integration)
+        if let workerPID {
+            do {
+                let client = try await attachWorker(id: record.id, pid: workerPID)
+                let status = try await client.queryStatus()
+                setState(record.id, status.running ? .running : .paused)
+            } catch {
+                events.record(.error, .migration, vm: record.name,
+                              "VM '\(record.name)' arrived from '\(source)' but its worker could not be taken over: \(ViridianError.wrapping(error).message)")
+                throw error
+            }
+        }
+        events.record(.information, .migration, vm: record.name,
+                      "VM '\(record.name)' arrived from host '\(source)' (\(workerPID == nil ? "offline" : "live") move)")
+        return try show(record.name)
+    }
+}

@@ -1,0 +1,118 @@
+import APITypes
+import Engine
+import Foundation
+import Inventory
+import QMP
+
+/// A VM as a move to another host sees it when the move begins.
+struct DepartingVM: Sendable {
+    let record: VMRecord
+    let integration: IntegrationRecord
+    /// The worker's monitor, for a live move; nil for an Off VM.
+    let client: QMPClient?
+    /// The state to return to when the move fails.
+    let previousState: VMState
+    let paths: WorkerPaths
+}
+
+extension VMManager {
+    /// Checks that `name` can move now, without changing anything (when the move is asked for).
+    func checkMovable(_ name: String) throws -> VMInfo {
+        let vm = try lookup(name)
+        try requireNotMoving(vm)
+        switch vm.record.state {
+        case .running, .paused, .off: return vm.info
+        case .saved:
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is Saved; start it (or delete its saved state by starting and stopping it) before moving it")
+        default:
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); it can move when Running, Paused or Off")
+        }
+    }
+
+    /// Marks the VM as moving: a running VM becomes Migrating, an Off VM is held.
+    func beginDeparture(_ name: String) throws -> DepartingVM {
+        let vm = try lookup(name)
+        _ = try checkMovable(name)
+        let id = vm.record.id
+        if vm.record.state == .off {
+            moving.insert(id)
+        } else {
+            guard vm.worker != nil else {
+                throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no worker to migrate")
+            }
+            setState(id, .migrating)
+        }
+        return DepartingVM(record: vm.record, integration: vm.integration, client: vm.worker?.client,
+                           previousState: vm.record.state, paths: paths(vm))
+    }
+
+    /// The move failed or was cancelled: the VM stays here, running again if it was running.
+    func departureFailed(_ departing: DepartingVM) async {
+        let id = departing.record.id
+        moving.remove(id)
+        guard let client = vms[id]?.worker?.client, vms[id]?.record.state == .migrating else { return }
+        if departing.previousState == .running, let status = try? await client.queryStatus(), !status.running {
+            do { try await client.cont() } catch {
+                logger.error("cannot resume the VM after a failed move", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
+            }
+        }
+        let status = try? await client.queryStatus()
+        setState(id, status.map { $0.running ? .running : .paused } ?? departing.previousState)
+    }
+
+    /// The destination owns the VM now: end the worker here (its state is already there) and
+    /// forget the VM, deleting `files` (disks that were copied) and its folder.
+    func departed(_ departing: DepartingVM, to destination: String, deleting files: [String]) async {
+        let id = departing.record.id
+        if let worker = vms[id]?.worker {
+            vms[id]?.exitExpected = true
+            worker.watcher.cancel()
+            worker.hub.stop()
+            try? await worker.client.quit()
+            _ = await Self.waitForExit(worker.client, timeout: .seconds(10))
+            worker.client.close()
+            if let pid = WorkerLauncher.readPID(departing.paths.pidFile) { kill(pid, SIGKILL) }
+        }
+        vms[id] = nil
+        moving.remove(id)
+        do { try inventory.deleteVM(id: id) } catch {
+            logger.error("cannot remove a departed VM from the inventory", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
+        }
+        WorkerLauncher.cleanUp(departing.paths)
+        try? FileManager.default.removeItem(atPath: departing.paths.vmDirectory)
+        for file in files { try? FileManager.default.removeItem(atPath: file) }
+        events.record(.information, .migration, vm: departing.record.name,
+                      "VM '\(departing.record.name)' moved to host '\(destination)'")
+    }
+}
+
+extension VMManager {
+    /// Checks that the VM's disks can move now (Running, Paused or Off, and no other move).
+    func checkStorageMovable(_ name: String) throws -> VMInfo {
+        let vm = try lookup(name)
+        try requireNotMoving(vm)
+        guard [.running, .paused, .off].contains(vm.record.state) else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its storage can move when it is Running, Paused or Off")
+        }
+        return vm.info
+    }
+
+    /// Holds the VM for a storage move; returns its record and, when it runs, its monitor.
+    func beginStorageMove(_ name: String) throws -> (VMRecord, QMPClient?) {
+        _ = try checkStorageMovable(name)
+        let vm = try lookup(name)
+        moving.insert(vm.record.id)
+        return (vm.record, vm.worker?.client)
+    }
+
+    /// Ends a storage move: with `newPaths`, the VM's disks are those files from now on.
+    func endStorageMove(_ id: String, newPaths: [Int: String]?) {
+        moving.remove(id)
+        guard let newPaths, var vm = vms[id] else { return }
+        for (index, path) in newPaths where vm.record.configuration.drives.indices.contains(index) {
+            vm.record.configuration.drives[index].path = path
+        }
+        vms[id] = vm
+        store(vm.record)
+    }
+}
