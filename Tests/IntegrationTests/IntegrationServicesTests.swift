@@ -244,15 +244,4 @@ struct IntegrationServicesTests {
             #expect(stop.exitCode == 0 && stop.output.contains("qemu-guest-agent"), "\(stop.output)")
         }
     }
-
-    /// Polls `condition` every 200 ms until it holds.
-    private func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        Issue.record("\(what): did not happen within \(timeout)")
-        throw ViridianError(.timeout, what)
-    }
 }

@@ -66,3 +66,14 @@ enum AgentBundles {
         return try await builder.build(agent: .viridian(try GuestAgentBundle(directory: legacy))) { _, _ in }
     }
 }
+
+/// Waits until `condition` holds, recording an issue naming `what` when it never does.
+func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    Issue.record("\(what): did not happen within \(timeout)")
+    throw ViridianError(.timeout, what)
+}

@@ -44,6 +44,10 @@ final class TestDaemon: @unchecked Sendable {
     let socket: String
     private(set) var process: Process?
     var environment: [String: String] = [:]
+    /// More viridiand arguments (`--host-name`, `--migration-listen`).
+    var arguments: [String] = []
+    /// A command viridiand runs under, such as `ip netns exec NS` (it execs, so the pid is viridiand's).
+    var launchPrefix: [String] = []
 
     init() throws {
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("viridian-test-\(UUID().uuidString.prefix(8))").path
@@ -69,8 +73,10 @@ final class TestDaemon: @unchecked Sendable {
     /// Starts viridiand and waits until its API answers.
     func start() async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.viridiand)
-        process.arguments = ["--state-dir", stateDirectory, "--socket", socket, "--log-level", "debug"]
+        let command = launchPrefix + [BuildProducts.viridiand, "--state-dir", stateDirectory, "--socket", socket,
+                                      "--log-level", "debug"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let logPath = "\(stateDirectory)/viridiand.log"
         if !FileManager.default.fileExists(atPath: logPath) {
@@ -98,6 +104,13 @@ final class TestDaemon: @unchecked Sendable {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
+    /// Kills viridiand at once (SIGKILL), as a crash would.
+    func kill() async {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
     /// Turns every VM off, stops the daemon, deletes the state directory.
     func tearDown() async {
         if let vms = try? await client.listVMs() {
@@ -108,7 +121,7 @@ final class TestDaemon: @unchecked Sendable {
         await stop()
         for pidFile in (try? FileManager.default.subpathsOfDirectory(atPath: "\(stateDirectory)/run"))?.filter({ $0.hasSuffix("qemu.pid") }) ?? [] {
             if let text = try? String(contentsOfFile: "\(stateDirectory)/run/\(pidFile)", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
-                kill(pid, SIGKILL)
+                Foundation.kill(pid, SIGKILL)
             }
         }
         try? FileManager.default.removeItem(atPath: stateDirectory)
