@@ -136,4 +136,121 @@ struct MigrationTests {
             #expect(destination.runtimeFolders.isEmpty)
         }
     }
+
+    @Test("a cancelled move, a killed destination worker and a killed destination daemon leave the VM running on the source only")
+    func failuresKeepTheVMOnTheSource() async throws {
+        try await TestHosts.with(count: 2) { hosts in
+            let (source, destination) = (hosts[0], hosts[1])
+            try await source.createTestVM("fl1")
+            #expect(await source.cli(["vm", "start", "fl1"]).exitCode == 0)
+            try await source.waitForIntegration("fl1")
+            try await source.startDirtying("fl1")
+
+            /// Starts a slow move and waits until its memory stream runs.
+            func slowMove() async throws -> String {
+                let started = await source.cli(["vm", "move", "fl1", "--to", "host-2", "--bandwidth", "2", "--no-wait"])
+                try #require(started.exitCode == 0, "\(started.error)")
+                let job = started.output.trimmingWhitespace()
+                try await eventually("the memory stream runs") {
+                    (try? await source.client.job(job))?.statusMessage?.contains("memory:") == true
+                }
+                #expect(await source.state(of: "fl1") == .migrating)
+                return job
+            }
+            /// The VM runs on the source, answers, and the destination kept nothing.
+            func stayedOnSource(_ job: String, _ state: JobState) async throws {
+                let finished = try await source.waitForJob(job)
+                #expect(finished.state == state, "\(finished)")
+                #expect(await source.state(of: "fl1") == .running)
+                #expect(await source.exec("fl1", ["true"]).exitCode == 0)
+                #expect(await destination.state(of: "fl1") == nil)
+                try await eventually("the destination cleaned up") { destination.runtimeFolders.isEmpty }
+            }
+
+            // Cancelled while the memory streams.
+            let cancelled = try await slowMove()
+            #expect(await source.cli(["jobs", "cancel", cancelled]).exitCode == 0)
+            try await stayedOnSource(cancelled, .cancelled)
+
+            // The destination's worker dies mid-stream.
+            let killedWorker = try await slowMove()
+            let folder = try #require(destination.runtimeFolders.first)
+            let pidText = try String(contentsOfFile: "\(destination.stateDirectory)/run/\(folder)/qemu.pid", encoding: .utf8)
+            kill(try #require(Int32(pidText.trimmingWhitespace())), SIGKILL)
+            try await stayedOnSource(killedWorker, .failed)
+
+            // The destination's daemon dies mid-stream; when it comes back it discards the half-arrived VM.
+            let killedDaemon = try await slowMove()
+            await destination.kill()
+            let failed = try await source.waitForJob(killedDaemon)
+            #expect(failed.state == .failed && failed.error?.message.contains("lost contact") == true, "\(failed)")
+            #expect(await source.state(of: "fl1") == .running)
+            try await destination.start()
+            try await stayedOnSource(killedDaemon, .failed)
+            let events = await destination.cli(["events"]).output
+            #expect(events.contains("discarded the half-arrived VM 'fl1'"), "\(events)")
+
+            // After all that, the move works.
+            #expect(await source.cli(["vm", "move", "fl1", "--to", "host-2"]).exitCode == 0)
+            #expect(await destination.state(of: "fl1") == .running)
+        }
+    }
+
+    @Test("moves beyond the host's limit queue in order; storage moves while the VM runs and while it is Off")
+    func queueingAndStorageMoves() async throws {
+        try await TestHosts.with(count: 2) { hosts in
+            let (source, destination) = (hosts[0], hosts[1])
+            #expect(await source.cli(["host", "set", "--max-migrations", "1"]).exitCode == 0)
+            for name in ["q1", "q2", "q3"] {
+                try await source.createTestVM(name)
+                #expect(await source.cli(["vm", "start", name]).exitCode == 0)
+            }
+            for name in ["q1", "q2", "q3"] { try await source.waitForIntegration(name) }
+            var jobs: [String] = []
+            for name in ["q1", "q2", "q3"] {
+                let move = await source.cli(["vm", "move", name, "--to", "host-2", "--bandwidth", "40", "--no-wait"])
+                try #require(move.exitCode == 0, "\(move.error)")
+                jobs.append(move.output.trimmingWhitespace())
+            }
+            let listed = try await source.json([JobInfo].self, ["jobs"]).filter { jobs.contains($0.id) }
+            #expect(listed.filter { $0.state == .queued }.count == 2, "\(listed.map(\.state))")
+            #expect(listed.filter { $0.state == .running }.count == 1)
+            var finishedOrder: [String] = []
+            for job in jobs {
+                let finished = try await source.waitForJob(job)
+                #expect(finished.state == .completed, "\(finished)")
+                finishedOrder.append(finished.vm ?? "")
+            }
+            let times = try await jobs.asyncMap { try await source.client.job($0).finishedAt ?? .distantFuture }
+            #expect(times == times.sorted(), "FIFO: \(finishedOrder)")
+            #expect(try await destination.client.listVMs().filter { $0.state == .running }.count == 3)
+
+            // Storage moves on the destination: running (mirror and switch), then Off (copy).
+            let folder = "\(destination.stateDirectory)/elsewhere"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let write = await destination.exec("q1", ["sh", "-c", "dd if=/dev/urandom of=/mnt/root/payload bs=1M count=8 2>/dev/null; sync; md5sum /mnt/root/payload"])
+            let old = try #require(try await destination.client.vm("q1").drives.first?.path)
+            let live = await destination.cli(["vm", "move-storage", "q1", "--destination-path", folder])
+            #expect(live.exitCode == 0 && live.output.contains("while the VM ran"), "\(live)")
+            #expect(try await destination.client.vm("q1").drives.first?.path?.hasPrefix(folder) == true)
+            #expect(!FileManager.default.fileExists(atPath: old))
+            let read = await destination.exec("q1", ["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches; md5sum /mnt/root/payload"])
+            #expect(read.output == write.output && !read.output.isEmpty, "\(read)")
+            #expect(await destination.cli(["vm", "stop", "q2", "--turn-off"]).exitCode == 0)
+            let offline = await destination.cli(["vm", "move-storage", "q2", "--destination-path", folder])
+            #expect(offline.exitCode == 0, "\(offline)")
+            #expect(await destination.cli(["vm", "start", "q2"]).exitCode == 0)
+            try await destination.waitForIntegration("q2")
+            let clash = await destination.cli(["vm", "move-storage", "q2", "--destination-path", "/no/such/folder"])
+            #expect(clash.exitCode != 0 && clash.error.contains("does not exist"), "\(clash.error)")
+        }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
 }
