@@ -17,11 +17,17 @@ public enum MessageCodec {
         var type: String
     }
 
-    /// The frame carrying `message` on `channel`.
+    /// How every encoded `Hello` payload begins: what a host looks for on a new connection.
+    public static let helloMarker = Array(#"{"type":"hello""#.utf8)
+
+    /// The frame carrying `message` on `channel`. The envelope is written by hand so `type`
+    /// always comes first (JSON object order is otherwise unspecified): a host finds a hello by it.
     public static func frame<Message: AgentMessage>(_ message: Message, channel: UInt32 = 0) -> Frame {
-        // Encoding plain Codable structs cannot fail.
-        let data = (try? JSONEncoder().encode(Envelope(type: Message.type, body: message))) ?? Data()
-        return Frame(kind: .message, channel: channel, payload: Array(data))
+        // Encoding plain Codable structs and strings cannot fail.
+        let type = (try? JSONEncoder().encode(Message.type)) ?? Data()
+        let body = (try? JSONEncoder().encode(message)) ?? Data("{}".utf8)
+        let payload = Array(#"{"type":"#.utf8) + Array(type) + Array(#","body":"#.utf8) + Array(body) + [UInt8(ascii: "}")]
+        return Frame(kind: .message, channel: channel, payload: payload)
     }
 
     /// The type name of the message in `frame`.

@@ -42,7 +42,26 @@ struct AgentConnectionTests {
         }
     }
 
-    @Test("an oversized frame, garbage, or a flood ends the connection with a protocol error")
+    @Test("the tail of a frame meant for the host a VM migrated from is skipped up to the guest's hello")
+    func skipsAMigrationTail() async throws {
+        let guest = try ScriptedGuest()
+        defer { guest.close() }
+        try await withConnection(guest, service: .heartbeat) { connection, serve in
+            _ = try await guest.readFrame()
+            let beat = MessageCodec.frame(Beat(health: .ok, reason: nil)).encoded()
+            try guest.send(raw: Array(beat.dropFirst(5)) + beat)
+            try guest.send(MessageCodec.frame(Hello(frameworkVersions: [1], service: "heartbeat", serviceVersions: [1],
+                                                    release: "0.2.0", agent: "viridian-guest")))
+            #expect(try MessageCodec.type(of: try await guest.readFrame()) == Welcome.type)
+            #expect(connection.negotiated?.release == "0.2.0")
+            guest.close()
+            try await serve.value
+        }
+        let encoded = MessageCodec.frame(Hello(frameworkVersions: [1], service: "kvp", serviceVersions: [1], release: "0.2.0", agent: "a"))
+        #expect(encoded.payload.starts(with: MessageCodec.helloMarker))
+    }
+
+    @Test("after the hello, an oversized frame, garbage, or a flood ends the connection with a protocol error")
     func violationsEndTheConnection() async throws {
         let attacks: [[UInt8]] = [
             [0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0],
@@ -53,6 +72,9 @@ struct AgentConnectionTests {
             let guest = try ScriptedGuest()
             defer { guest.close() }
             try await withConnection(guest, service: .heartbeat) { _, serve in
+                _ = try await guest.readFrame()
+                try guest.send(MessageCodec.frame(Hello(frameworkVersions: [1], service: "heartbeat", serviceVersions: [1],
+                                                        release: "0.2.0", agent: "viridian-guest")))
                 _ = try await guest.readFrame()
                 try guest.send(raw: attack)
                 await #expect(throws: AgentProtocolError.self) { try await serve.value }

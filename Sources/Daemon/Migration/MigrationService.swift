@@ -87,8 +87,7 @@ final class MigrationService: Sendable {
                 return "moved to \(peer.record.name) (the VM was Off)"
             }
             let result = try await withKeepalive(client, plan.id) {
-                let endpoint = try await self.chooseEndpoint(plan, peer: peer, vm: name)
-                return try await self.using(endpoint.address) {
+                try await self.overBestNetwork(plan, peer: peer, vm: name) { endpoint in
                     try await LiveMove(departing: departing, client: worker, identity: self.peers.identity, peer: peer, plan: plan,
                                        request: request, tuning: incoming.tuning, endpoint: endpoint, progress: progress,
                                        logger: self.logger).run()
@@ -206,21 +205,27 @@ final class MigrationService: Sendable {
         }
     }
 
-    private func chooseEndpoint(_ plan: IncomingPlan, peer: PeerRegistry.Peer, vm: String) async throws -> MigrationEndpoint {
+    /// Picks the destination address for a stream and counts it as used until `body` ends; the
+    /// choice and the count happen together, so moves starting at once spread over the networks.
+    private func overBestNetwork<T: Sendable>(_ plan: IncomingPlan, peer: PeerRegistry.Peer, vm: String,
+                                             _ body: (MigrationEndpoint) async throws -> T) async throws -> T {
         let candidates = plan.endpoints.isEmpty ? [MigrationEndpoint(address: peer.endpoint.host, network: nil)] : plan.endpoints
-        let usage = addressUsage.withLock { $0 }
-        let choice = try await NetworkChooser.choose(from: candidates, listenerPort: peer.endpoint.port, usage: usage)
-        for (skipped, reason) in choice.skipped {
-            events.record(.warning, .migration, vm: vm,
-                          "migration network \(skipped.network ?? skipped.address) to '\(peer.record.name)' is unreachable (\(skipped.address): \(reason)); using \(choice.endpoint.address)\(choice.endpoint.network.map { " on \($0)" } ?? "")")
+        let probe = await NetworkChooser.probe(candidates, listenerPort: peer.endpoint.port)
+        let picked = addressUsage.withLock { usage -> (MigrationEndpoint, skipped: [(MigrationEndpoint, String)])? in
+            guard let best = probe.best(usage: usage) else { return nil }
+            usage[best.0.address, default: 0] += 1
+            return best
         }
-        return choice.endpoint
-    }
-
-    private func using<T: Sendable>(_ address: String, _ body: () async throws -> T) async throws -> T {
-        addressUsage.withLock { $0[address, default: 0] += 1 }
-        defer { addressUsage.withLock { $0[address, default: 0] -= 1 } }
-        return try await body()
+        guard let (endpoint, skipped) = picked else {
+            let detail = probe.unreachable.map { "\($0.0.address): \($0.1)" }.joined(separator: "; ")
+            throw ViridianError(.unavailable, "no migration network reaches '\(peer.record.name)' (\(detail))")
+        }
+        defer { addressUsage.withLock { $0[endpoint.address, default: 0] -= 1 } }
+        for (unreachable, reason) in skipped {
+            events.record(.warning, .migration, vm: vm,
+                          "migration network \(unreachable.network ?? unreachable.address) to '\(peer.record.name)' is unreachable (\(unreachable.address): \(reason)); using \(endpoint.address)\(endpoint.network.map { " on \($0)" } ?? "")")
+        }
+        return try await body(endpoint)
     }
 }
 

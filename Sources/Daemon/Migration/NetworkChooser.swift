@@ -11,34 +11,37 @@ struct NetworkChooser: Sendable {
     /// How long a probe waits for the peer's listener to accept.
     static let probeTimeout = TimeAmount.seconds(2)
 
-    struct Choice: Sendable {
-        let endpoint: MigrationEndpoint
-        /// More preferred endpoints that could not be reached, and why.
-        let skipped: [(MigrationEndpoint, String)]
+    /// The candidates this host can reach, most preferred first, and those it cannot, with why.
+    struct Probe: Sendable {
+        let reachable: [MigrationEndpoint]
+        let unreachable: [(MigrationEndpoint, String)]
+
+        /// The reachable endpoint the fewest migrations use now (the most preferred among equals),
+        /// and the more preferred endpoints that were unreachable.
+        func best(usage: [String: Int]) -> (MigrationEndpoint, skipped: [(MigrationEndpoint, String)])? {
+            guard let chosen = reachable.enumerated().min(by: {
+                (usage[$0.element.address, default: 0], $0.offset) < (usage[$1.element.address, default: 0], $1.offset)
+            })?.element else { return nil }
+            let rank = order.firstIndex(of: chosen) ?? 0
+            return (chosen, unreachable.filter { (order.firstIndex(of: $0.0) ?? 0) < rank })
+        }
+
+        fileprivate let order: [MigrationEndpoint]
     }
 
-    /// - Parameters:
-    ///   - candidates: the destination's endpoints, most preferred first.
-    ///   - listenerPort: the destination's migration listener, which a probe connects to.
-    ///   - usage: how many running migrations use each address now.
-    static func choose(from candidates: [MigrationEndpoint], listenerPort: Int, usage: [String: Int]) async throws -> Choice {
-        var reachable: [(Int, MigrationEndpoint)] = []
-        var skipped: [(MigrationEndpoint, String)] = []
-        for (rank, candidate) in candidates.enumerated() {
+    /// Probes each candidate (the destination's endpoints, most preferred first) at the destination's
+    /// migration listener port.
+    static func probe(_ candidates: [MigrationEndpoint], listenerPort: Int) async -> Probe {
+        var reachable: [MigrationEndpoint] = []
+        var unreachable: [(MigrationEndpoint, String)] = []
+        for candidate in candidates {
             if let failure = await probe(candidate.address, port: listenerPort) {
-                skipped.append((candidate, failure))
+                unreachable.append((candidate, failure))
             } else {
-                reachable.append((rank, candidate))
+                reachable.append(candidate)
             }
         }
-        guard let best = reachable.min(by: { (usage[$0.1.address, default: 0], $0.0) < (usage[$1.1.address, default: 0], $1.0) }) else {
-            let detail = skipped.map { "\($0.0.address): \($0.1)" }.joined(separator: "; ")
-            throw ViridianError(.unavailable, "no migration network reaches the destination (\(detail))")
-        }
-        let passed = skipped.filter { skippedEndpoint in
-            candidates.firstIndex(of: skippedEndpoint.0) ?? 0 < best.0
-        }
-        return Choice(endpoint: best.1, skipped: passed)
+        return Probe(reachable: reachable, unreachable: unreachable, order: candidates)
     }
 
     /// nil when a TCP connection to `address:port` opens within the timeout, else why not.
