@@ -245,6 +245,29 @@ struct MigrationTests {
             #expect(clash.exitCode != 0 && clash.error.contains("does not exist"), "\(clash.error)")
         }
     }
+
+    @Test("host drain empties a host onto two peers within its migration limit, and --status reports each move")
+    func drainToTwoPeers() async throws {
+        try await TestHosts.with(count: 3) { hosts in
+            let host = hosts[0]
+            #expect(await host.cli(["host", "set", "--max-migrations", "1"]).exitCode == 0)
+            for name in ["dr1", "dr2", "dr3"] { try await host.createTestVM(name) }
+            for name in ["dr1", "dr2"] { #expect(await host.cli(["vm", "start", name]).exitCode == 0) }
+            for name in ["dr1", "dr2"] { try await host.waitForIntegration(name) }
+
+            let drain = await host.cli(["host", "drain"])
+            #expect(drain.exitCode == 0 && drain.output.contains("moved 3 VMs"), "\(drain)")
+            #expect(try await host.client.listVMs().isEmpty)
+            let status = try await host.json(DrainStatus.self, ["host", "drain", "--status"])
+            #expect(status.job?.state == .completed && status.moves.count == 3 && status.moves.allSatisfy { $0.state == .completed })
+            let arrived = try await hosts[1].client.listVMs() + hosts[2].client.listVMs()
+            #expect(Set(arrived.map(\.name)) == ["dr1", "dr2", "dr3"])
+            #expect(arrived.filter { $0.state == .running }.count == 2)
+            let second = try await hosts[1].client.listVMs()
+            let third = try await hosts[2].client.listVMs()
+            #expect(!second.isEmpty && !third.isEmpty, "spread over both peers")
+        }
+    }
 }
 
 extension Sequence {
