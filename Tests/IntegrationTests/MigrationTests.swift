@@ -50,6 +50,21 @@ struct MigrationTests {
             #expect(await destination.state(of: "lm1") == .off)
             #expect(await destination.cli(["vm", "start", "lm1"]).exitCode == 0)
             try await destination.waitForIntegration("lm1")
+
+            // A Saved VM moves with its memory state and, here, its disks; starting it restores the same guest.
+            #expect(await destination.exec("lm1", ["sh", "-c", "echo kept > /mnt/root/saved-marker; sync"]).exitCode == 0)
+            let uptimeAtSave = try await destination.guestUptime("lm1")
+            #expect(await destination.cli(["vm", "save", "lm1"]).exitCode == 0)
+            let folder = "\(source.stateDirectory)/arrived"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let saved = await destination.cli(["vm", "move", "lm1", "--to", "host-1", "--include-storage", "--destination-path", folder])
+            #expect(saved.exitCode == 0 && saved.output.contains("Saved"), "\(saved)")
+            #expect(await source.state(of: "lm1") == .saved)
+            #expect(await destination.state(of: "lm1") == nil)
+            #expect(await source.cli(["vm", "start", "lm1"]).exitCode == 0)
+            try await source.waitForIntegration("lm1")
+            #expect(try await source.guestUptime("lm1") > uptimeAtSave)
+            #expect(await source.exec("lm1", ["cat", "/mnt/root/saved-marker"]).output == "kept\n")
         }
     }
 

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Inventory
 import Logging
+import NIOCore
 import QMP
 import Storage
 
@@ -24,6 +25,9 @@ actor IncomingMigrations {
         var pid: Int32?
         var exports: [Int: String]
         var leaseEnds: ContinuousClock.Instant
+        /// Uploads an offline move expects (name → path) and those that arrived.
+        var uploads: [String: String] = [:]
+        var received: Set<String> = []
     }
 
     private var pending: [String: Pending] = [:]
@@ -60,11 +64,15 @@ actor IncomingMigrations {
         var diskPaths: [Int: String] = [:]
         do {
             if request.includeStorage {
-                diskPaths = try await createDisks(request, record: record)
+                diskPaths = try diskTargets(request, record: record)
+                if request.mode == .live {
+                    try await createDisks(request, at: diskPaths)
+                }
                 created += diskPaths.values
                 for (index, path) in diskPaths { record.configuration.drives[index].path = path }
             }
-            try await vms.reserveArrival(record, from: peer.record.name)
+            try await vms.reserveArrival(record, from: peer.record.name,
+                                         arriving: request.mode == .offline ? Set(diskPaths.values) : [])
             created.append(paths.vmDirectory)
             let marker = IncomingMarker(migrationID: id, vmName: record.name, files: created)
             try FileManager.default.createDirectory(atPath: paths.vmDirectory, withIntermediateDirectories: true)
@@ -74,6 +82,7 @@ actor IncomingMigrations {
             }
             var entry = Pending(peerName: peer.record.name, request: request, record: record, paths: paths, marker: marker, client: nil, pid: nil,
                                 exports: [:], leaseEnds: .now + Self.lease)
+            entry.uploads = try uploads(request, diskPaths: diskPaths, paths: paths)
             var plan = IncomingPlan(id: id, hostName: peers.identity.hostName, endpoints: endpoints(for: peer),
                                     migrationPort: nil, nbdPort: nil, exports: [:], diskPaths: diskPaths)
             if request.mode == .live {
@@ -102,6 +111,7 @@ actor IncomingMigrations {
                 }
                 watch(id, client: client)
             } else {
+                if !entry.uploads.isEmpty { try marker.write(paths) }
                 pending[id] = entry
             }
             watchLease(id)
@@ -130,7 +140,8 @@ actor IncomingMigrations {
         }
     }
 
-    private func createDisks(_ request: IncomingRequest, record: VMRecord) async throws -> [Int: String] {
+    /// Where each disk of a move with storage goes; checks the folder, its free space and that no file is in the way.
+    private func diskTargets(_ request: IncomingRequest, record: VMRecord) throws -> [Int: String] {
         let directory = request.destinationPath ?? "\(stateDirectory)/disks"
         guard directory.hasPrefix("/") else {
             throw ViridianError(.invalidArgument, "the destination path must be absolute: '\(directory)'")
@@ -144,24 +155,89 @@ actor IncomingMigrations {
            let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value, free < needed {
             throw ViridianError(.conflict, "\(directory) has \(ByteSize.format(UInt64(free))) free; the disks need \(ByteSize.format(UInt64(needed)))")
         }
-        var created: [Int: String] = [:]
+        var targets: [Int: String] = [:]
+        for disk in request.disks {
+            guard record.configuration.drives.indices.contains(disk.driveIndex),
+                  let source = record.configuration.drives[disk.driveIndex].path,
+                  let format = VHDFormat(rawValue: disk.format), disk.virtualSize > 0 else {
+                throw ViridianError(.invalidArgument, "the move names a disk this VM does not have")
+            }
+            let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+            let path = "\(directory)/\(name).\(format == .raw ? "img" : format.rawValue)"
+            try DiskPath.requireAbsent(path)
+            targets[disk.driveIndex] = path
+        }
+        return targets
+    }
+
+    /// Empty disks a live move mirrors into.
+    private func createDisks(_ request: IncomingRequest, at targets: [Int: String]) async throws {
+        var created: [String] = []
         do {
             for disk in request.disks {
-                guard record.configuration.drives.indices.contains(disk.driveIndex),
-                      let source = record.configuration.drives[disk.driveIndex].path,
-                      let format = VHDFormat(rawValue: disk.format), disk.virtualSize > 0 else {
-                    throw ViridianError(.invalidArgument, "the move names a disk this VM does not have")
-                }
-                let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-                let path = "\(directory)/\(name).\(format == .raw ? "img" : format.rawValue)"
+                guard let path = targets[disk.driveIndex], let format = VHDFormat(rawValue: disk.format) else { continue }
                 try await disks.create(path: path, format: format, type: .dynamic, sizeBytes: UInt64(disk.virtualSize))
-                created[disk.driveIndex] = path
+                created.append(path)
             }
         } catch {
-            for path in created.values { try? FileManager.default.removeItem(atPath: path) }
+            for path in created { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
-        return created
+    }
+
+    /// The files an offline move uploads, by name, and where each goes.
+    private func uploads(_ request: IncomingRequest, diskPaths: [Int: String], paths: WorkerPaths) throws -> [String: String] {
+        guard request.mode == .offline else { return [:] }
+        var uploads: [String: String] = [:]
+        for file in request.files {
+            guard file.size >= 0 else { throw ViridianError(.invalidArgument, "a file of the move has a negative size") }
+            if file.name == IncomingFile.savedState, request.record.state == .saved {
+                uploads[file.name] = paths.savedState
+            } else if let index = diskPaths.first(where: { IncomingFile.disk($0.key) == file.name })?.key, let path = diskPaths[index] {
+                uploads[file.name] = path
+            } else {
+                throw ViridianError(.invalidArgument, "the move names an unexpected file '\(file.name.prefix(40))'")
+            }
+        }
+        if request.record.state == .saved, uploads[IncomingFile.savedState] == nil {
+            throw ViridianError(.invalidArgument, "a Saved VM moves with its saved state")
+        }
+        return uploads
+    }
+
+    /// Writes an uploaded file of an offline move: exactly the size announced, under a temporary
+    /// name until complete.
+    func receive<Body: AsyncSequence & Sendable>(_ id: String, file name: String, peer: String, body: Body) async throws
+        where Body.Element == ByteBuffer {
+        guard let entry = pending[id], entry.peerName == peer else { throw unknown(id) }
+        guard let path = entry.uploads[name], !entry.received.contains(name),
+              let size = entry.request.files.first(where: { $0.name == name })?.size else {
+            throw ViridianError(.invalidArgument, "the move expects no (more) file named '\(name.prefix(40))'")
+        }
+        let partial = path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil),
+              let handle = FileHandle(forWritingAtPath: partial) else {
+            throw ViridianError(.internalError, "cannot write \(partial)")
+        }
+        var written: Int64 = 0
+        do {
+            for try await buffer in body {
+                written += Int64(buffer.readableBytes)
+                guard written <= size else { throw ViridianError(.invalidArgument, "'\(name)' is larger than announced") }
+                try handle.write(contentsOf: buffer.readableBytesView)
+                pending[id]?.leaseEnds = .now + Self.lease
+            }
+            try handle.synchronize()
+            try handle.close()
+            guard written == size else { throw ViridianError(.invalidArgument, "'\(name)' ended after \(written) of \(size) bytes") }
+            guard pending[id] != nil else { throw unknown(id) }
+            guard rename(partial, path) == 0 else { throw ViridianError(.internalError, "cannot move \(partial) into place") }
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        pending[id]?.received.insert(name)
     }
 
     // MARK: Lease, commit, abort
@@ -179,6 +255,10 @@ actor IncomingMigrations {
         guard let entry = pending[id], entry.peerName == peer else {
             if outcomes[id] == .committed { return IncomingStatus(state: .committed) }
             throw unknown(id)
+        }
+        let missing = Set(entry.uploads.keys).subtracting(entry.received)
+        guard missing.isEmpty else {
+            throw ViridianError(.invalidState, "the move's files have not all arrived (missing: \(missing.sorted().joined(separator: ", ")))")
         }
         if let client = entry.client {
             let migration = try await client.queryMigrate()

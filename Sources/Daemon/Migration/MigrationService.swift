@@ -77,14 +77,17 @@ final class MigrationService: Sendable {
             progress.report(1, "asking \(peer.record.name) to prepare")
             let hello: PeerHello = try await client.call(.GET, "/peer/v1/host")
             try Self.check(hello, fits: departing, peer: peer.record.name)
-            let incoming = try await incomingRequest(departing, request)
+            let uploads = departing.client == nil ? try await offlineFiles(departing, includeStorage: request.includeStorage, progress: progress) : [:]
+            defer { for (name, file) in uploads where name != IncomingFile.savedState { try? FileManager.default.removeItem(atPath: file.path) } }
+            let incoming = try await incomingRequest(departing, request, files: uploads.map { IncomingFile(name: $0.key, size: $0.value.size) })
             let plan: IncomingPlan = try await client.call(.POST, "/peer/v1/incoming", body: incoming, timeout: .seconds(120))
             planID.withLock { $0 = plan.id }
             let copied = request.includeStorage ? plan.diskPaths.keys.compactMap { departing.record.configuration.drives[$0].path } : []
             guard let worker = departing.client else {
+                try await upload(uploads, to: client, plan: plan.id, progress: progress)
                 try await commit(client, plan.id, resume: false)
                 await vms.departed(departing, to: peer.record.name, deleting: copied)
-                return "moved to \(peer.record.name) (the VM was Off)"
+                return "moved to \(peer.record.name) (the VM was \(departing.previousState.rawValue))"
             }
             let result = try await withKeepalive(client, plan.id) {
                 try await self.overBestNetwork(plan, peer: peer, vm: name) { endpoint in
@@ -130,12 +133,9 @@ final class MigrationService: Sendable {
         }
     }
 
-    private func incomingRequest(_ departing: DepartingVM, _ request: MoveVMRequest) async throws -> IncomingRequest {
+    private func incomingRequest(_ departing: DepartingVM, _ request: MoveVMRequest, files: [IncomingFile]) async throws -> IncomingRequest {
         var disksToCopy: [IncomingDisk] = []
         if request.includeStorage {
-            guard departing.client != nil else {
-                throw ViridianError(.invalidState, "moving the storage of an Off VM to another host is not supported yet; start the VM to move it live with its storage, or copy its disks to a path the peer sees")
-            }
             for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
                 guard let path = drive.path else { continue }
                 let info = try await disks.info(path: path)
@@ -153,7 +153,54 @@ final class MigrationService: Sendable {
                                hostItems: departing.integration.hostItems,
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
-                               tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none))
+                               tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
+                               files: files)
+    }
+
+    /// What an offline move uploads: a Saved VM's state, and with storage each disk flattened
+    /// (its parents folded in) into a file beside the VM. Returns name → (path, size).
+    private func offlineFiles(_ departing: DepartingVM, includeStorage: Bool,
+                              progress: JobProgress) async throws -> [String: (path: String, size: Int64)] {
+        var files: [String: (path: String, size: Int64)] = [:]
+        if departing.previousState == .saved {
+            files[IncomingFile.savedState] = (departing.paths.savedState, Self.size(departing.paths.savedState))
+        }
+        guard includeStorage else { return files }
+        do {
+            for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
+                guard let path = drive.path else { continue }
+                let info = try await disks.info(path: path)
+                let flat = "\(departing.paths.vmDirectory)/moving-disk-\(index).\(info.format == .raw ? "img" : info.format.rawValue)"
+                try? FileManager.default.removeItem(atPath: flat)
+                progress.report(2, "preparing \(path) for the move")
+                try await disks.convert(sourcePath: path, destinationPath: flat, format: info.format, type: .dynamic) { percent in
+                    progress.report(2 + percent / 5, "preparing \(path) for the move")
+                }
+                files[IncomingFile.disk(index)] = (flat, Self.size(flat))
+            }
+        } catch {
+            for (name, file) in files where name != IncomingFile.savedState { try? FileManager.default.removeItem(atPath: file.path) }
+            throw error
+        }
+        return files
+    }
+
+    private func upload(_ files: [String: (path: String, size: Int64)], to client: PeerClient, plan id: String,
+                        progress: JobProgress) async throws {
+        let total = max(1, files.values.map(\.size).reduce(0, +))
+        var done: Int64 = 0
+        for (name, file) in files.sorted(by: { $0.key < $1.key }) {
+            let before = done
+            try await client.upload("/peer/v1/incoming/\(id)/files/\(name)", file: file.path, size: file.size) { sent in
+                progress.report(25 + Int((before + sent) * 70 / total),
+                                "sending \(name): \(ByteSize.format(UInt64(before + sent))) of \(ByteSize.format(UInt64(total)))")
+            }
+            done += file.size
+        }
+    }
+
+    private static func size(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
     /// Asks the destination to take the VM over; when the answer is lost, asks what happened.

@@ -26,6 +26,48 @@ struct PeerClient: Sendable {
         }
     }
 
+    /// Uploads `file` (exactly `size` bytes) with PUT to `path`, reporting bytes sent.
+    func upload(_ path: String, file: String, size: Int64, progress: @escaping @Sendable (Int64) -> Void) async throws {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw ViridianError(.notFound, "cannot read \(file)")
+        }
+        let chunks = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
+            let reader = Task {
+                defer { try? handle.close() }
+                var sent: Int64 = 0
+                do {
+                    while !Task.isCancelled, let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+                        sent += Int64(data.count)
+                        progress(sent)
+                        continuation.yield(ByteBuffer(bytes: data))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in reader.cancel() }
+        }
+        var request = HTTPClientRequest(url: "https://\(peer.endpoint)\(path)")
+        request.method = .PUT
+        request.body = .stream(chunks, length: .known(size))
+        let timeout = Duration.seconds(max(120, size >> 20))
+        let client = try makeClient(timeout: timeout)
+        do {
+            let response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            guard (200..<300).contains(Int(response.status.code)) else {
+                let failure = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(bytes.readableBytesView))
+                throw ViridianError(failure?.viridianError.code ?? .unavailable,
+                                    "peer '\(peer.record.name)': \(failure?.viridianError.message ?? "upload refused (\(response.status.code))")")
+            }
+        } catch {
+            try? await client.shutdown()
+            throw error as? ViridianError ?? connectionError(error)
+        }
+    }
+
     private func send<Reply: Decodable>(_ client: HTTPClient, _ method: HTTPMethod, _ path: String, body: (some Encodable & Sendable)?,
                                         timeout: Duration) async throws -> Reply {
         var request = HTTPClientRequest(url: "https://\(peer.endpoint)\(path)")

@@ -34,6 +34,12 @@ struct PeerController {
             return JSONResponse(value: try await host.incoming.commit(try context.parameters.require("id"), resume: body.resume,
                                                                       peer: peer.record.name))
         }
+        group.put("incoming/:id/files/:file") { request, context in
+            let peer = try await context.peer(in: host.peers)
+            let id = try context.parameters.require("id")
+            try await host.incoming.receive(id, file: try context.parameters.require("file"), peer: peer.record.name, body: request.body)
+            return JSONResponse(value: IncomingStatus(state: .pending))
+        }
         group.delete("incoming/:id") { _, context in
             let peer = try await context.peer(in: host.peers)
             let id = try context.parameters.require("id")

@@ -19,7 +19,7 @@ struct PeerHello: Codable, Sendable {
 enum IncomingMode: String, Codable, Sendable {
     /// A running or paused VM: a worker waits for the memory stream.
     case live
-    /// An Off VM: only its configuration (and disks, with storage) comes over.
+    /// An Off or Saved VM: its configuration, and uploaded files (saved state, disks with storage).
     case offline
 }
 
@@ -31,6 +31,16 @@ struct IncomingDisk: Codable, Sendable {
     var virtualSize: Int64
     /// Bytes the source's chain holds: what the copy may need on the destination.
     var allocatedBytes: Int64
+}
+
+/// A file an offline move uploads: a Saved VM's memory state, or an Off VM's disk (flattened).
+struct IncomingFile: Codable, Sendable, Hashable {
+    /// `saved-state`, or `disk-N` for drive index N.
+    var name: String
+    var size: Int64
+
+    static let savedState = "saved-state"
+    static func disk(_ index: Int) -> String { "disk-\(index)" }
 }
 
 /// Performance settings both ends of a memory stream must agree on.
@@ -51,6 +61,8 @@ struct IncomingRequest: Codable, Sendable {
     /// A Generation 2 VM's UEFI variables.
     var nvram: Data?
     var tuning: MigrationTuning
+    /// Files an offline move uploads before its commit.
+    var files: [IncomingFile]
 }
 
 /// Where the destination listens for a migration, in its preference order.

@@ -5,9 +5,9 @@ import Inventory
 import QMP
 
 extension VMManager {
-    /// Holds a place for a VM arriving from `source`: its name and id must be free and its
-    /// memory must fit. Nothing is stored until `completeArrival`.
-    func reserveArrival(_ record: VMRecord, from source: String) throws {
+    /// Holds a place for a VM arriving from `source`: its name and id must be free, its memory
+    /// must fit and its files exist (but `arriving`, uploaded later). Nothing is stored until `completeArrival`.
+    func reserveArrival(_ record: VMRecord, from source: String, arriving: Set<String>) throws {
         try VMName.validate(record.name)
         if vms[record.id] != nil || arrivals[record.id] != nil {
             throw ViridianError(.alreadyExists, "VM '\(record.name)' (id \(record.id)) is already on host, or arriving")
@@ -18,7 +18,7 @@ extension VMManager {
         }
         try record.configuration.validate(host: host)
         try requireMemory(record.configuration.memoryMiB, for: record.name)
-        try validateFiles(record.configuration)
+        try validateFiles(record.configuration, arriving: arriving)
         arrivals[record.id] = record
     }
 
@@ -43,7 +43,7 @@ extension VMManager {
     func completeArrival(_ record: VMRecord, integration: IntegrationRecord, workerPID: Int32?,
                          from source: String) async throws -> VMInfo {
         var stored = record
-        stored.state = workerPID == nil ? .off : .paused
+        stored.state = workerPID != nil ? .paused : (record.state == .saved ? .saved : .off)
         if workerPID == nil { stored.startedAt = nil }
         try inventory.insertArrived(stored, integration: integration)
         arrivals[record.id] = nil

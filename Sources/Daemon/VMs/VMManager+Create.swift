@@ -114,8 +114,8 @@ extension VMManager {
         Set(vms.values.flatMap { $0.record.configuration.networkAdapters.map { $0.macAddress.lowercased() } })
     }
 
-    /// Kernel, initrd, disk and ISO files must exist, and no disk may belong to another VM.
-    func validateFiles(_ configuration: VMConfiguration, excluding: String? = nil) throws {
+    /// Kernel, initrd, disk and ISO files must exist (but `arriving`, files still to come), and no disk may belong to another VM.
+    func validateFiles(_ configuration: VMConfiguration, excluding: String? = nil, arriving: Set<String> = []) throws {
         if let boot = configuration.kernelBoot {
             for file in [boot.kernel] + [boot.initrd].compactMap({ $0 }) {
                 guard FileManager.default.fileExists(atPath: file) else {
@@ -125,7 +125,7 @@ extension VMManager {
         }
         for drive in configuration.drives {
             guard let path = drive.path else { continue }
-            try DiskPath.requireExisting(path)
+            if !arriving.contains(path) { try DiskPath.requireExisting(path) }
             if drive.kind == .hardDisk, let owner = vmUsing(path: path, excluding: excluding) {
                 throw ViridianError(.conflict, "\(path) is already attached to VM '\(owner.record.name)'")
             }

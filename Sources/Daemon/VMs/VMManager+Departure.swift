@@ -21,20 +21,18 @@ extension VMManager {
         let vm = try lookup(name)
         try requireNotMoving(vm)
         switch vm.record.state {
-        case .running, .paused, .off: return vm.info
-        case .saved:
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is Saved; start it (or delete its saved state by starting and stopping it) before moving it")
+        case .running, .paused, .off, .saved: return vm.info
         default:
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); it can move when Running, Paused or Off")
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); it can move when Running, Paused, Off or Saved")
         }
     }
 
-    /// Marks the VM as moving: a running VM becomes Migrating, an Off VM is held.
+    /// Marks the VM as moving: a running VM becomes Migrating, an Off or Saved VM is held.
     func beginDeparture(_ name: String) throws -> DepartingVM {
         let vm = try lookup(name)
         _ = try checkMovable(name)
         let id = vm.record.id
-        if vm.record.state == .off {
+        if vm.record.state == .off || vm.record.state == .saved {
             moving.insert(id)
         } else {
             guard vm.worker != nil else {
