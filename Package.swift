@@ -115,6 +115,8 @@ let package = Package(
         .target(name: "BenchSupport", dependencies: ["APITypes", "APIClient"], path: "bench/Support", swiftSettings: strict),
         .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
                           path: "bench/vm-start", swiftSettings: strict),
+        .executableTarget(name: "migration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
+                          path: "bench/migration", swiftSettings: strict),
         .executableTarget(name: "integration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
                           path: "bench/integration", swiftSettings: strict),
     ]

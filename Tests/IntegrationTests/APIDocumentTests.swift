@@ -19,6 +19,9 @@ struct APIDocumentTests {
         "get /v1/vms/{name}/kvp", "patch /v1/vms/{name}/kvp", "post /v1/vms/{name}/freeze", "post /v1/vms/{name}/thaw",
         "post /v1/vms/{name}/copy-file", "post /v1/vms/{name}/integration-disk", "get /v1/vms/{name}/exec",
         "get /v1/integration/report", "post /v1/integration/update", "get /v1/integration/update/{job}",
+        "get /v1/host/certificate", "get /v1/host/peers", "post /v1/host/peers", "delete /v1/host/peers/{peer}",
+        "get /v1/host/settings", "patch /v1/host/settings", "get /v1/host/drain", "post /v1/host/drain",
+        "post /v1/vms/{name}/move", "post /v1/vms/{name}/move-storage",
     ]
 
     @Test("served by the daemon and documenting every route")

@@ -63,6 +63,7 @@ struct MigrationNetworkTests {
                 let cut = try await first.waitForJob(slowJob)
                 #expect(cut.state == .failed && cut.error?.message.contains("no progress") == true, "\(cut)")
                 #expect(await first.state(of: "nw1") == .running)
+                try await first.waitForIntegration("nw1", timeout: .seconds(30))
                 #expect(await first.exec("nw1", ["true"]).exitCode == 0)
                 #expect(await second.state(of: "nw1") == nil)
                 try await eventually("the destination cleaned up") { second.runtimeFolders.count == 1 }

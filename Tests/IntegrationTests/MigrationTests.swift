@@ -31,6 +31,7 @@ struct MigrationTests {
             try await eventually("the guest's writer keeps going") {
                 await destination.exec("lm1", ["cat", "/mnt/root/rounds"]).output != rounds
             }
+            await destination.expectHealthyKernel("lm1")
             // Its clock is corrected after the move, its console answers on the destination.
             let timesync = try #require(services.first { $0.name == "timesync" })
             #expect(timesync.primaryStatus == "OK")
@@ -41,9 +42,11 @@ struct MigrationTests {
             let events = await destination.cli(["events", "--vm", "lm1"]).output
             #expect(events.contains("arrived from host 'host-1' (live move)"), "\(events)")
 
-            // Back again, then an Off VM moves without QEMU migration.
+            // Back again (still writing), then an Off VM moves without QEMU migration.
             #expect(await destination.cli(["vm", "move", "lm1", "--to", "host-1"]).exitCode == 0)
             #expect(await source.state(of: "lm1") == .running)
+            try await source.waitForIntegration("lm1", timeout: .seconds(30))
+            await source.expectHealthyKernel("lm1")
             #expect(await source.cli(["vm", "stop", "lm1", "--turn-off"]).exitCode == 0)
             let offline = await source.cli(["vm", "move", "lm1", "--to", "host-2"])
             #expect(offline.exitCode == 0 && offline.output.contains("Off"), "\(offline)")
@@ -93,6 +96,7 @@ struct MigrationTests {
             #expect(!FileManager.default.fileExists(atPath: oldDisk), "the source's disk is deleted after the move")
             let read = await destination.exec("sn1", ["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches; md5sum /mnt/root/payload"])
             #expect(read.output.hasPrefix(checksum), "\(read)")
+            await destination.expectHealthyKernel("sn1")
             // The copy is a whole disk: the guest's file system checks clean after a stop.
             #expect(await destination.cli(["vm", "stop", "sn1"]).exitCode == 0)
             let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", newDisk])
@@ -177,6 +181,7 @@ struct MigrationTests {
                 let finished = try await source.waitForJob(job)
                 #expect(finished.state == state, "\(finished)")
                 #expect(await source.state(of: "fl1") == .running)
+                try await source.waitForIntegration("fl1", timeout: .seconds(30))
                 #expect(await source.exec("fl1", ["true"]).exitCode == 0)
                 #expect(await destination.state(of: "fl1") == nil)
                 try await eventually("the destination cleaned up") { destination.runtimeFolders.isEmpty }
@@ -205,9 +210,11 @@ struct MigrationTests {
             let events = await destination.cli(["events"]).output
             #expect(events.contains("discarded the half-arrived VM 'fl1'"), "\(events)")
 
-            // After all that, the move works.
+            // After all that, the move works, and the guest is whole.
             #expect(await source.cli(["vm", "move", "fl1", "--to", "host-2"]).exitCode == 0)
             #expect(await destination.state(of: "fl1") == .running)
+            try await destination.waitForIntegration("fl1", timeout: .seconds(30))
+            await destination.expectHealthyKernel("fl1")
         }
     }
 

@@ -33,14 +33,15 @@ public final class BenchDaemon: @unchecked Sendable {
     public let client: ViridianClient
     private let process = Process()
 
-    public init() async throws {
+    /// Starts viridiand with `arguments` added (`--host-name`, `--migration-listen`).
+    public init(arguments: [String] = []) async throws {
         binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
         work = FileManager.default.temporaryDirectory.appendingPathComponent("viridian-bench-\(UUID().uuidString.prefix(8))").path
         state = "\(work)/state"
         socket = "\(state)/viridiand.sock"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: "\(binDirectory)/viridiand")
-        process.arguments = ["--state-dir", state, "--socket", socket, "--log-level", "warning"]
+        process.arguments = ["--state-dir", state, "--socket", socket, "--log-level", "warning"] + arguments
         try process.run()
         client = ViridianClient(socketPath: socket)
         while (try? await client.host()) == nil { try await Task.sleep(for: .milliseconds(50)) }

@@ -20,8 +20,8 @@ struct MigrationController {
             let body = try await request.decodeJSON(as: AddPeerRequest.self, context: context)
             return JSONResponse(value: try host.peers.add(body), status: .created)
         }
-        router.delete("v1/host/peers/:name") { _, context in
-            try host.peers.remove(try context.parameters.require("name"))
+        router.delete("v1/host/peers/:peer") { _, context in
+            try host.peers.remove(try context.parameters.require("peer"))
             return Response(status: .noContent)
         }
         router.get("v1/host/settings") { _, _ in JSONResponse(value: host.settings.settings) }

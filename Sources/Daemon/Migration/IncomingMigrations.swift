@@ -59,9 +59,13 @@ actor IncomingMigrations {
     func prepare(_ request: IncomingRequest, from peer: PeerRegistry.Peer) async throws -> IncomingPlan {
         let id = UUID().uuidString.lowercased()
         var record = request.record
+        guard UUID(uuidString: record.id)?.uuidString.lowercased() == record.id else {
+            throw ViridianError(.invalidArgument, "the VM id '\(record.id.prefix(40))' is not a lowercase UUID")
+        }
         let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: record.id)
         var created: [String] = []
         var diskPaths: [Int: String] = [:]
+        var reserved = false
         do {
             if request.includeStorage {
                 diskPaths = try diskTargets(request, record: record)
@@ -73,9 +77,13 @@ actor IncomingMigrations {
             }
             try await vms.reserveArrival(record, from: peer.record.name,
                                          arriving: request.mode == .offline ? Set(diskPaths.values) : [])
+            reserved = true
             created.append(paths.vmDirectory)
             let marker = IncomingMarker(migrationID: id, vmName: record.name, files: created)
             try FileManager.default.createDirectory(atPath: paths.vmDirectory, withIntermediateDirectories: true)
+            if let log = request.consoleLog?.suffix(IncomingRequest.consoleLogLimit) {
+                try Data(log).write(to: URL(fileURLWithPath: paths.consoleLog))
+            }
             if let nvram = request.nvram {
                 guard nvram.count <= 64 << 20 else { throw ViridianError(.invalidArgument, "the UEFI variable store is too large") }
                 try nvram.write(to: URL(fileURLWithPath: paths.nvram))
@@ -123,8 +131,13 @@ actor IncomingMigrations {
                 try? await entry.client?.quit()
                 entry.client?.close()
             }
-            IncomingMarker(migrationID: id, vmName: record.name, files: created).discard(paths)
-            await vms.releaseArrival(record.id)
+            if reserved {
+                // The VM's folders here are ours only once the place is reserved (its id is not in use).
+                IncomingMarker(migrationID: id, vmName: record.name, files: created).discard(paths)
+                await vms.releaseArrival(record.id)
+            } else {
+                for file in created { try? FileManager.default.removeItem(atPath: file) }
+            }
             throw error
         }
     }
@@ -261,7 +274,13 @@ actor IncomingMigrations {
             throw ViridianError(.invalidState, "the move's files have not all arrived (missing: \(missing.sorted().joined(separator: ", ")))")
         }
         if let client = entry.client {
-            let migration = try await client.queryMigrate()
+            // The source sees its stream complete a moment before this end has loaded the last of it.
+            var migration = try await client.queryMigrate()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while migration.status == "active" || migration.status == "device", ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+                migration = try await client.queryMigrate()
+            }
             guard migration.status == "completed" else {
                 throw ViridianError(.invalidState, "the VM's memory has not arrived completely (migration \(migration.status))")
             }

@@ -97,13 +97,16 @@ final class MigrationService: Sendable {
                 }
             }
             progress.report(98, "handing the VM over to \(peer.record.name)")
+            let handoverStarted = ContinuousClock.now
             try await commit(client, plan.id, resume: departing.previousState == .running)
+            let handover = ContinuousClock.now - handoverStarted
             await vms.departed(departing, to: peer.record.name, deleting: copied)
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let summary = String(format: "live migration to %@ took %.2f s (downtime %@ ms, %@ sent via %@)", peer.record.name, seconds,
-                                 result.downtimeMilliseconds.map(String.init) ?? "?", ByteSize.format(UInt64(max(0, result.transferredBytes))),
-                                 result.endpoint.address)
+            let handoverMilliseconds = Int(handover.components.seconds * 1000 + handover.components.attoseconds / 1_000_000_000_000_000)
+            let summary = String(format: "live migration to %@ took %.2f s (downtime %@ ms + handover %d ms, %@ sent via %@)",
+                                 peer.record.name, seconds, result.downtimeMilliseconds.map(String.init) ?? "?", handoverMilliseconds,
+                                 ByteSize.format(UInt64(max(0, result.transferredBytes))), result.endpoint.address)
             events.record(.information, .migration, vm: name, "VM '\(name)': \(summary)")
             return summary
         } catch {
@@ -154,7 +157,15 @@ final class MigrationService: Sendable {
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
                                tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
-                               files: files)
+                               files: files, consoleLog: Self.tail(of: departing.paths.consoleLog, bytes: IncomingRequest.consoleLogLimit))
+    }
+
+    private static func tail(of path: String, bytes: Int) -> Data? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > UInt64(bytes) ? size - UInt64(bytes) : 0)
+        return try? handle.readToEnd()
     }
 
     /// What an offline move uploads: a Saved VM's state, and with storage each disk flattened

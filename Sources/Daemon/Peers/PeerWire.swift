@@ -63,6 +63,11 @@ struct IncomingRequest: Codable, Sendable {
     var tuning: MigrationTuning
     /// Files an offline move uploads before its commit.
     var files: [IncomingFile]
+    /// The end of the VM's console log, so the log goes on at the destination.
+    var consoleLog: Data?
+
+    /// How much of the console log comes along.
+    static let consoleLogLimit = 1 << 20
 }
 
 /// Where the destination listens for a migration, in its preference order.

@@ -35,20 +35,29 @@ extension VMManager {
         if vm.record.state == .off || vm.record.state == .saved {
             moving.insert(id)
         } else {
-            guard vm.worker != nil else {
+            guard let worker = vm.worker else {
                 throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no worker to migrate")
             }
+            // The integration services let go of the guest's ports for the move: data QEMU writes into a
+            // port while the VM is stopped for the switchover would change guest memory after its last copy.
+            worker.hub.stop()
             setState(id, .migrating)
         }
         return DepartingVM(record: vm.record, integration: vm.integration, client: vm.worker?.client,
                            previousState: vm.record.state, paths: paths(vm))
     }
 
-    /// The move failed or was cancelled: the VM stays here, running again if it was running.
+    /// The move failed or was cancelled: the VM stays here, running again if it was running, its
+    /// integration services connected again.
     func departureFailed(_ departing: DepartingVM) async {
         let id = departing.record.id
         moving.remove(id)
-        guard let client = vms[id]?.worker?.client, vms[id]?.record.state == .migrating else { return }
+        guard let vm = vms[id], let client = vm.worker?.client, vm.record.state == .migrating else { return }
+        var workerLogger = logger
+        workerLogger[metadataKey: "vm"] = "\(vm.record.name)"
+        let hub = makeIntegrationHub(vm, logger: workerLogger)
+        vms[id]?.worker?.hub = hub
+        hub.start()
         if departing.previousState == .running, let status = try? await client.queryStatus(), !status.running {
             do { try await client.cont() } catch {
                 logger.error("cannot resume the VM after a failed move", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])

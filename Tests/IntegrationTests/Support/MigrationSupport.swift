@@ -96,6 +96,13 @@ extension TestDaemon {
         try #require(result.exitCode == 0, "starting the writer failed: \(result.error)")
     }
 
+    /// Records an issue when the guest's kernel logged a memory or kernel error (a move must never corrupt the guest).
+    func expectHealthyKernel(_ vm: String) async {
+        let kernel = await exec(vm, ["dmesg"]).output
+        let problems = kernel.split(separator: "\n").filter { $0.contains("BUG") || $0.contains("Oops") || $0.contains("general protection") }
+        #expect(problems.isEmpty, "the guest's kernel reports: \(problems.prefix(3))")
+    }
+
     /// Waits until `job` finished and returns it.
     func waitForJob(_ id: String, timeout: Duration = .seconds(180)) async throws -> JobInfo {
         let deadline = ContinuousClock.now + timeout

@@ -1,0 +1,187 @@
+// bench/migration: what Viridian's moves cost against the raw engine, same run.
+//
+// 1. Live migration of the same test guest under the same load (48 MiB of memory and 512 KiB of
+//    disk rewritten in a loop): `vm move` between two viridiand hosts end to end (destination
+//    preparation, TLS, handover included) against a bare QEMU-to-QEMU `migrate` over plain TCP
+//    to a destination started beforehand. Both use the same bandwidth (no cap) and downtime limit
+//    (300 ms). Viridian's guest-visible pause is QEMU's downtime plus the handover (the commit
+//    that lets the destination run); bare QEMU's destination runs as soon as the stream ends.
+// 2. Evacuating 6 idle VMs with `host drain` at --max-migrations 1, 2 and 3, against the
+//    sequential drain (limit 1).
+import APIClient
+import APITypes
+import BenchSupport
+import Foundation
+import HostTools
+import Logging
+import QMP
+
+let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 3
+let portA = Int.random(in: 20000...29999)
+let portB = portA + 1
+let hostA = try await BenchDaemon(arguments: ["--host-name", "bench-a", "--migration-listen", "127.0.0.1:\(portA)"])
+let hostB = try await BenchDaemon(arguments: ["--host-name", "bench-b", "--migration-listen", "127.0.0.1:\(portB)"])
+let a = hostA.client
+let b = hostB.client
+_ = try await a.addPeer(AddPeerRequest(name: "bench-b", address: "127.0.0.1:\(portB)", certificate: try await b.hostCertificate().certificate))
+_ = try await b.addPeer(AddPeerRequest(name: "bench-a", address: "127.0.0.1:\(portA)", certificate: try await a.hostCertificate().certificate))
+let host = try await a.host()
+say("host: \(host.qemuVersion), accelerator \(host.accelerator.rawValue), \(host.logicalProcessors) logical processors")
+try await a.waitForJob(try await a.buildTestGuest().id)
+guard let image = try await a.images().first(where: { $0.name == "test-guest" }) else {
+    throw ViridianError(.notFound, "the test guest was not registered")
+}
+let load = "(while true; do dd if=/dev/urandom of=/tmp/dirty-memory bs=1M count=48 2>/dev/null; "
+    + "dd if=/dev/urandom of=/mnt/root/dirty bs=64k count=8 conv=notrunc 2>/dev/null; done) </dev/null >/dev/null 2>&1 &"
+
+func waitForAgent(_ client: ViridianClient, _ vm: String) async throws {
+    let deadline = ContinuousClock.now + .seconds(120)
+    while ContinuousClock.now < deadline {
+        if try await client.integrationServices(vm).first(where: { $0.name == "heartbeat" })?.primaryStatus == "OK" { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw ViridianError(.timeout, "the agent of \(vm) did not come up")
+}
+
+// MARK: Bare QEMU: two processes, the destination waiting with -incoming defer.
+
+let work = hostA.work
+let disk = "\(work)/bare.qcow2"
+try await HostCommand.check("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "qcow2", disk], purpose: "bare disk")
+
+/// Starts a bare worker named `name`; with `incoming`, it waits for a migration.
+func bareWorker(_ name: String, incoming: Bool) async throws -> QMPClient {
+    var arguments = ["-accel", host.accelerator == .kvm ? "kvm" : "tcg,thread=multi", "-machine", "pc", "-m", "256", "-smp", "1",
+                     "-nodefaults", "-no-user-config", "-display", "none", "-kernel", image.kernel, "-initrd", image.initrd ?? "",
+                     "-append", image.append ?? "",
+                     "-blockdev", "driver=file,filename=\(disk),node-name=file0", "-blockdev", "driver=qcow2,file=file0,node-name=drive0",
+                     "-device", "ide-hd,drive=drive0,bus=ide.0,unit=0,id=disk0",
+                     "-chardev", "socket,id=con,path=\(work)/\(name)-console.sock,server=on,wait=off", "-serial", "chardev:con",
+                     "-chardev", "socket,id=qmp,path=\(work)/\(name)-qmp.sock,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+                     "-daemonize", "-pidfile", "\(work)/\(name).pid"]
+    if incoming { arguments += ["-incoming", "defer"] }
+    try await HostCommand.check("/usr/bin/qemu-system-x86_64", arguments, purpose: "bare QEMU")
+    return try await QMPClient.connect(socketPath: "\(work)/\(name)-qmp.sock", logger: Logger(label: "bench"))
+}
+
+func killBare(_ name: String) {
+    if let text = try? String(contentsOfFile: "\(work)/\(name).pid", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
+        kill(pid, SIGKILL)
+    }
+}
+
+struct Measure {
+    var total: Double
+    var downtime: Double
+    var megabytes: Double
+}
+
+var bareSource = try await bareWorker("bare0", incoming: false)
+do {
+    let console = try UnixStream(path: "\(work)/bare0-console.sock")
+    _ = try console.readUntil("VIRIDIAN-GUEST-READY", timeout: 120)
+    try console.write("\n\(load) echo LOAD-\"STARTED\"\n")
+    _ = try console.readUntil("LOAD-STARTED", timeout: 30)
+}
+
+/// One bare migration from the current source to a destination started beforehand (not timed).
+var bareGeneration = 0
+@MainActor func bareMigration() async throws -> Measure {
+    bareGeneration += 1
+    let name = "bare\(bareGeneration)"
+    let destination = try await bareWorker(name, incoming: true)
+    let port = Int.random(in: 30000...39999)
+    for client in [bareSource, destination] {
+        try await client.setMigrationParameters(["max-bandwidth": .int(1 << 40), "downtime-limit": .int(300)])
+    }
+    try await destination.migrateIncoming(uri: "tcp:127.0.0.1:\(port)")
+    try await bareSource.migrate(uri: "tcp:127.0.0.1:\(port)")
+    while true {
+        let info = try await bareSource.queryMigrate()
+        if info.status == "completed" {
+            try? await bareSource.quit()
+            bareSource.close()
+            killBare("bare\(bareGeneration - 1)")
+            bareSource = destination
+            return Measure(total: Double(info.totalMilliseconds ?? 0) / 1000, downtime: Double(info.downtimeMilliseconds ?? 0),
+                           megabytes: Double(info.totalTransferredBytes) / 1048576)
+        }
+        guard info.status != "failed" else { throw ViridianError(.engineFailure, "bare migration failed: \(info.errorDescription ?? "")") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+// MARK: Viridian: the same guest on host A, moved back and forth.
+
+_ = try await a.createVM(CreateVMRequest(name: "mig", memoryMiB: 256, image: "test-guest"))
+try await a.waitForJob(try await a.startVM("mig").id)
+try await waitForAgent(a, "mig")
+let started = try await HostCommand.run("\(hostA.binDirectory)/viridian", ["vm", "exec", "mig", "--", "sh", "-c", load],
+                                        environment: ["VIRIDIAN_HOST": hostA.socket])
+guard started.exitCode == 0 else { throw ViridianError(.engineFailure, "the load did not start: \(started.standardError)") }
+
+var where_ = (a, "bench-b", b)
+@MainActor func viridianMove() async throws -> Measure {
+    let (from, peer, to) = where_
+    let started = ContinuousClock.now
+    let job = try await from.waitForJob(try await from.moveVM("mig", MoveVMRequest(destination: peer)).id)
+    let total = seconds(ContinuousClock.now - started)
+    guard job.state == .completed, let message = job.statusMessage else {
+        throw ViridianError(.engineFailure, "move failed: \(job.error?.message ?? job.state.rawValue)")
+    }
+    where_ = (to, peer == "bench-b" ? "bench-a" : "bench-b", from)
+    try await waitForAgent(to, "mig")
+    return Measure(total: total, downtime: number(after: "downtime ", in: message) + number(after: "handover ", in: message),
+                   megabytes: number(after: "ms, ", in: message))
+}
+
+func number(after prefix: String, in text: String) -> Double {
+    guard let range = text.range(of: prefix) else { return .nan }
+    return Double(text[range.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? .nan
+}
+
+var bare: [Measure] = []
+var viridian: [Measure] = []
+for run in 1...runs {
+    bare.append(try await bareMigration())
+    viridian.append(try await viridianMove())
+    say(String(format: "run %d: bare %.3f s, %.0f ms down, %.1f MiB | viridian %.3f s, %.0f ms down (with handover), %.1f MiB",
+               run, bare.last!.total, bare.last!.downtime, bare.last!.megabytes,
+               viridian.last!.total, viridian.last!.downtime, viridian.last!.megabytes))
+}
+killBare("bare\(bareGeneration)")
+let bareTotal = median(bare.map(\.total)), viridianTotal = median(viridian.map(\.total))
+let bareDown = median(bare.map(\.downtime)), viridianDown = median(viridian.map(\.downtime))
+say(String(format: "live migration, medians of %d: total %.3f s vs bare %.3f s (ratio %.2f, target ≤ 1.25); downtime %.0f ms vs bare %.0f ms (+%.0f ms, target ≤ +50); sent %.1f vs %.1f MiB",
+           runs, viridianTotal, bareTotal, viridianTotal / bareTotal, viridianDown, bareDown, viridianDown - bareDown,
+           median(viridian.map(\.megabytes)), median(bare.map(\.megabytes))))
+let (current, _, _) = where_
+try await current.waitForJob(try await current.stopVM("mig", StopVMRequest(turnOff: true)).id)
+
+// MARK: Evacuation of 6 VMs at limits 1, 2 and 3.
+
+let names = (1...6).map { "ev\($0)" }
+for name in names {
+    _ = try await a.createVM(CreateVMRequest(name: name, memoryMiB: 256, image: "test-guest"))
+    try await a.waitForJob(try await a.startVM(name).id)
+}
+for name in names { try await waitForAgent(a, name) }
+_ = try await b.setHostSettings(SetHostSettingsRequest(maxMigrations: 3))
+var drains: [Int: Double] = [:]
+for limit in [1, 2, 3] {
+    _ = try await a.setHostSettings(SetHostSettingsRequest(maxMigrations: limit))
+    let started = ContinuousClock.now
+    let job = try await a.waitForJob(try await a.drain(DrainRequest(peers: ["bench-b"])).id)
+    guard job.state == .completed else { throw ViridianError(.engineFailure, "drain failed: \(job.error?.message ?? "")") }
+    drains[limit] = seconds(ContinuousClock.now - started)
+    say(String(format: "drain of 6 VMs at --max-migrations %d: %.2f s", limit, drains[limit] ?? 0))
+    let back = try await b.waitForJob(try await b.drain(DrainRequest(peers: ["bench-a"])).id)
+    guard back.state == .completed else { throw ViridianError(.engineFailure, "drain back failed: \(back.error?.message ?? "")") }
+    for name in names { try await waitForAgent(a, name) }
+}
+let sequential = drains[1] ?? .nan
+say(String(format: "evacuation: limit 2 takes %.2f and limit 3 %.2f of the sequential time (%.2f s)",
+           (drains[2] ?? .nan) / sequential, (drains[3] ?? .nan) / sequential, sequential))
+
+await hostA.shutDown()
+await hostB.shutDown()
