@@ -134,11 +134,11 @@ public struct QEMUCommandLine: Sendable {
         for service in configuration.integrationServices.sorted() {
             let names = IntegrationPortNames(service: service)
             arguments += ["-chardev", "socket,id=\(names.chardev),path=\(escape(paths.integrationSocket(service))),server=on,wait=off",
-                          "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,chardev=\(names.chardev),"
+                          "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,nr=\(names.portNumber),chardev=\(names.chardev),"
                               + "name=\(service.portName),id=\(names.device)"]
         }
         arguments += ["-chardev", "socket,id=qga,path=\(escape(paths.guestAgentSocket)),server=on,wait=off",
-                      "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,chardev=qga,"
+                      "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,nr=\(IntegrationPortNames.qemuGuestAgentPortNumber),chardev=qga,"
                           + "name=\(IntegrationPortNames.qemuGuestAgentPort),id=qgaport"]
         return arguments
     }

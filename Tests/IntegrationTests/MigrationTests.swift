@@ -237,6 +237,12 @@ struct MigrationTests {
             let listed = try await source.json([JobInfo].self, ["jobs"]).filter { jobs.contains($0.id) }
             #expect(listed.filter { $0.state == .queued }.count == 2, "\(listed.map(\.state))")
             #expect(listed.filter { $0.state == .running }.count == 1)
+            // A queued move can be cancelled: it never starts, the VM stays.
+            #expect(await source.cli(["jobs", "cancel", jobs[2]]).exitCode == 0)
+            #expect(try await source.waitForJob(jobs[2]).state == .cancelled)
+            #expect(await source.state(of: "q3") == .running)
+            let again = await source.cli(["vm", "move", "q3", "--to", "host-2", "--bandwidth", "40", "--no-wait"])
+            jobs[2] = again.output.trimmingWhitespace()
             var finishedOrder: [String] = []
             for job in jobs {
                 let finished = try await source.waitForJob(job)

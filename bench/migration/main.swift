@@ -2,10 +2,11 @@
 //
 // 1. Live migration of the same test guest under the same load (48 MiB of memory and 512 KiB of
 //    disk rewritten in a loop): `vm move` between two viridiand hosts end to end (destination
-//    preparation, TLS, handover included) against a bare QEMU-to-QEMU `migrate` over plain TCP
-//    to a destination started beforehand. Both use the same bandwidth (no cap) and downtime limit
-//    (300 ms). Viridian's guest-visible pause is QEMU's downtime plus the handover (the commit
-//    that lets the destination run); bare QEMU's destination runs as soon as the stream ends.
+//    preparation, TLS, handover included) against a bare QEMU-to-QEMU `migrate` to a destination
+//    started beforehand, over plain TCP and over TLS with the hosts' own certificates. All use the
+//    same bandwidth (no cap) and downtime limit (300 ms). Viridian's guest-visible pause is QEMU's
+//    downtime plus the handover (the commit that lets the destination run); a bare destination
+//    runs as soon as the stream ends.
 // 2. Evacuating 6 idle VMs with `host drain` at --max-migrations 1, 2 and 3, against the
 //    sequential drain (limit 1).
 import APIClient
@@ -47,6 +48,16 @@ func waitForAgent(_ client: ViridianClient, _ vm: String) async throws {
 
 let work = hostA.work
 let disk = "\(work)/bare.qcow2"
+// TLS credentials for the bare workers, from the two hosts' own certificates: B's as the server, A's as the client.
+for (folder, endpoint, identity) in [("tls-server", "server", hostB.state), ("tls-client", "client", hostA.state)] {
+    let directory = "\(work)/\(folder)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let authorities = try String(contentsOfFile: "\(hostA.state)/tls/ca.pem", encoding: .utf8)
+        + (try String(contentsOfFile: "\(hostB.state)/tls/ca.pem", encoding: .utf8))
+    try authorities.write(toFile: "\(directory)/ca-cert.pem", atomically: true, encoding: .utf8)
+    try FileManager.default.copyItem(atPath: "\(identity)/tls/host.pem", toPath: "\(directory)/\(endpoint)-cert.pem")
+    try FileManager.default.copyItem(atPath: "\(identity)/tls/host.key", toPath: "\(directory)/\(endpoint)-key.pem")
+}
 try await HostCommand.check("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "qcow2", disk], purpose: "bare disk")
 
 /// Starts a bare worker named `name`; with `incoming`, it waits for a migration.
@@ -58,6 +69,7 @@ func bareWorker(_ name: String, incoming: Bool) async throws -> QMPClient {
                      "-device", "ide-hd,drive=drive0,bus=ide.0,unit=0,id=disk0",
                      "-chardev", "socket,id=con,path=\(work)/\(name)-console.sock,server=on,wait=off", "-serial", "chardev:con",
                      "-chardev", "socket,id=qmp,path=\(work)/\(name)-qmp.sock,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+                     "-object", "tls-creds-x509,id=tlss,dir=\(work)/tls-server,endpoint=server,verify-peer=on",
                      "-daemonize", "-pidfile", "\(work)/\(name).pid"]
     if incoming { arguments += ["-incoming", "defer"] }
     try await HostCommand.check("/usr/bin/qemu-system-x86_64", arguments, purpose: "bare QEMU")
@@ -86,13 +98,21 @@ do {
 
 /// One bare migration from the current source to a destination started beforehand (not timed).
 var bareGeneration = 0
-@MainActor func bareMigration() async throws -> Measure {
+@MainActor func bareMigration(tls: Bool) async throws -> Measure {
     bareGeneration += 1
     let name = "bare\(bareGeneration)"
     let destination = try await bareWorker(name, incoming: true)
     let port = Int.random(in: 30000...39999)
     for client in [bareSource, destination] {
         try await client.setMigrationParameters(["max-bandwidth": .int(1 << 40), "downtime-limit": .int(300)])
+    }
+    if tls {
+        try? await bareSource.objectAdd(type: "tls-creds-x509", id: "tlsc",
+                                        properties: ["dir": .string("\(work)/tls-client"), "endpoint": .string("client"), "verify-peer": .bool(true)])
+        try await bareSource.setMigrationParameters(["tls-creds": .string("tlsc"), "tls-hostname": .string("bench-b")])
+        try await destination.setMigrationParameters(["tls-creds": .string("tlss")])
+    } else {
+        try await bareSource.setMigrationParameters(["tls-creds": .string("")])
     }
     try await destination.migrateIncoming(uri: "tcp:127.0.0.1:\(port)")
     try await bareSource.migrate(uri: "tcp:127.0.0.1:\(port)")
@@ -131,22 +151,41 @@ var where_ = (a, "bench-b", b)
     }
     where_ = (to, peer == "bench-b" ? "bench-a" : "bench-b", from)
     try await waitForAgent(to, "mig")
+    let socket = to.socketPath
+    let kernel = try await HostCommand.run("\(hostA.binDirectory)/viridian", ["vm", "exec", "mig", "--", "dmesg"],
+                                           environment: ["VIRIDIAN_HOST": socket])
+    if kernel.standardOutput.contains("BUG") || kernel.standardOutput.contains("Oops") {
+        throw ViridianError(.engineFailure, "the guest's kernel reports an error after the move")
+    }
     return Measure(total: total, downtime: number(after: "downtime ", in: message) + number(after: "handover ", in: message),
                    megabytes: number(after: "ms, ", in: message))
 }
 
+/// The number after the last `prefix` in `text`.
 func number(after prefix: String, in text: String) -> Double {
-    guard let range = text.range(of: prefix) else { return .nan }
+    guard let range = text.range(of: prefix, options: .backwards) else { return .nan }
     return Double(text[range.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? .nan
 }
 
+// Each is measured while the other guest is paused, so both get the same machine; a guest runs
+// its load for 3 s after being resumed before it is measured.
 var bare: [Measure] = []
+var bareTLS: [Measure] = []
 var viridian: [Measure] = []
 for run in 1...runs {
-    bare.append(try await bareMigration())
+    _ = try await where_.0.pauseVM("mig")
+    for tls in [false, true] {
+        try await bareSource.cont()
+        try await Task.sleep(for: .seconds(3))
+        let measure = try await bareMigration(tls: tls)
+        if tls { bareTLS.append(measure) } else { bare.append(measure) }
+    }
+    try await bareSource.stop()
+    _ = try await where_.0.resumeVM("mig")
+    try await Task.sleep(for: .seconds(3))
     viridian.append(try await viridianMove())
-    say(String(format: "run %d: bare %.3f s, %.0f ms down, %.1f MiB | viridian %.3f s, %.0f ms down (with handover), %.1f MiB",
-               run, bare.last!.total, bare.last!.downtime, bare.last!.megabytes,
+    say(String(format: "run %d: bare %.3f s, %.0f ms down, %.1f MiB | bare TLS %.3f s, %.0f ms down | viridian %.3f s, %.0f ms down (with handover), %.1f MiB",
+               run, bare.last!.total, bare.last!.downtime, bare.last!.megabytes, bareTLS.last!.total, bareTLS.last!.downtime,
                viridian.last!.total, viridian.last!.downtime, viridian.last!.megabytes))
 }
 killBare("bare\(bareGeneration)")
@@ -155,6 +194,9 @@ let bareDown = median(bare.map(\.downtime)), viridianDown = median(viridian.map(
 say(String(format: "live migration, medians of %d: total %.3f s vs bare %.3f s (ratio %.2f, target ≤ 1.25); downtime %.0f ms vs bare %.0f ms (+%.0f ms, target ≤ +50); sent %.1f vs %.1f MiB",
            runs, viridianTotal, bareTotal, viridianTotal / bareTotal, viridianDown, bareDown, viridianDown - bareDown,
            median(viridian.map(\.megabytes)), median(bare.map(\.megabytes))))
+let tlsTotal = median(bareTLS.map(\.total)), tlsDown = median(bareTLS.map(\.downtime))
+say(String(format: "against bare QEMU over TLS (the same protection): total %.3f s (ratio %.2f); downtime %.0f ms (+%.0f ms)",
+           tlsTotal, viridianTotal / tlsTotal, tlsDown, viridianDown - tlsDown))
 let (current, _, _) = where_
 try await current.waitForJob(try await current.stopVM("mig", StopVMRequest(turnOff: true)).id)
 

@@ -82,6 +82,7 @@ final class MigrationService: Sendable {
             let incoming = try await incomingRequest(departing, request, files: uploads.map { IncomingFile(name: $0.key, size: $0.value.size) })
             let plan: IncomingPlan = try await client.call(.POST, "/peer/v1/incoming", body: incoming, timeout: .seconds(120))
             planID.withLock { $0 = plan.id }
+            let prepared = ContinuousClock.now - started
             let copied = request.includeStorage ? plan.diskPaths.keys.compactMap { departing.record.configuration.drives[$0].path } : []
             guard let worker = departing.client else {
                 try await upload(uploads, to: client, plan: plan.id, progress: progress)
@@ -103,9 +104,9 @@ final class MigrationService: Sendable {
             await vms.departed(departing, to: peer.record.name, deleting: copied)
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let handoverMilliseconds = Int(handover.components.seconds * 1000 + handover.components.attoseconds / 1_000_000_000_000_000)
-            let summary = String(format: "live migration to %@ took %.2f s (downtime %@ ms + handover %d ms, %@ sent via %@)",
-                                 peer.record.name, seconds, result.downtimeMilliseconds.map(String.init) ?? "?", handoverMilliseconds,
+            let summary = String(format: "live migration to %@ took %.2f s (preparing %d ms, streaming %@ ms, downtime %@ ms + handover %d ms, %@ sent via %@)",
+                                 peer.record.name, seconds, Self.milliseconds(prepared), result.totalMilliseconds.map(String.init) ?? "?",
+                                 result.downtimeMilliseconds.map(String.init) ?? "?", Self.milliseconds(handover),
                                  ByteSize.format(UInt64(max(0, result.transferredBytes))), result.endpoint.address)
             events.record(.information, .migration, vm: name, "VM '\(name)': \(summary)")
             return summary
@@ -208,6 +209,10 @@ final class MigrationService: Sendable {
             }
             done += file.size
         }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     private static func size(_ path: String) -> Int64 {

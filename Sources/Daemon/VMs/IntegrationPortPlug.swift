@@ -23,6 +23,7 @@ struct IntegrationPortPlug {
                 ])
                 try await client.execute("device_add", arguments: [
                     "driver": .string("virtserialport"), "bus": .string("\(IntegrationPortNames.bus).0"),
+                    "nr": .int(Int64(names.portNumber)),
                     "chardev": .string(names.chardev), "name": .string(service.portName), "id": .string(names.device),
                 ])
             } else {

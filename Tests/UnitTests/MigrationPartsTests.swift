@@ -1,0 +1,99 @@
+import APITypes
+@testable import Daemon
+import Foundation
+import Testing
+import X509
+
+@Suite("Migration building blocks")
+struct MigrationPartsTests {
+    @Test("networks: CIDR parsing, membership, and what is refused")
+    func networks() throws {
+        let network = try IPNetwork(parsing: "10.77.1.0/24")
+        #expect(network.contains("10.77.1.200") && !network.contains("10.77.2.1") && !network.contains("fe80::1"))
+        #expect(try IPNetwork(parsing: "10.77.1.9/24").contains("10.77.1.1"))
+        #expect(try IPNetwork(parsing: "0.0.0.0/0").contains("192.0.2.1"))
+        #expect(try IPNetwork(parsing: "fd00::/8").contains("fd12::1"))
+        #expect(try IPNetwork(parsing: "192.0.2.0/25").contains("192.0.2.127") && !(try IPNetwork(parsing: "192.0.2.0/25").contains("192.0.2.128")))
+        for bad in ["10.0.0.0", "10.0.0.0/33", "nonsense/8", "10.0.0.0/-1", "/24"] {
+            #expect(throws: ViridianError.self) { try IPNetwork(parsing: bad) }
+        }
+        #expect(try IPNetwork(parsing: "10.77.1.0/24").description == "10.77.1.0/24")
+    }
+
+    @Test("addresses: HOST:PORT and [v6]:PORT; bad ones refused")
+    func addresses() throws {
+        #expect(try HostPort(parsing: "192.0.2.10:7600") == HostPort(host: "192.0.2.10", port: 7600))
+        #expect(try HostPort(parsing: "[fd00::1]:7600") == HostPort(host: "fd00::1", port: 7600))
+        #expect(HostPort(host: "fd00::1", port: 1).description == "[fd00::1]:1")
+        for bad in ["nowhere", "host:0", "host:70000", ":80", "a b:80"] {
+            #expect(throws: ViridianError.self) { try HostPort(parsing: bad) }
+        }
+        #expect(throws: ViridianError.self) { try HostName.validate("-leading") }
+        #expect(throws: ViridianError.self) { try HostName.validate(String(repeating: "a", count: 64)) }
+        try HostName.validate("hv1.example.org")
+    }
+
+    @Test("host identity: a CA and a host certificate it issued; peers check issuers; a new name re-issues, the CA stays")
+    func identities() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let one = try HostIdentity.load(directory: "\(folder)/one", hostName: "hv1")
+        let two = try HostIdentity.load(directory: "\(folder)/two", hostName: "hv2")
+        let oneCA = try PeerAuthority(pem: one.authorityPEM)
+        let twoCA = try PeerAuthority(pem: two.authorityPEM)
+        let oneHost = try Certificate(pemEncoded: one.certificatePEM)
+        #expect(oneCA.issued(oneHost) && !twoCA.issued(oneHost))
+        #expect(oneCA.fingerprint.count == 64 && oneCA.fingerprint != twoCA.fingerprint)
+        #expect(throws: ViridianError.self) { try PeerAuthority(pem: one.certificatePEM) }
+        #expect(throws: ViridianError.self) { try PeerAuthority(pem: "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----") }
+        let again = try HostIdentity.load(directory: "\(folder)/one", hostName: "hv1")
+        #expect(again.certificatePEM == one.certificatePEM && again.authorityPEM == one.authorityPEM)
+        let renamed = try HostIdentity.load(directory: "\(folder)/one", hostName: "hv1-new")
+        #expect(renamed.authorityPEM == one.authorityPEM && renamed.certificatePEM != one.certificatePEM)
+        #expect(oneCA.issued(try Certificate(pemEncoded: renamed.certificatePEM)))
+    }
+
+    @Test("slots: at most the limit at once, the rest in arrival order, a raised limit starts waiters")
+    func slots() async throws {
+        let limit = LimitBox(1)
+        let slots = MigrationSlots { _ in limit.value }
+        let order = OrderLog()
+        let gate = AsyncStream<Void>.makeStream()
+        let first = Task { try await slots.withSlot(.live) { await order.add(0); for await _ in gate.stream { break } } }
+        try await Task.sleep(for: .milliseconds(50))
+        var waiting: [Task<Void, any Error>] = []
+        for index in 1...3 {
+            waiting.append(Task { try await slots.withSlot(.live) { await order.add(index) } })
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        let storage = Task { try await slots.withSlot(.storage) { await order.add(9) } }
+        try await storage.value
+        #expect(await order.entries == [0, 9], "the storage pool is separate; live waits")
+        waiting[1].cancel()
+        gate.continuation.yield()
+        try await first.value
+        try await waiting[0].value
+        await #expect(throws: CancellationError.self) { try await waiting[1].value }
+        try await waiting[2].value
+        #expect(await order.entries == [0, 9, 1, 3])
+
+        limit.value = 0
+        let blocked = Task { try await slots.withSlot(.live) { await order.add(5) } }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await order.entries.count == 4)
+        limit.value = 2
+        await slots.wake()
+        try await blocked.value
+        #expect(await order.entries.last == 5)
+    }
+}
+
+private final class LimitBox: @unchecked Sendable {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+}
+
+private actor OrderLog {
+    var entries: [Int] = []
+    func add(_ value: Int) { entries.append(value) }
+}
