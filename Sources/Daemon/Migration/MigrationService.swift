@@ -158,15 +158,8 @@ final class MigrationService: Sendable {
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
                                tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
-                               files: files, consoleLog: Self.tail(of: departing.paths.consoleLog, bytes: IncomingRequest.consoleLogLimit))
-    }
-
-    private static func tail(of path: String, bytes: Int) -> Data? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > UInt64(bytes) ? size - UInt64(bytes) : 0)
-        return try? handle.readToEnd()
+                               files: files,
+                               consoleLog: (try? await vms.consoleLog(departing.record.name, lastBytes: IncomingRequest.consoleLogLimit)).map { Data($0) })
     }
 
     /// What an offline move uploads: a Saved VM's state, and with storage each disk flattened
