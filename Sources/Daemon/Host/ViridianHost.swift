@@ -86,8 +86,7 @@ public final class ViridianHost: Sendable {
         self.peers = peers
         incoming = IncomingMigrations(vms: vms, peers: peers, settings: settings, disks: disks, events: events,
                                       stateDirectory: configuration.stateDirectory, logger: logger)
-        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, disks: disks, settings: settings,
-                                      logger: logger)
+        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, disks: disks, settings: settings)
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger

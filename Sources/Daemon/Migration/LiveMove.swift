@@ -1,6 +1,5 @@
 import APITypes
 import Foundation
-import Logging
 import QMP
 
 /// What a live move measured.
@@ -32,7 +31,6 @@ struct LiveMove: Sendable {
     let tuning: MigrationTuning
     let endpoint: MigrationEndpoint
     let progress: JobProgress
-    let logger: Logger
 
     func run() async throws -> LiveMoveResult {
         let tlsDirectory = departing.paths.runtimeDirectory + "/tls-out"

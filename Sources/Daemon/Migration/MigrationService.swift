@@ -1,6 +1,5 @@
 import APITypes
 import Foundation
-import Logging
 import NIOHTTP1
 import Storage
 import Synchronization
@@ -15,20 +14,18 @@ final class MigrationService: Sendable {
     let events: EventLog
     let disks: DiskImageTool
     let slots: MigrationSlots
-    let logger: Logger
     /// How many running migrations send to each destination address, to spread them over networks.
     private let addressUsage = Mutex<[String: Int]>([:])
     /// The last drain: its job and its moves.
     let drains = Mutex<(job: String?, moves: [String])>((nil, []))
 
     init(vms: VMManager, peers: PeerRegistry, jobs: JobManager, events: EventLog, disks: DiskImageTool,
-         settings: HostSettingsStore, logger: Logger) {
+         settings: HostSettingsStore) {
         self.vms = vms
         self.peers = peers
         self.jobs = jobs
         self.events = events
         self.disks = disks
-        self.logger = logger
         slots = MigrationSlots { pool in
             switch pool {
             case .live: settings.settings.maxMigrations
@@ -93,8 +90,7 @@ final class MigrationService: Sendable {
             let result = try await withKeepalive(client, plan.id) {
                 try await self.overBestNetwork(plan, peer: peer, vm: name) { endpoint in
                     try await LiveMove(departing: departing, client: worker, identity: self.peers.identity, peer: peer, plan: plan,
-                                       request: request, tuning: incoming.tuning, endpoint: endpoint, progress: progress,
-                                       logger: self.logger).run()
+                                       request: request, tuning: incoming.tuning, endpoint: endpoint, progress: progress).run()
                 }
             }
             progress.report(98, "handing the VM over to \(peer.record.name)")
