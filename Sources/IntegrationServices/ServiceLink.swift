@@ -38,6 +38,12 @@ final class ServiceLink: Sendable {
                     continue
                 }
                 current.withLock { $0 = connection }
+                // A stop that came while connecting found no connection to close: close it here, or it
+                // would hold the port (QEMU serves one client at a time) from the hub that replaces this one.
+                if Task.isCancelled {
+                    connection.close()
+                    break
+                }
                 var violated = false
                 do {
                     try await connection.serve(onNegotiated: { events(.negotiated($0)) },
