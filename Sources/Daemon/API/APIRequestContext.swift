@@ -29,8 +29,8 @@ struct JSONResponse<Value: Encodable>: ResponseGenerator {
 }
 
 extension Request {
-    /// Decodes the JSON body, turning a malformed one into a clear `invalidArgument` error.
-    func decodeJSON<T: Decodable>(as type: T.Type, context: APIRequestContext) async throws -> T {
+    /// Decodes the JSON body (within the context's upload limit), turning a malformed one into a clear `invalidArgument` error.
+    func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
         guard let value = try await decodeJSONIfPresent(as: type, context: context) else {
             throw ViridianError(.invalidArgument, "this request needs a JSON body")
         }
@@ -38,7 +38,7 @@ extension Request {
     }
 
     /// Decodes the JSON body, or returns nil when there is none.
-    func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: APIRequestContext) async throws -> T? {
+    func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T? {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return nil }
         do {

@@ -57,11 +57,7 @@ struct PeerClient: Sendable {
             let response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
             let bytes = try await response.body.collect(upTo: 1 << 20)
             try await client.shutdown()
-            guard (200..<300).contains(Int(response.status.code)) else {
-                let failure = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(bytes.readableBytesView))
-                throw ViridianError(failure?.viridianError.code ?? .unavailable,
-                                    "peer '\(peer.record.name)': \(failure?.viridianError.message ?? "upload refused (\(response.status.code))")")
-            }
+            try requireSuccess(response, bytes)
         } catch {
             try? await client.shutdown()
             throw error as? ViridianError ?? connectionError(error)
@@ -84,18 +80,22 @@ struct PeerClient: Sendable {
         } catch {
             throw connectionError(error)
         }
-        guard (200..<300).contains(Int(response.status.code)) else {
-            if let failure = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(bytes.readableBytesView)) {
-                let remote = failure.viridianError
-                throw ViridianError(remote.code, "peer '\(peer.record.name)': \(remote.message)")
-            }
-            throw ViridianError(.unavailable, "peer '\(peer.record.name)' answered \(response.status.code)")
-        }
+        try requireSuccess(response, bytes)
         do {
             return try WireJSON.decoder().decode(Reply.self, from: Data(bytes.readableBytesView))
         } catch {
             throw ViridianError(.internalError, "peer '\(peer.record.name)' sent a reply this host cannot read (versions differ?)", cause: error)
         }
+    }
+
+    /// Turns a peer's error reply into a `ViridianError` naming the peer.
+    private func requireSuccess(_ response: HTTPClientResponse, _ bytes: ByteBuffer) throws {
+        guard !(200..<300).contains(Int(response.status.code)) else { return }
+        if let failure = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(bytes.readableBytesView)) {
+            let remote = failure.viridianError
+            throw ViridianError(remote.code, "peer '\(peer.record.name)': \(remote.message)")
+        }
+        throw ViridianError(.unavailable, "peer '\(peer.record.name)' answered \(response.status.code)")
     }
 
     private func makeClient(timeout: Duration) throws -> HTTPClient {

@@ -48,15 +48,3 @@ struct PeerController {
         }
     }
 }
-
-extension Request {
-    /// Decodes the JSON body with the peer listener's limits.
-    func decodeJSON<T: Decodable>(as type: T.Type, context: PeerRequestContext) async throws -> T {
-        let buffer = try await body.collect(upTo: context.maxUploadSize)
-        do {
-            return try WireJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError.badBody(error)
-        }
-    }
-}
