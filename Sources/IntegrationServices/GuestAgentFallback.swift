@@ -12,6 +12,8 @@ public final class GuestAgentFallback: Sendable {
     /// The services the stock agent can stand in for.
     public static let services: Set<IntegrationService> = [.heartbeat, .shutdown, .timesync, .vss, .fcopy, .session]
     public static let agentName = "qemu-guest-agent"
+    /// Consecutive unanswered pings after which the agent counts as gone.
+    static let pingsMissedBeforeNoContact = 3
 
     private let socketPath: String
     private let logger: Logger
@@ -37,6 +39,7 @@ public final class GuestAgentFallback: Sendable {
                     continue
                 }
                 client.withLock { $0 = connection }
+                var missedPings = 0
                 while !Task.isCancelled && !connection.isClosed {
                     if version.withLock({ $0 }) == nil {
                         // A fresh sync flushes anything a previous host client left unanswered.
@@ -45,8 +48,12 @@ public final class GuestAgentFallback: Sendable {
                            let info = try? await connection.execute("guest-info", timeout: .seconds(2)) {
                             version.withLock { $0 = String((info["version"]?.stringValue ?? "unknown").prefix(32)) }
                         }
-                    } else if (try? await connection.execute("guest-ping", timeout: .seconds(2))) == nil {
-                        version.withLock { $0 = nil }
+                    } else if (try? await connection.execute("guest-ping", timeout: .seconds(5))) == nil {
+                        // A busy guest (a long file transfer, a loaded host) may miss a ping; three in a row mean it is gone.
+                        missedPings += 1
+                        if missedPings >= Self.pingsMissedBeforeNoContact { version.withLock { $0 = nil } }
+                    } else {
+                        missedPings = 0
                     }
                     try? await Task.sleep(for: .seconds(2))
                 }
