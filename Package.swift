@@ -65,11 +65,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // The SQLite inventory: VMs, images, events, jobs.
+        // Virtual switches on the host's kernel: bridges, taps, nftables port rules, tc.
+        .target(name: "VirtualSwitch", dependencies: ["APITypes", "HostTools",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Inventory", dependencies: ["APITypes",
             .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // viridiand's logic: VM lifecycle, jobs, event log, HTTP API.
         .target(name: "Daemon", dependencies: [
-            "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices",
+            "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices", "VirtualSwitch",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -103,7 +107,7 @@ let package = Package(
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
         .testTarget(name: "UnitTests", dependencies: [
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
-            "AgentProtocol", "IntegrationServices",
+            "AgentProtocol", "IntegrationServices", "VirtualSwitch",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),
@@ -118,6 +122,8 @@ let package = Package(
                           path: "bench/vm-start", swiftSettings: strict),
         .executableTarget(name: "migration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
                           path: "bench/migration", swiftSettings: strict),
+        .executableTarget(name: "network-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
+                          path: "bench/network", swiftSettings: strict),
         .executableTarget(name: "integration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
                           path: "bench/integration", swiftSettings: strict),
     ]

@@ -2,7 +2,8 @@
 # Installs the Debian packages Viridian needs, only those missing (idempotent). Needs root.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils ovmf busybox-static kmod cpio e2fsprogs genisoimage binutils)
+packages=(qemu-system-x86 qemu-utils ovmf busybox-static kmod cpio e2fsprogs genisoimage binutils
+          iproute2 nftables iperf3 tcpdump ethtool radvd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -26,11 +26,14 @@ public struct HostInfo: Codable, Sendable {
     /// Memory still free for VMs after the host's reserve and the VMs with a worker.
     public var availableMemoryMiB: Int?
     public var settings: HostSettings?
+    /// Kernel and host features virtual switches use, and whether each is usable.
+    public var networkFeatures: [HostNetworkFeature]?
 
     public init(hostName: String, version: String, accelerator: Accelerator, acceleratorReason: String,
                 qemuVersion: String, stateDirectory: String, logicalProcessors: Int, memoryMiB: Int,
                 virtualMachines: Int, runningVirtualMachines: Int, startedAt: Date, migrationListener: String? = nil,
-                certificateFingerprint: String? = nil, availableMemoryMiB: Int? = nil, settings: HostSettings? = nil) {
+                certificateFingerprint: String? = nil, availableMemoryMiB: Int? = nil, settings: HostSettings? = nil,
+                networkFeatures: [HostNetworkFeature]? = nil) {
         self.hostName = hostName
         self.version = version
         self.accelerator = accelerator
@@ -46,6 +49,7 @@ public struct HostInfo: Codable, Sendable {
         self.certificateFingerprint = certificateFingerprint
         self.availableMemoryMiB = availableMemoryMiB
         self.settings = settings
+        self.networkFeatures = networkFeatures
     }
 }
 

@@ -110,9 +110,19 @@ extension VMConfiguration {
         for adapter in networkAdapters where !MACAddress.isValid(adapter.macAddress) {
             throw ViridianError(.invalidArgument, "'\(adapter.macAddress)' is not a unicast MAC address like 52:54:00:12:34:56")
         }
-        if let other = networkAdapters.first(where: { $0.switchName != NetworkAdapter.defaultSwitch }) {
-            throw ViridianError(.notFound,
-                                "switch '\(other.switchName)' does not exist; only '\(NetworkAdapter.defaultSwitch)' (NAT) is available")
+        let macs = networkAdapters.map { $0.macAddress.lowercased() }
+        if Set(macs).count != macs.count {
+            throw ViridianError(.conflict, "two network adapters of the VM have the same MAC address")
+        }
+        for adapter in networkAdapters {
+            try adapter.settings.validate()
+            if let queues = adapter.settings.queues, queues > processorCount {
+                throw ViridianError(.invalidArgument,
+                                    "an adapter has at most one queue per virtual processor (\(processorCount)), not \(queues)")
+            }
+            if adapter.kind == .legacy && (adapter.settings.queues ?? 1) > 1 {
+                throw ViridianError(.invalidArgument, "legacy network adapters have one queue")
+            }
         }
     }
 }

@@ -45,19 +45,42 @@ public enum NetworkAdapterKind: String, Codable, Sendable {
     case legacy = "Legacy"
 }
 
-/// A VM network adapter and the switch it connects to.
+/// A VM network adapter, the switch it connects to, and its port features.
 public struct NetworkAdapter: Codable, Sendable, Equatable {
     /// The name of the NAT switch that QEMU user networking provides.
     public static let defaultSwitch = "Default Switch"
 
     public var kind: NetworkAdapterKind
     public var macAddress: String
+    /// True when the administrator chose the MAC; false when it came from the host's pool.
+    public var staticMAC: Bool
     public var switchName: String
+    public var settings: PortSettings
 
-    public init(kind: NetworkAdapterKind, macAddress: String, switchName: String = NetworkAdapter.defaultSwitch) {
+    public init(kind: NetworkAdapterKind, macAddress: String, staticMAC: Bool = false,
+                switchName: String = NetworkAdapter.defaultSwitch, settings: PortSettings = PortSettings()) {
         self.kind = kind
         self.macAddress = macAddress
+        self.staticMAC = staticMAC
         self.switchName = switchName
+        self.settings = settings
+    }
+
+    /// True when the adapter sits on the NAT Default Switch (QEMU user networking, no tap).
+    public var isOnDefaultSwitch: Bool { switchName.lowercased() == Self.defaultSwitch.lowercased() }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, macAddress, staticMAC, switchName, settings
+    }
+
+    /// Decodes, giving adapters stored before port features existed the defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(NetworkAdapterKind.self, forKey: .kind)
+        macAddress = try container.decode(String.self, forKey: .macAddress)
+        staticMAC = try container.decodeIfPresent(Bool.self, forKey: .staticMAC) ?? false
+        switchName = try container.decode(String.self, forKey: .switchName)
+        settings = try container.decodeIfPresent(PortSettings.self, forKey: .settings) ?? PortSettings()
     }
 }
 

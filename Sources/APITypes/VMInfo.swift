@@ -62,12 +62,14 @@ public struct CreateVMRequest: Codable, Sendable {
     public var dvd: String?
     /// `none`, `synthetic` (default) or `legacy`.
     public var network: String?
+    /// The switch of the first adapter; nil = the NAT Default Switch.
+    public var switchName: String?
     public var bootOrder: [BootDevice]?
 
     public init(name: String, generation: Int? = nil, processorCount: Int? = nil, memoryMiB: Int? = nil,
                 notes: String? = nil, secureBoot: Bool? = nil, image: String? = nil, kernel: String? = nil,
                 initrd: String? = nil, append: String? = nil, disks: [String]? = nil, dvd: String? = nil,
-                network: String? = nil, bootOrder: [BootDevice]? = nil) {
+                network: String? = nil, switchName: String? = nil, bootOrder: [BootDevice]? = nil) {
         self.name = name
         self.generation = generation
         self.processorCount = processorCount
@@ -81,6 +83,7 @@ public struct CreateVMRequest: Codable, Sendable {
         self.disks = disks
         self.dvd = dvd
         self.network = network
+        self.switchName = switchName
         self.bootOrder = bootOrder
     }
 }

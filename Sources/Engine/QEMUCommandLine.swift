@@ -21,9 +21,12 @@ public struct QEMUCommandLine: Sendable {
     /// incoming stream must verify against. The worker waits with its processors stopped (`-S`)
     /// until the migration is committed.
     public var migrationTLSDirectory: String?
+    /// The tap of each adapter, by index; an adapter without one uses QEMU user networking (the NAT switch).
+    public var taps: [Int: String]
 
     public init(name: String, id: String, configuration: VMConfiguration, accelerator: Accelerator,
-                paths: WorkerPaths, firmware: Firmware?, incoming: Bool, migrationTLSDirectory: String? = nil) {
+                paths: WorkerPaths, firmware: Firmware?, incoming: Bool, migrationTLSDirectory: String? = nil,
+                taps: [Int: String] = [:]) {
         self.name = name
         self.id = id
         self.configuration = configuration
@@ -32,6 +35,7 @@ public struct QEMUCommandLine: Sendable {
         self.firmware = firmware
         self.incoming = incoming
         self.migrationTLSDirectory = migrationTLSDirectory
+        self.taps = taps
     }
 
     /// The QOM id of the TLS credentials that migration and NBD streams use.
@@ -118,14 +122,23 @@ public struct QEMUCommandLine: Sendable {
     }
 
     private var networkArguments: [String] {
-        configuration.networkAdapters.enumerated().flatMap { index, adapter -> [String] in
-            let model = adapter.kind == .legacy ? "e1000" : "virtio-net-pci"
-            var device = "\(model),netdev=net\(index),mac=\(adapter.macAddress),id=nic\(index)"
-            if index == 0, let position = configuration.bootOrder.firstIndex(of: .network) {
-                device += ",bootindex=\(position + 1)"
+        var arguments: [String] = []
+        if configuration.generation == .two {
+            for slot in 0..<HyperVLimits.maximumNetworkAdapters {
+                arguments += ["-device", NetworkAdapterDevice.rootPort(slot: slot)]
             }
-            return ["-netdev", "user,id=net\(index)", "-device", device]
         }
+        for (index, adapter) in configuration.networkAdapters.enumerated() {
+            let device = NetworkAdapterDevice(adapter: adapter, index: index, generation: configuration.generation,
+                                              processorCount: configuration.processorCount, tap: taps[index])
+            var deviceOptions = device.deviceOptions.map { "\($0.key)=\($0.value)" }
+            if index == 0, let position = configuration.bootOrder.firstIndex(of: .network) {
+                deviceOptions.append("bootindex=\(position + 1)")
+            }
+            arguments += ["-netdev", device.netdevArgument,
+                          "-device", ([device.driver] + deviceOptions).joined(separator: ",")]
+        }
+        return arguments
     }
 
     /// One virtio-serial controller; a port per enabled integration service and one for qemu-guest-agent.

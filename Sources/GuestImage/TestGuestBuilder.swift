@@ -55,6 +55,11 @@ public struct TestGuestBuilder: Sendable {
         let root = "\(work)/initramfs"
         try await InitramfsLayout(root: root, busybox: tools.busybox)
             .assemble(kernelTree: "\(work)/kernel", kernelVersion: version)
+        progress(52, "adding network tools")
+        for tool in TestGuestRecipe.networkTools {
+            let path = try HostExecutable.locate(tool.path, package: tool.package)
+            try await HostBinaryCopier(root: root).install(path, at: tool.path, package: tool.package)
+        }
         switch agent {
         case .viridian(let bundle):
             try InitramfsLayout(root: root, busybox: tools.busybox).installAgent(bundle)

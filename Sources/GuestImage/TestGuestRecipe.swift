@@ -1,7 +1,7 @@
 /// What goes into the test guest: kernel modules, init scripts, kernel command line.
 /// Changing anything here must bump `version`, which keys the cache.
 enum TestGuestRecipe {
-    static let version = "6"
+    static let version = "7"
 
     /// The Debian metapackage whose dependency names the current cloud kernel.
     static let kernelMetapackage = "linux-image-cloud-amd64"
@@ -10,7 +10,13 @@ enum TestGuestRecipe {
     static let modules = [
         "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
         "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "ata_piix", "isofs",
-        "failover", "net_failover", "virtio_net", "virtio_console", "button", "evdev",
+        "failover", "net_failover", "virtio_net", "virtio_console", "button", "evdev", "8021q",
+    ]
+
+    /// Host programs copied in with their libraries, so switch tests can measure and provoke real
+    /// traffic: throughput, captures, offload and queue settings, router advertisements.
+    static let networkTools: [(path: String, package: String)] = [
+        ("/usr/bin/iperf3", "iperf3"), ("/usr/bin/tcpdump", "tcpdump"), ("/usr/sbin/ethtool", "ethtool"), ("/usr/sbin/radvd", "radvd"),
     ]
 
     /// The kernel command line VMs of this image boot with.

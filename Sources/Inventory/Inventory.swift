@@ -5,7 +5,7 @@ import GRDB
 /// The host's persistent inventory: VMs, images, the event log and job history, in SQLite (WAL)
 /// through GRDB. Schema changes are migrations, applied when the daemon opens the database.
 public final class Inventory: Sendable {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating if needed) the inventory at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -74,6 +74,18 @@ public final class Inventory: Sendable {
             try db.create(table: "setting") { table in
                 table.primaryKey("key", .text)
                 table.column("value", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v4-switches") { db in
+            try db.create(table: "switch") { table in
+                table.primaryKey("name", .text).collate(.nocase)
+                table.column("type", .text).notNull()
+                table.column("adapter", .text)
+                table.column("allowManagementOS", .boolean).notNull()
+                table.column("hostAddress", .text)
+                table.column("mtu", .integer).notNull()
+                table.column("notes", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
             }
         }
         return migrator

@@ -22,6 +22,9 @@ struct APIDocumentTests {
         "get /v1/host/certificate", "get /v1/host/peers", "post /v1/host/peers", "delete /v1/host/peers/{peer}",
         "get /v1/host/settings", "patch /v1/host/settings", "get /v1/host/drain", "post /v1/host/drain",
         "post /v1/vms/{name}/move", "post /v1/vms/{name}/move-storage",
+        "get /v1/switches", "post /v1/switches", "get /v1/switches/{switch}", "patch /v1/switches/{switch}",
+        "delete /v1/switches/{switch}", "get /v1/vms/{name}/nics", "post /v1/vms/{name}/nics",
+        "patch /v1/vms/{name}/nics/{index}", "delete /v1/vms/{name}/nics/{index}",
     ]
 
     @Test("served by the daemon and documenting every route")

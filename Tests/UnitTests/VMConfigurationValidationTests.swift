@@ -52,7 +52,7 @@ struct VMConfigurationValidationTests {
         }
     }
 
-    @Test("legacy adapters are Generation 1 only; MACs must be unicast; only the Default Switch exists")
+    @Test("legacy adapters are Generation 1 only; MACs must be unicast and distinct; queues and port settings have limits")
     func adapters() {
         let legacy = NetworkAdapter(kind: .legacy, macAddress: "52:54:00:00:00:01")
         #expect(throws: Never.self) { try configuration(nics: [legacy]).validate(host: host) }
@@ -60,8 +60,19 @@ struct VMConfigurationValidationTests {
         #expect(throws: ViridianError.self) {
             try configuration(nics: [NetworkAdapter(kind: .synthetic, macAddress: "01:00:5e:00:00:01")]).validate(host: host)
         }
-        #expect(throws: ViridianError.self) {
-            try configuration(nics: [NetworkAdapter(kind: .synthetic, macAddress: "52:54:00:00:00:02", switchName: "External")]).validate(host: host)
+        let twin = NetworkAdapter(kind: .synthetic, macAddress: "52:54:00:00:00:02", switchName: "lab")
+        #expect(throws: ViridianError.self) { try configuration(nics: [twin, twin]).validate(host: host) }
+        var settings = PortSettings()
+        settings.queues = 4
+        #expect(throws: ViridianError.self, "more queues than processors") {
+            try configuration(nics: [NetworkAdapter(kind: .synthetic, macAddress: "52:54:00:00:00:03", settings: settings)]).validate(host: host)
+        }
+        for change in [{ (s: inout PortSettings) in s.mtu = 9001 }, { $0.vlan = VLANSetting(mode: .access) },
+                       { $0.vlan = VLANSetting(mode: .trunk, allowedIDs: [10, 4095]) }, { $0.maximumBandwidth = 10 },
+                       { $0.iovWeight = 101 }] {
+            var bad = PortSettings()
+            change(&bad)
+            #expect(throws: ViridianError.self) { try bad.validate() }
         }
         #expect(!MACAddress.isValid("52:54:00:00:00") && !MACAddress.isValid("zz:54:00:00:00:01"))
     }

@@ -25,6 +25,10 @@ struct HostCommand: AsyncParsableCommand {
                            ("Migration networks", settings.migrationNetworks.isEmpty ? "any" : settings.migrationNetworks.joined(separator: ", "))]
             }
             Output.fields(fields + [("State directory", host.stateDirectory), ("Started", Output.time(host.startedAt))])
+            if let features = host.networkFeatures {
+                print("\nNetwork features:")
+                Output.table(["FEATURE", "USABLE", "DETAIL"], features.map { [$0.name, $0.usable ? "yes" : "no", $0.detail] })
+            }
         }
     }
 }

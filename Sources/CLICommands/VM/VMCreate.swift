@@ -23,6 +23,7 @@ struct VMCreate: AsyncParsableCommand {
     @Option(help: "initramfs for direct boot.") var initrd: String?
     @Option(help: "Kernel command line (added to the image's).") var append: String?
     @Option(help: "Network adapter: synthetic, legacy (Generation 1) or none.") var network: String?
+    @Option(name: .customLong("switch"), help: "The switch of the adapter (default: the NAT Default Switch).") var switchName: String?
     @Option(help: "Secure Boot (Generation 2): on or off.") var secureBoot: OnOff?
     @Option(help: "Notes.") var notes: String?
 
@@ -31,7 +32,7 @@ struct VMCreate: AsyncParsableCommand {
             name: name, generation: generation, processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB),
             notes: notes, secureBoot: secureBoot.map { $0 == .on }, image: image, kernel: kernel.map(absolute),
             initrd: initrd.map(absolute), append: append, disks: disk.isEmpty ? nil : disk.map(absolute),
-            dvd: dvd.map(absolute), network: network)
+            dvd: dvd.map(absolute), network: network, switchName: switchName)
         let vm = try await options.client.createVM(request)
         if options.json { try Output.json(vm) } else { print("Created VM '\(vm.name)' (Generation \(vm.generation), \(vm.memoryMiB) MiB, \(vm.processorCount) processor\(vm.processorCount == 1 ? "" : "s")).") }
     }

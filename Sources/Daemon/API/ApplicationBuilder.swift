@@ -16,6 +16,7 @@ public enum ApplicationBuilder {
         VHDController(vhds: host.vhds).addRoutes(to: router.group("v1/vhds"))
         IntegrationController(host: host).addRoutes(to: router)
         MigrationController(host: host).addRoutes(to: router)
+        NetworkController(host: host).addRoutes(to: router)
 
         let consoles = ConsoleBridge()
         return Application(

@@ -23,6 +23,7 @@ public final class ViridianHost: Sendable {
     let fileCopies: FileCopyService
     let integrationUpdates: IntegrationUpdateService
     let settings: HostSettingsStore
+    let switches: SwitchService
     let peers: PeerRegistry
     let incoming: IncomingMigrations
     let migrations: MigrationService
@@ -51,14 +52,17 @@ public final class ViridianHost: Sendable {
         let identity = try HostIdentity.load(directory: "\(configuration.stateDirectory)/tls", hostName: configuration.hostName)
         let peers = try PeerRegistry(inventory: inventory, identity: identity)
         let decision = await AcceleratorProbe(qemu: qemu.path).decide(forced: configuration.accelerator)
+        let switches = await SwitchService(inventory: inventory, stateDirectory: configuration.stateDirectory,
+                                           events: events, logger: logger)
         let vms = try VMManager(inventory: inventory, jobs: jobs, events: events, disks: disks,
                                 launcher: WorkerLauncher(qemu: qemu), accelerator: decision.accelerator,
-                                stateDirectory: configuration.stateDirectory, settings: settings, logger: logger)
+                                stateDirectory: configuration.stateDirectory, settings: settings, switches: switches,
+                                logger: logger)
         let host = ViridianHost(configuration: configuration, vms: vms, jobs: jobs, inventory: inventory, events: events,
                                 images: ImageService(inventory: inventory, jobs: jobs, events: events,
                                                      configuration: configuration, logger: logger),
                                 vhds: VHDService(disks: disks, vms: vms, jobs: jobs, events: events),
-                                settings: settings, peers: peers, disks: disks,
+                                settings: settings, switches: switches, peers: peers, disks: disks,
                                 qemu: qemu, acceleratorDecision: decision, logger: logger)
         events.record(.information, .vmms, vm: nil,
                       "viridiand \(ViridianVersion.current) started as host '\(configuration.hostName)'; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
@@ -66,12 +70,15 @@ public final class ViridianHost: Sendable {
             events.record(.warning, .migration, vm: name,
                           "discarded the half-arrived VM '\(name)': viridiand stopped before its move was committed")
         }
+        await switches.recreateAll()
         await vms.reattachWorkers()
+        await vms.reconcilePorts()
         return host
     }
 
     private init(configuration: DaemonConfiguration, vms: VMManager, jobs: JobManager, inventory: Inventory,
-                 events: EventLog, images: ImageService, vhds: VHDService, settings: HostSettingsStore, peers: PeerRegistry,
+                 events: EventLog, images: ImageService, vhds: VHDService, settings: HostSettingsStore,
+                 switches: SwitchService, peers: PeerRegistry,
                  disks: DiskImageTool, qemu: QEMUBinary, acceleratorDecision: AcceleratorProbe.Decision, logger: Logger) {
         self.configuration = configuration
         self.vms = vms
@@ -83,6 +90,7 @@ public final class ViridianHost: Sendable {
         fileCopies = FileCopyService(vms: vms, jobs: jobs, events: events)
         integrationUpdates = IntegrationUpdateService(vms: vms, jobs: jobs, events: events, configuration: configuration)
         self.settings = settings
+        self.switches = switches
         self.peers = peers
         incoming = IncomingMigrations(vms: vms, peers: peers, settings: settings, disks: disks, events: events,
                                       stateDirectory: configuration.stateDirectory, logger: logger)
@@ -103,14 +111,20 @@ public final class ViridianHost: Sendable {
                         virtualMachines: counts.total, runningVirtualMachines: counts.running, startedAt: startedAt,
                         migrationListener: configuration.migrationListen?.description,
                         certificateFingerprint: (try? PeerAuthority(pem: peers.identity.authorityPEM))?.fingerprint,
-                        availableMemoryMiB: await vms.availableMemoryMiB(), settings: settings.settings)
+                        availableMemoryMiB: await vms.availableMemoryMiB(), settings: settings.settings,
+                        networkFeatures: switches.capabilities.features)
     }
 
     /// What this host tells a peer about itself.
     func peerHello() async -> PeerHello {
         PeerHello(hostName: configuration.hostName, version: ViridianVersion.current, qemuVersion: qemu.version,
                   accelerator: acceleratorDecision.accelerator, availableMemoryMiB: await vms.availableMemoryMiB(),
-                  logicalProcessors: ProcessInfo.processInfo.activeProcessorCount, switches: [NetworkAdapter.defaultSwitch])
+                  logicalProcessors: ProcessInfo.processInfo.activeProcessorCount, switches: switches.names())
+    }
+
+    /// Removes a switch no VM on this host uses.
+    func removeSwitch(_ name: String) async throws {
+        try await switches.remove(name, usedBy: await vms.vmNames(usingSwitch: name))
     }
 
     /// Stops jobs and lets go of the workers; running VMs keep running.

@@ -125,7 +125,8 @@ final class MigrationService: Sendable {
         guard configuration.memoryMiB <= hello.availableMemoryMiB else {
             throw ViridianError(.conflict, "host '\(peer)' has \(max(0, hello.availableMemoryMiB)) MiB left for VMs; VM '\(departing.record.name)' needs \(configuration.memoryMiB) MiB")
         }
-        for adapter in configuration.networkAdapters where !hello.switches.contains(adapter.switchName) {
+        let peerSwitches = Set(hello.switches.map { $0.lowercased() })
+        for adapter in configuration.networkAdapters where !peerSwitches.contains(adapter.switchName.lowercased()) {
             throw ViridianError(.conflict, "host '\(peer)' has no virtual switch '\(adapter.switchName)', which VM '\(departing.record.name)' uses")
         }
         guard configuration.processorCount <= hello.logicalProcessors else {

@@ -65,13 +65,17 @@ struct VMBlueprint {
     }
 
     private func networkAdapters(generation: Generation) throws -> [NetworkAdapter] {
+        let switchName = request.switchName ?? NetworkAdapter.defaultSwitch
+        if request.network == "none" && request.switchName != nil {
+            throw ViridianError(.invalidArgument, "--switch needs a network adapter (not --network none)")
+        }
         switch request.network ?? "synthetic" {
         case "none":
             return []
         case "synthetic":
-            return [NetworkAdapter(kind: .synthetic, macAddress: MACPool.next(avoiding: existingMACs))]
+            return [NetworkAdapter(kind: .synthetic, macAddress: MACPool.next(avoiding: existingMACs), switchName: switchName)]
         case "legacy":
-            return [NetworkAdapter(kind: .legacy, macAddress: MACPool.next(avoiding: existingMACs))]
+            return [NetworkAdapter(kind: .legacy, macAddress: MACPool.next(avoiding: existingMACs), switchName: switchName)]
         case let other:
             throw ViridianError(.invalidArgument, "network must be none, synthetic or legacy, not '\(other)'")
         }

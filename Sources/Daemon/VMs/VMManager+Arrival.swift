@@ -23,8 +23,9 @@ extension VMManager {
     }
 
     /// Gives back a place that `reserveArrival` held (the move failed).
-    func releaseArrival(_ id: String) {
+    func releaseArrival(_ id: String) async {
         arrivals[id] = nil
+        await releasePorts(id)
     }
 
     /// Launches the worker that waits, paused, for the VM's memory over TLS.
@@ -32,9 +33,10 @@ extension VMManager {
         let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: record.id)
         let firmware = record.configuration.generation == .two
             ? try Firmware.uefi(secureBoot: record.configuration.secureBoot) : nil
+        let taps = try await connectPorts(record)
         let commandLine = QEMUCommandLine(name: record.name, id: record.id, configuration: record.configuration,
                                           accelerator: accelerator, paths: paths, firmware: firmware, incoming: true,
-                                          migrationTLSDirectory: tlsDirectory)
+                                          migrationTLSDirectory: tlsDirectory, taps: taps)
         return try await launcher.launch(commandLine)
     }
 

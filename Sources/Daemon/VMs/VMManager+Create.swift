@@ -22,6 +22,8 @@ extension VMManager {
             return image
         }
         let id = UUID().uuidString.lowercased()
+        var request = request
+        request.switchName = try request.switchName.map(switches.canonicalName)
         var configuration = try VMBlueprint(request: request, image: image, existingMACs: allMACs()).configuration()
         try configuration.validate(host: host)
         try validateFiles(configuration)

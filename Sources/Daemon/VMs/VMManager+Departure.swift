@@ -86,6 +86,7 @@ extension VMManager {
             logger.error("cannot remove a departed VM from the inventory", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
         }
         WorkerLauncher.cleanUp(departing.paths)
+        await releasePorts(id)
         try? FileManager.default.removeItem(atPath: departing.paths.vmDirectory)
         for file in files { try? FileManager.default.removeItem(atPath: file) }
         events.record(.information, .migration, vm: departing.record.name,

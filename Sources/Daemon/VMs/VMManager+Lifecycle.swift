@@ -37,8 +37,11 @@ extension VMManager {
             progress.report(10, "launching the QEMU worker")
             let firmware = vm.record.configuration.generation == .two
                 ? try Firmware.uefi(secureBoot: vm.record.configuration.secureBoot) : nil
+            progress.report(8, "connecting the network adapters")
+            let taps = try await connectPorts(vm.record)
             let commandLine = QEMUCommandLine(name: vm.record.name, id: id, configuration: vm.record.configuration,
-                                              accelerator: accelerator, paths: paths, firmware: firmware, incoming: restoring)
+                                              accelerator: accelerator, paths: paths, firmware: firmware, incoming: restoring,
+                                              taps: taps)
             let pid = try await launcher.launch(commandLine)
             let client = try await attachWorker(id: id, pid: pid)
             if restoring {
@@ -137,7 +140,7 @@ extension VMManager {
             kill(pid, SIGKILL)
             _ = await Self.waitForExit(client, timeout: .seconds(10))
         }
-        workerExited(id: id)
+        await workerExited(id: id)
         return reason
     }
 

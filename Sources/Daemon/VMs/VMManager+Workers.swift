@@ -51,13 +51,14 @@ extension VMManager {
     }
 
     /// The worker's monitor closed: QEMU exited. Idempotent.
-    func workerExited(id: String) {
+    func workerExited(id: String) async {
         guard var vm = vms[id], let worker = vm.worker else { return }
         worker.hub.stop()
         worker.client.close()
         vm.worker = nil
         vms[id] = vm
         WorkerLauncher.cleanUp(paths(vm))
+        await releasePorts(id)
         let wasExpected = vm.exitExpected || vm.record.state == .stopping || vm.record.state == .saving
         setState(id, vm.stateAfterExit)
         if !wasExpected {
@@ -81,6 +82,7 @@ extension VMManager {
         if let pid = WorkerLauncher.readPID(paths(vm).pidFile) { kill(pid, SIGKILL) }
         vms[id]?.worker = nil
         WorkerLauncher.cleanUp(paths(vm))
+        await releasePorts(id)
     }
 
     /// True when the worker's monitor closed within `timeout`.
@@ -114,6 +116,7 @@ extension VMManager {
                 continue
             }
             do {
+                _ = try await connectPorts(vm.record, adopt: true)
                 let client = try await attachWorker(id: id, pid: pid)
                 let status = try await client.queryStatus()
                 setState(id, status.running ? .running : .paused)

@@ -26,10 +26,12 @@ public actor VMManager {
     let stateDirectory: String
     let host: HostCapacity
     let settings: HostSettingsStore
+    let switches: SwitchService
     let logger: Logger
 
     init(inventory: Inventory, jobs: JobManager, events: EventLog, disks: DiskImageTool, launcher: WorkerLauncher,
-         accelerator: Accelerator, stateDirectory: String, settings: HostSettingsStore, logger: Logger) throws {
+         accelerator: Accelerator, stateDirectory: String, settings: HostSettingsStore, switches: SwitchService,
+         logger: Logger) throws {
         self.inventory = inventory
         self.jobs = jobs
         self.events = events
@@ -38,6 +40,7 @@ public actor VMManager {
         self.accelerator = accelerator
         self.stateDirectory = stateDirectory
         self.settings = settings
+        self.switches = switches
         self.logger = logger
         self.host = HostCapacity(logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
                                  memoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20))
