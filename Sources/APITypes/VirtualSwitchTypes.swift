@@ -70,12 +70,10 @@ public struct NewSwitchRequest: Codable, Sendable {
 public struct SetSwitchRequest: Codable, Sendable {
     public var mtu: Int?
     public var notes: String?
-    public var hostAddress: String?
 
-    public init(mtu: Int? = nil, notes: String? = nil, hostAddress: String? = nil) {
+    public init(mtu: Int? = nil, notes: String? = nil) {
         self.mtu = mtu
         self.notes = notes
-        self.hostAddress = hostAddress
     }
 }
 

@@ -146,7 +146,7 @@ final class SwitchService: Sendable {
         events.record(.information, .network, vm: nil, "switch '\(record.name)' removed")
     }
 
-    /// Changes a switch's MTU, notes or (internal) host address.
+    /// Changes a switch's MTU or notes.
     func set(_ name: String, _ request: SetSwitchRequest) async throws -> VirtualSwitchInfo {
         guard var record = try record(name) else {
             throw ViridianError(.invalidArgument, "'\(NetworkAdapter.defaultSwitch)' has no settings to change")
@@ -157,9 +157,6 @@ final class SwitchService: Sendable {
             }
             try await requireFabric().setMTU(mtu, switchName: record.name)
             record.mtu = mtu
-        }
-        if request.hostAddress != nil {
-            throw ViridianError(.invalidArgument, "the host address is set when the switch is created; remove and recreate the switch to change it")
         }
         if let notes = request.notes { record.notes = notes }
         try inventory.update(record)
