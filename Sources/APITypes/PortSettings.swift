@@ -101,15 +101,20 @@ public struct PortSettings: Codable, Sendable, Equatable {
     public static let maximumQueues = 8
     public static let mtuRange = 576...9000
 
+    /// Throws unless `mtu` is 576–9000 (jumbo frames up to 9000, as Hyper-V's "Jumbo Packet").
+    public static func validateMTU(_ mtu: Int) throws {
+        guard mtuRange.contains(mtu) else {
+            throw ViridianError(.invalidArgument, "the MTU must be \(mtuRange.lowerBound) to \(mtuRange.upperBound), not \(mtu)")
+        }
+    }
+
     /// Throws unless every value is in range.
     public func validate() throws {
         try vlan.validate()
         if let maximumBandwidth, !(100_000...100_000_000_000).contains(maximumBandwidth) {
             throw ViridianError(.invalidArgument, "the maximum bandwidth must be 100 kbit/s to 100 Gbit/s (in bits per second)")
         }
-        if let mtu, !Self.mtuRange.contains(mtu) {
-            throw ViridianError(.invalidArgument, "the MTU must be \(Self.mtuRange.lowerBound) to \(Self.mtuRange.upperBound)")
-        }
+        if let mtu { try Self.validateMTU(mtu) }
         if let queues, !(1...Self.maximumQueues).contains(queues) {
             throw ViridianError(.invalidArgument, "queues must be 1 to \(Self.maximumQueues)")
         }

@@ -94,9 +94,7 @@ final class SwitchService: Sendable {
             throw ViridianError(.alreadyExists, "a switch named '\(request.name)' exists already")
         }
         let mtu = request.mtu ?? SwitchDefinition.defaultMTU
-        guard PortSettings.mtuRange.contains(mtu) else {
-            throw ViridianError(.invalidArgument, "the MTU must be \(PortSettings.mtuRange.lowerBound) to \(PortSettings.mtuRange.upperBound)")
-        }
+        try PortSettings.validateMTU(mtu)
         switch request.type {
         case .external:
             guard let adapter = request.adapter, !adapter.isEmpty else {
@@ -152,9 +150,7 @@ final class SwitchService: Sendable {
             throw ViridianError(.invalidArgument, "'\(NetworkAdapter.defaultSwitch)' has no settings to change")
         }
         if let mtu = request.mtu {
-            guard PortSettings.mtuRange.contains(mtu) else {
-                throw ViridianError(.invalidArgument, "the MTU must be \(PortSettings.mtuRange.lowerBound) to \(PortSettings.mtuRange.upperBound)")
-            }
+            try PortSettings.validateMTU(mtu)
             try await requireFabric().setMTU(mtu, switchName: record.name)
             record.mtu = mtu
         }
