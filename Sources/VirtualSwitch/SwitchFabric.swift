@@ -45,10 +45,16 @@ public actor SwitchFabric {
                 try await tools.ip(["link", "set", bridge, "mtu", String(definition.mtu), "up"], "starting \(bridge)")
             }
         } catch {
-            if !existed { await tools.ipIgnoringFailure(["link", "del", bridge]) }
+            if !existed {
+                if definition.type == .external, let nic = definition.adapter {
+                    try? await giveBack(nic, from: bridge, restoreAddresses: definition.allowManagementOS)
+                }
+                await tools.ipIgnoringFailure(["link", "del", bridge])
+            }
             throw error
         }
         switches[definition.name.lowercased()] = definition
+        logger.info("switch ready", metadata: ["switch": "\(definition.name)", "bridge": "\(bridge)", "adopted": "\(existed)"])
         try await applyRules()
     }
 
@@ -113,6 +119,7 @@ public actor SwitchFabric {
             ports[port.key] = port
             try await applyRules()
             try await applyTraffic(switchName: port.switchName)
+            logger.debug("port connected", metadata: ["vm": "\(port.vmName)", "tap": "\(tap)", "switch": "\(definition.name)"])
         } catch {
             ports[port.key] = nil
             await removeTap(tap)
@@ -169,7 +176,7 @@ public actor SwitchFabric {
         Dictionary(grouping: ports.values, by: { $0.switchName.lowercased() }).mapValues(\.count)
     }
 
-    /// At start-up: deletes this daemon's taps and shapers that belong to no connected port, and
+    /// At start-up: deletes this daemon's taps (and their shapers) that belong to no connected port, and
     /// bridges of switches that no longer exist (left behind by a crash). Returns what it removed.
     public func reconcile() async -> [String] {
         guard let output = try? await tools.ip(["-j", "link", "show"], "listing links"),

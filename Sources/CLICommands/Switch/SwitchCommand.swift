@@ -15,6 +15,8 @@ struct SwitchCommand: AsyncParsableCommand {
 }
 
 extension SwitchType: ExpressibleByArgument {
+    public static var allValueStrings: [String] { ["external", "internal", "private"] }
+
     public init?(argument: String) {
         guard let type = SwitchType.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
         self = type
@@ -26,7 +28,7 @@ struct SwitchNew: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "new", abstract: "Create a virtual switch.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The switch's name.") var name: String
-    @Option(help: "external, internal or private.") var type: SwitchType
+    @Option(help: "The kind of switch.") var type: SwitchType
     @Option(help: "External: the host NIC the switch takes over.") var adapter: String?
     @Flag(help: "External: the host keeps its addresses and routes on the switch.") var allowManagementOS = false
     @Option(help: "Internal: the host's address on the switch, ADDR/PREFIX.") var hostAddress: String?

@@ -89,6 +89,8 @@ struct VMNic: AsyncParsableCommand {
 }
 
 extension PortMirroring: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map { $0.rawValue.lowercased() } }
+
     public init?(argument: String) {
         guard let mode = PortMirroring.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
         self = mode
@@ -105,7 +107,7 @@ struct NicSettingOptions: ParsableArguments {
     @Option(help: "Trunk mode: the VLAN of untagged frames.") var vlanNative: Int?
     @Flag(help: "No VLAN (untagged).") var vlanUntagged = false
     @Option(help: "Cap on the VM's outgoing traffic in bits/s (k, M, G suffixes; 0 = none).") var maximumBandwidth: String?
-    @Option(help: "Port mirroring: none, source or destination.") var portMirroring: PortMirroring?
+    @Option(help: "Port mirroring.") var portMirroring: PortMirroring?
     @Option(help: "The adapter's MTU, 576–9000 (0 = the switch's).") var mtu: Int?
     @Option(help: "Queue pairs (vRSS / VMMQ), at most one per processor (0 = one per processor).") var queues: Int?
     @Option(help: "Checksum and segmentation offload together: on or off.") var offloads: OnOff?

@@ -13,12 +13,10 @@ final class SwitchService: Sendable {
     let fabric: SwitchFabric?
     let capabilities: NetworkCapabilities
     let events: EventLog
-    let logger: Logger
 
     init(inventory: Inventory, stateDirectory: String, events: EventLog, logger: Logger) async {
         self.inventory = inventory
         self.events = events
-        self.logger = logger
         capabilities = await NetworkCapabilities.probe()
         fabric = try? SwitchFabric(stateDirectory: stateDirectory, logger: logger)
     }

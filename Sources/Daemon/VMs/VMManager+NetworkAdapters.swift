@@ -81,7 +81,7 @@ extension VMManager {
             }
             try await hotUnplug(vm, index: index, client: worker.client)
         }
-        guard var current = vms[vm.record.id] else { return }
+        guard var current = vms[vm.record.id], current.record.configuration.networkAdapters.indices.contains(index) else { return }
         let removed = current.record.configuration.networkAdapters.remove(at: index)
         vms[vm.record.id] = current
         store(current.record)
@@ -121,7 +121,9 @@ extension VMManager {
         if vm.worker != nil {
             try await applyLive(old: old, new: adapter, record: record, index: index)
         }
-        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
+        guard var current = vms[vm.record.id], current.record.configuration.networkAdapters.indices.contains(index) else {
+            throw ViridianError(.conflict, "VM '\(name)' or its adapter \(index) was removed meanwhile")
+        }
         current.record.configuration.networkAdapters[index] = adapter
         vms[vm.record.id] = current
         store(current.record)
