@@ -20,8 +20,17 @@ extension TestDaemon {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        Issue.record("integration services of \(vm) never came up\(release.map { " at \($0)" } ?? ""): \(last)")
+        let details = await diagnostics(vm)
+        Issue.record("integration services of \(vm) never came up\(release.map { " at \($0)" } ?? ""): \(last)\n\(details)")
         throw ViridianError(.timeout, "integration wait")
+    }
+
+    /// What a failed wait reports: the tail of the VM's console and the daemon's log lines about it.
+    func diagnostics(_ vm: String) async -> String {
+        let console = (try? await client.consoleLog(vm)) ?? "(no console log)"
+        let logLines = daemonLog.split(separator: "\n").filter { $0.contains(vm) }.suffix(15)
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "unknown"
+        return "host load: \(load)console of \(vm):\n\(console.suffix(1500))\ndaemon log about \(vm):\n\(logLines.joined(separator: "\n"))"
     }
 
     /// Waits until `condition` holds for the VM's services.
