@@ -6,7 +6,7 @@ import Testing
 /// the daemon was away is marked Off with a warning.
 @Suite("Daemon restart", .enabled(if: HostSupport.canBoot, Comment(rawValue: HostSupport.missing)))
 struct DaemonRestartTests {
-    @Test("a running VM survives a daemon restart and is re-attached; one that died meanwhile is marked Off")
+    @Test("a running VM survives a daemon restart and is re-attached; one that died meanwhile is marked Off", .guests(1))
     func restart() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("keep")
@@ -47,7 +47,7 @@ struct DaemonRestartTests {
         }
     }
 
-    @Test("a worker killed while the daemon runs turns the VM Off with an error event")
+    @Test("a worker killed while the daemon runs turns the VM Off with an error event", .guests(1))
     func workerCrash() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("crash")

@@ -7,7 +7,7 @@ import Testing
        .enabled(if: HostSupport.canBoot && AgentBundles.available,
                 Comment(rawValue: "\(HostSupport.missing); \(AgentBundles.missing)")))
 struct IntegrationServicesTests {
-    @Test("every service end to end: exec, shell, KVP, time, freeze, file copy, health, enable/disable, heartbeat loss, stop")
+    @Test("every service end to end: exec, shell, KVP, time, freeze, file copy, health, enable/disable, heartbeat loss, stop", .guests(1))
     func everyServiceEndToEnd() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("ic1")
@@ -130,7 +130,7 @@ struct IntegrationServicesTests {
         }
     }
 
-    @Test("version management: warning for an older agent, setup disk upgrade, ic update and its rollback")
+    @Test("version management: warning for an older agent, setup disk upgrade, ic update and its rollback", .guests(2))
     func versionManagement() async throws {
         let legacy = try await AgentBundles.legacyGuest()
         try await TestDaemon.with { daemon in
@@ -185,7 +185,7 @@ struct IntegrationServicesTests {
         }
     }
 
-    @Test("qemu-guest-agent fallback, and a hostile guest that sends garbage leaves every other VM healthy")
+    @Test("qemu-guest-agent fallback, and a hostile guest that sends garbage leaves every other VM healthy", .guests(2))
     func fallbackAndHostileGuest() async throws {
         try await TestDaemon.with { daemon in
             let build = await daemon.cli(["image", "test-guest", "--agent", "qemu-guest-agent"])

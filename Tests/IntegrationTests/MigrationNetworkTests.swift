@@ -6,7 +6,7 @@ import Testing
        .enabled(if: HostSupport.canBoot && AgentBundles.available && NetworkNamespaces.available,
                 Comment(rawValue: "\(HostSupport.missing); \(AgentBundles.missing); \(NetworkNamespaces.missing)")))
 struct MigrationNetworkTests {
-    @Test("the preferred network carries moves, simultaneous moves spread, a cut network falls back, a cut link keeps the VM at home")
+    @Test("the preferred network carries moves, simultaneous moves spread, a cut network falls back, a cut link keeps the VM at home", .guests(2))
     func preferenceFallbackAndCutLink() async throws {
         try await NetworkNamespaces.with(count: 2) { net in
             try await net.link(0, 1, name: "m", prefix: "10.77.0")

@@ -6,7 +6,7 @@ import Testing
        .enabled(if: HostSupport.canBoot && AgentBundles.available,
                 Comment(rawValue: "\(HostSupport.missing); \(AgentBundles.missing)")))
 struct MigrationTests {
-    @Test("a live move keeps the guest running: uptime, console, integration services and clock follow it; an Off VM moves too")
+    @Test("a live move keeps the guest running: uptime, console, integration services and clock follow it; an Off VM moves too", .guests(2))
     func liveMove() async throws {
         try await TestHosts.with(count: 2) { hosts in
             let (source, destination) = (hosts[0], hosts[1])
@@ -72,7 +72,7 @@ struct MigrationTests {
         }
     }
 
-    @Test("a shared-nothing move copies the disks while the guest writes; the data is identical")
+    @Test("a shared-nothing move copies the disks while the guest writes; the data is identical", .guests(2))
     func sharedNothingMove() async throws {
         try await TestHosts.with(count: 2) { hosts in
             let (source, destination) = (hosts[0], hosts[1])
@@ -106,7 +106,7 @@ struct MigrationTests {
         }
     }
 
-    @Test("only peers that prove their certificate can move VMs; moves that cannot work are refused before anything starts")
+    @Test("only peers that prove their certificate can move VMs; moves that cannot work are refused before anything starts", .guests(1))
     func refusals() async throws {
         try await TestHosts.with(count: 2) { hosts in
             let (source, destination) = (hosts[0], hosts[1])
@@ -158,7 +158,7 @@ struct MigrationTests {
         }
     }
 
-    @Test("a cancelled move, a killed destination worker and a killed destination daemon leave the VM running on the source only")
+    @Test("a cancelled move, a killed destination worker and a killed destination daemon leave the VM running on the source only", .guests(2))
     func failuresKeepTheVMOnTheSource() async throws {
         try await TestHosts.with(count: 2) { hosts in
             let (source, destination) = (hosts[0], hosts[1])
@@ -220,7 +220,7 @@ struct MigrationTests {
         }
     }
 
-    @Test("moves beyond the host's limit queue in order; storage moves while the VM runs and while it is Off")
+    @Test("moves beyond the host's limit queue in order; storage moves while the VM runs and while it is Off", .guests(3))
     func queueingAndStorageMoves() async throws {
         try await TestHosts.with(count: 2) { hosts in
             let (source, destination) = (hosts[0], hosts[1])
@@ -277,7 +277,7 @@ struct MigrationTests {
         }
     }
 
-    @Test("host drain empties a host onto two peers within its migration limit, and --status reports each move")
+    @Test("host drain empties a host onto two peers within its migration limit, and --status reports each move", .guests(3))
     func drainToTwoPeers() async throws {
         try await TestHosts.with(count: 3) { hosts in
             let host = hosts[0]

@@ -6,7 +6,7 @@ import Testing
        .enabled(if: HostSupport.canBoot && AgentBundles.available && NetworkNamespaces.available,
                 Comment(rawValue: "\(HostSupport.missing); \(AgentBundles.missing); \(NetworkNamespaces.missing)")))
 struct SwitchPortTests {
-    @Test("spoofed MACs, VLANs, trunks, rogue DHCP and RAs are stopped; bandwidth is capped; a mirror port sees its source")
+    @Test("spoofed MACs, VLANs, trunks, rogue DHCP and RAs are stopped; bandwidth is capped; a mirror port sees its source", .guests(3))
     func portFeatures() async throws {
         try await SwitchLab.with { daemon, _ in
             #expect(await daemon.cli(["switch", "new", "lab", "--type", "private"]).exitCode == 0)

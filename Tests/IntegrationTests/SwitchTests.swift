@@ -6,7 +6,7 @@ import Testing
        .enabled(if: HostSupport.canBoot && AgentBundles.available && NetworkNamespaces.available,
                 Comment(rawValue: "\(HostSupport.missing); \(AgentBundles.missing); \(NetworkNamespaces.missing)")))
 struct SwitchTests {
-    @Test("external, internal and private switches; jumbo frames, queues, offloads, hot-plug; a crash leaves nothing behind")
+    @Test("external, internal and private switches; jumbo frames, queues, offloads, hot-plug; a crash leaves nothing behind", .guests(2))
     func switchesAndAdapters() async throws {
         try await SwitchLab.with(namespaces: 2) { daemon, net in
             // The "physical" NIC: a veth to a second namespace, carrying the host's only default route.

@@ -8,7 +8,7 @@ import Testing
 /// pause/resume → save → restore (memory really restored) → graceful stop → remove.
 @Suite("VM lifecycle on real QEMU", .enabled(if: HostSupport.canBoot, Comment(rawValue: HostSupport.missing)))
 struct VMLifecycleTests {
-    @Test("create, start, pause, resume, save, restore, stop and remove a Generation 1 VM")
+    @Test("create, start, pause, resume, save, restore, stop and remove a Generation 1 VM", .guests(1))
     func lifecycle() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("life1")
@@ -64,7 +64,7 @@ struct VMLifecycleTests {
         }
     }
 
-    @Test("a Generation 2 VM boots through UEFI (OVMF) with its disk on SCSI")
+    @Test("a Generation 2 VM boots through UEFI (OVMF) with its disk on SCSI", .guests(1))
     func generationTwo() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("gen2", extra: ["--generation", "2"])
@@ -77,7 +77,7 @@ struct VMLifecycleTests {
         }
     }
 
-    @Test("Secure Boot: OVMF with Microsoft's keys boots Debian's signed kernel and the guest sees Secure Boot on")
+    @Test("Secure Boot: OVMF with Microsoft's keys boots Debian's signed kernel and the guest sees Secure Boot on", .guests(1))
     func secureBoot() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("sb", extra: ["--generation", "2", "--secure-boot", "on"])
@@ -88,7 +88,7 @@ struct VMLifecycleTests {
         }
     }
 
-    @Test("stop falls back to turning off when the guest ignores the power button")
+    @Test("stop falls back to turning off when the guest ignores the power button", .guests(1))
     func stopTimeout() async throws {
         try await TestDaemon.with { daemon in
             // rdinit=/bin/sh: no init scripts, so no acpid listens for the button.

@@ -30,7 +30,7 @@ extension TestDaemon {
         let console = (try? await client.consoleLog(vm)) ?? "(no console log)"
         let logLines = daemonLog.split(separator: "\n").filter { $0.contains(vm) }.suffix(15)
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "unknown"
-        return "host load: \(load)console of \(vm):\n\(console.suffix(1500))\ndaemon log about \(vm):\n\(logLines.joined(separator: "\n"))"
+        return "host load: \(load)console of \(vm):\n\(console.suffix(5000))\ndaemon log about \(vm):\n\(logLines.joined(separator: "\n"))"
     }
 
     /// Waits until `condition` holds for the VM's services.
