@@ -28,6 +28,8 @@ public final class IntegrationHub: Sendable {
         var health: GuestHealth = .ok
         var healthReason: String?
         var heartbeatLost = false
+        /// The guest's CPUs are stopped (paused, saving, switching over): silence is not a lost heartbeat.
+        var guestPaused = false
         var guestIntrinsic: [String: String] = [:]
         var guestUser: [String: String] = [:]
         var hostItems: [String: String] = [:]

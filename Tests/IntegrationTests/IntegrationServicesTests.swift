@@ -51,9 +51,13 @@ struct IntegrationServicesTests {
             let tooLong = await daemon.cli(["vm", "kvp", "ic1", "--set", String(repeating: "k", count: 513) + "=v"])
             #expect(tooLong.exitCode != 0 && tooLong.error.contains("512"), "\(tooLong.error)")
 
-            // Time: a guest clock set far off is corrected when the VM resumes.
+            // Time: a guest clock set far off is corrected when the VM resumes. A pause longer than the
+            // heartbeat's 5 s limit is not Lost Communication: a paused guest cannot beat.
             #expect(await daemon.exec("ic1", ["date", "-s", "@1000000000"]).exitCode == 0)
             #expect(await daemon.cli(["vm", "pause", "ic1"]).exitCode == 0)
+            try await Task.sleep(for: .seconds(7))
+            let paused = try await daemon.client.integrationServices("ic1").first { $0.name == "heartbeat" }
+            #expect(paused?.primaryStatus == "OK", "\(String(describing: paused))")
             #expect(await daemon.cli(["vm", "resume", "ic1"]).exitCode == 0)
             try await eventually("the guest clock follows the host's") {
                 let guest = Double(await daemon.exec("ic1", ["date", "+%s"]).output.trimmingWhitespace()) ?? 0
@@ -106,6 +110,9 @@ struct IntegrationServicesTests {
             #expect(await daemon.cli(["vm", "kvp", "ic1"]).exitCode == 0)
             #expect(await daemon.cli(["vm", "ic", "enable", "ic1", "kvp"]).exitCode == 0)
             try await daemon.waitForServices("ic1", what: "kvp back") { $0.first { $0.name == "kvp" }?.primaryStatus == "OK" }
+
+            let beforeHang = try await daemon.json([EventRecord].self, ["events", "--vm", "ic1"])
+            #expect(!beforeHang.contains { $0.message.contains("heartbeat of VM 'ic1' stopped") }, "the pause lost no heartbeat")
 
             // A hung agent: Lost Communication within the documented 5 s (plus the polling), then back.
             let agentPID = "$(cat /run/viridian-guest/agent.pid)"

@@ -28,6 +28,11 @@ extension VMManager {
     /// Follows QEMU's events: the VM's state is what QEMU says, not a guess.
     func handle(_ event: QMPEvent, id: String) {
         guard let vm = vms[id] else { return }
+        switch event.name {
+        case "STOP": vm.worker?.hub.guestPaused(true)
+        case "RESUME": vm.worker?.hub.guestPaused(false)
+        default: break
+        }
         switch (event.name, vm.record.state) {
         case ("STOP", .running):
             setState(id, .paused)
