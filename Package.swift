@@ -120,7 +120,7 @@ let package = Package(
         .target(name: "BenchSupport", dependencies: ["APITypes", "APIClient"], path: "bench/Support", swiftSettings: strict),
         .executableTarget(name: "vm-start-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
                           path: "bench/vm-start", swiftSettings: strict),
-        .executableTarget(name: "migration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
+        .executableTarget(name: "migration-bench", dependencies: ["APITypes", "APIClient", "Engine", "HostTools", "QMP", "BenchSupport"],
                           path: "bench/migration", swiftSettings: strict),
         .executableTarget(name: "network-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
                           path: "bench/network", swiftSettings: strict),

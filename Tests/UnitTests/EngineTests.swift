@@ -72,6 +72,21 @@ struct AcceleratorProbeTests {
     }
 }
 
+@Suite("Memory copy rule for moves")
+struct MemoryCopyRuleTests {
+    @Test("TCG on QEMU before 9.0 pauses the guest for the memory copy; KVM and QEMU 9.0 or later copy live")
+    func pauseOnlyWhereWritesAreLost() {
+        let debian = "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"
+        #expect(QEMUVersionNumber(debian) == QEMUVersionNumber("QEMU emulator version 7.2.0"))
+        #expect(QEMUVersionNumber(debian)?.major == 7 && QEMUVersionNumber(debian)?.minor == 2)
+        #expect(QEMUVersionNumber("unknown") == nil && QEMUVersionNumber("QEMU emulator version 9") == nil)
+        #expect(MemoryCopyRule.pauseReason(accelerator: .tcg, qemuVersion: debian)?.contains("QEMU 7.2 under TCG") == true)
+        #expect(MemoryCopyRule.pauseReason(accelerator: .kvm, qemuVersion: debian) == nil)
+        #expect(MemoryCopyRule.pauseReason(accelerator: .tcg, qemuVersion: "QEMU emulator version 9.0.0") == nil)
+        #expect(MemoryCopyRule.pauseReason(accelerator: .tcg, qemuVersion: "QEMU emulator version 10.1.2 (Debian)") == nil)
+    }
+}
+
 @Suite("Test guest modules")
 struct ModuleResolverTests {
     @Test("dependencies load first, each module once")

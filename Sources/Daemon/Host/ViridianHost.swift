@@ -66,6 +66,9 @@ public final class ViridianHost: Sendable {
                                 qemu: qemu, acceleratorDecision: decision, logger: logger)
         events.record(.information, .vmms, vm: nil,
                       "viridiand \(ViridianVersion.current) started as host '\(configuration.hostName)'; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+        if let reason = host.migrations.memoryCopyPauseReason {
+            events.record(.warning, .migration, vm: nil, "live moves from this host pause each guest while its memory is copied: \(reason)")
+        }
         for name in IncomingMarker.cleanUpAbandoned(stateDirectory: configuration.stateDirectory) {
             events.record(.warning, .migration, vm: name,
                           "discarded the half-arrived VM '\(name)': viridiand stopped before its move was committed")
@@ -94,7 +97,9 @@ public final class ViridianHost: Sendable {
         self.peers = peers
         incoming = IncomingMigrations(vms: vms, peers: peers, settings: settings, disks: disks, events: events,
                                       stateDirectory: configuration.stateDirectory, logger: logger)
-        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, disks: disks, settings: settings)
+        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, disks: disks, settings: settings,
+                                      memoryCopyPauseReason: MemoryCopyRule.pauseReason(accelerator: acceleratorDecision.accelerator,
+                                                                                        qemuVersion: qemu.version))
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger

@@ -30,6 +30,8 @@ struct LiveMove: Sendable {
     let request: MoveVMRequest
     let tuning: MigrationTuning
     let endpoint: MigrationEndpoint
+    /// Set when the guest must pause while its memory is copied (`MemoryCopyRule`); its disks still copy live.
+    let pauseReason: String?
     let progress: JobProgress
 
     func run() async throws -> LiveMoveResult {
@@ -87,6 +89,13 @@ struct LiveMove: Sendable {
     private func migrateMemory(mirrors: DiskMirrors?, memoryStart: Int) async throws -> LiveMoveResult {
         guard let port = plan.migrationPort else { throw ViridianError(.internalError, "the destination gave no migration port") }
         let host = endpoint.address.contains(":") ? "[\(endpoint.address)]" : endpoint.address
+        // A paused copy's downtime is the whole copy, not the final stage QEMU reports.
+        var pausedAt: ContinuousClock.Instant?
+        if let pauseReason {
+            progress.report(memoryStart, "pausing the guest while its memory is copied: \(pauseReason)")
+            try await client.stop()
+            pausedAt = .now
+        }
         try await client.migrate(uri: "tcp:\(host):\(port)")
         var lastBytes: Int64 = -1
         var lastProgress = ContinuousClock.now
@@ -95,7 +104,8 @@ struct LiveMove: Sendable {
             let info = try await client.queryMigrate()
             switch info.status {
             case "completed":
-                return LiveMoveResult(endpoint: endpoint, downtimeMilliseconds: info.downtimeMilliseconds,
+                let downtime = pausedAt.map { (ContinuousClock.now - $0) / .milliseconds(1) }.map { Int64($0) }
+                return LiveMoveResult(endpoint: endpoint, downtimeMilliseconds: downtime ?? info.downtimeMilliseconds,
                                       totalMilliseconds: info.totalMilliseconds, transferredBytes: info.totalTransferredBytes)
             case "failed":
                 throw ViridianError(.engineFailure, "the migration stream failed: \(info.errorDescription ?? "no reason given")")

@@ -14,14 +14,17 @@ final class MigrationService: Sendable {
     let events: EventLog
     let disks: DiskImageTool
     let slots: MigrationSlots
+    /// Why a running guest must pause while its memory is copied on this host, if it must (see `MemoryCopyRule`).
+    let memoryCopyPauseReason: String?
     /// How many running migrations send to each destination address, to spread them over networks.
     private let addressUsage = Mutex<[String: Int]>([:])
     /// The last drain: its job and its moves.
     let drains = Mutex<(job: String?, moves: [String])>((nil, []))
 
     init(vms: VMManager, peers: PeerRegistry, jobs: JobManager, events: EventLog, disks: DiskImageTool,
-         settings: HostSettingsStore) {
+         settings: HostSettingsStore, memoryCopyPauseReason: String?) {
         self.vms = vms
+        self.memoryCopyPauseReason = memoryCopyPauseReason
         self.peers = peers
         self.jobs = jobs
         self.events = events
@@ -90,7 +93,8 @@ final class MigrationService: Sendable {
             let result = try await withKeepalive(client, plan.id) {
                 try await self.overBestNetwork(plan, peer: peer, vm: name) { endpoint in
                     try await LiveMove(departing: departing, client: worker, identity: self.peers.identity, peer: peer, plan: plan,
-                                       request: request, tuning: incoming.tuning, endpoint: endpoint, progress: progress).run()
+                                       request: request, tuning: incoming.tuning, endpoint: endpoint,
+                                       pauseReason: self.memoryCopyPauseReason, progress: progress).run()
                 }
             }
             progress.report(98, "handing the VM over to \(peer.record.name)")
@@ -104,6 +108,7 @@ final class MigrationService: Sendable {
                                  peer.record.name, seconds, Self.milliseconds(prepared), result.totalMilliseconds.map(String.init) ?? "?",
                                  result.downtimeMilliseconds.map(String.init) ?? "?", Self.milliseconds(handover),
                                  ByteSize.format(UInt64(max(0, result.transferredBytes))), result.endpoint.address)
+                + (memoryCopyPauseReason.map { "; the guest was paused while its memory was copied: \($0)" } ?? "")
             events.record(.information, .migration, vm: name, "VM '\(name)': \(summary)")
             return summary
         } catch {

@@ -91,9 +91,26 @@ extension TestDaemon {
     /// Starts a guest program that keeps writing to memory and to the disk until the VM ends.
     func startDirtying(_ vm: String) async throws {
         let script = "i=0; while true; do dd if=/dev/urandom of=/tmp/dirty-memory bs=1M count=48 2>/dev/null; "
-            + "dd if=/dev/urandom of=/mnt/root/dirty bs=64k count=8 conv=notrunc 2>/dev/null; i=$((i+1)); echo $i > /mnt/root/rounds; done"
+            + "dd if=/dev/urandom of=/mnt/root/dirty bs=64k count=8 conv=notrunc 2>/dev/null; i=$((i+1)); echo $i > /mnt/root/rounds; "
+            + "echo \"$i $(cut -d' ' -f1 /proc/uptime)\" >> /tmp/rounds.log; done"
         let result = await exec(vm, ["sh", "-c", "(\(script)) </dev/null >/dev/null 2>&1 &"])
         try #require(result.exitCode == 0, "starting the writer failed: \(result.error)")
+    }
+
+    /// Waits until the writer of `startDirtying` finishes another round; when it does not, reports the
+    /// rounds' guest uptimes, the guest's processes and kernel log, and the console.
+    func expectWriterProgress(_ vm: String, timeout: Duration = .seconds(90)) async throws {
+        let rounds = await exec(vm, ["cat", "/mnt/root/rounds"]).output
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await exec(vm, ["cat", "/mnt/root/rounds"]).output != rounds { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let guest = await exec(vm, ["sh", "-c", "tail -5 /tmp/rounds.log; cat /proc/uptime; ps; "
+                                        + "for p in $(pgrep dd) $(pgrep -f dirty-memory); do echo $p $(cat /proc/$p/wchan); done; dmesg | tail -40"])
+        let details = await diagnostics(vm)
+        Issue.record("the guest's writer stopped at round \(rounds.trimmingWhitespace()) for \(timeout):\n\(guest.output)\(guest.error)\n\(details)")
+        throw ViridianError(.timeout, "the guest's writer keeps going")
     }
 
     /// Records an issue when the guest's kernel logged a memory or kernel error (a move must never corrupt the guest).
