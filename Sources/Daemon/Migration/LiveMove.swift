@@ -104,7 +104,7 @@ struct LiveMove: Sendable {
             let info = try await client.queryMigrate()
             switch info.status {
             case "completed":
-                let downtime = pausedAt.map { (ContinuousClock.now - $0) / .milliseconds(1) }.map { Int64($0) }
+                let downtime = pausedAt.map { Int64((ContinuousClock.now - $0) / .milliseconds(1)) }
                 return LiveMoveResult(endpoint: endpoint, downtimeMilliseconds: downtime ?? info.downtimeMilliseconds,
                                       totalMilliseconds: info.totalMilliseconds, transferredBytes: info.totalTransferredBytes)
             case "failed":

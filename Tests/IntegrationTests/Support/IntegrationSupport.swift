@@ -76,13 +76,15 @@ enum AgentBundles {
     }
 }
 
-/// Waits until `condition` holds, recording an issue naming `what` when it never does.
-func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+/// Waits until `condition` holds, recording an issue naming `what` (and `details`, gathered then) when it never does.
+func eventually(_ what: String, timeout: Duration = .seconds(30), details: () async -> String = { "" },
+                _ condition: () async -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return }
         try await Task.sleep(for: .milliseconds(200))
     }
-    Issue.record("\(what): did not happen within \(timeout)")
+    let found = await details()
+    Issue.record("\(what): did not happen within \(timeout)\(found.isEmpty ? "" : "\n" + found)")
     throw ViridianError(.timeout, what)
 }

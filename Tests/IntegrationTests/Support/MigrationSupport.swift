@@ -101,16 +101,13 @@ extension TestDaemon {
     /// rounds' guest uptimes, the guest's processes and kernel log, and the console.
     func expectWriterProgress(_ vm: String, timeout: Duration = .seconds(90)) async throws {
         let rounds = await exec(vm, ["cat", "/mnt/root/rounds"]).output
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await exec(vm, ["cat", "/mnt/root/rounds"]).output != rounds { return }
-            try await Task.sleep(for: .milliseconds(500))
+        try await eventually("the guest's writer keeps going (it stopped at round \(rounds.trimmingWhitespace()))", timeout: timeout, details: {
+            let guest = await self.exec(vm, ["sh", "-c", "tail -5 /tmp/rounds.log; cat /proc/uptime; ps; "
+                                                 + "for p in $(pgrep dd); do echo $p $(cat /proc/$p/wchan); done; dmesg | tail -40"])
+            return "\(guest.output)\(guest.error)\n\(await self.diagnostics(vm))"
+        }) {
+            await self.exec(vm, ["cat", "/mnt/root/rounds"]).output != rounds
         }
-        let guest = await exec(vm, ["sh", "-c", "tail -5 /tmp/rounds.log; cat /proc/uptime; ps; "
-                                        + "for p in $(pgrep dd) $(pgrep -f dirty-memory); do echo $p $(cat /proc/$p/wchan); done; dmesg | tail -40"])
-        let details = await diagnostics(vm)
-        Issue.record("the guest's writer stopped at round \(rounds.trimmingWhitespace()) for \(timeout):\n\(guest.output)\(guest.error)\n\(details)")
-        throw ViridianError(.timeout, "the guest's writer keeps going")
     }
 
     /// Records an issue when the guest's kernel logged a memory or kernel error (a move must never corrupt the guest).
