@@ -13,6 +13,12 @@ public struct HostInfo: Codable, Sendable {
     /// Why the probe chose this accelerator, or that a setting forced it.
     public var acceleratorReason: String
     public var qemuVersion: String
+    /// Whether a moving guest keeps running while its memory is copied (false: it pauses for the copy).
+    public var liveMemoryCopy: Bool?
+    /// Why the copy pauses the guest on this host (QEMU before 9.0 under TCG); nil when it is live.
+    public var memoryCopyPauseReason: String?
+    /// The machine types new VMs get: Generation 1's and Generation 2's newest on this QEMU.
+    public var newestMachineTypes: [String]?
     public var stateDirectory: String
     public var logicalProcessors: Int
     public var memoryMiB: Int
@@ -33,7 +39,8 @@ public struct HostInfo: Codable, Sendable {
                 qemuVersion: String, stateDirectory: String, logicalProcessors: Int, memoryMiB: Int,
                 virtualMachines: Int, runningVirtualMachines: Int, startedAt: Date, migrationListener: String? = nil,
                 certificateFingerprint: String? = nil, availableMemoryMiB: Int? = nil, settings: HostSettings? = nil,
-                networkFeatures: [HostNetworkFeature]? = nil) {
+                networkFeatures: [HostNetworkFeature]? = nil, memoryCopyPauseReason: String? = nil,
+                newestMachineTypes: [String]? = nil) {
         self.hostName = hostName
         self.version = version
         self.accelerator = accelerator
@@ -50,6 +57,9 @@ public struct HostInfo: Codable, Sendable {
         self.availableMemoryMiB = availableMemoryMiB
         self.settings = settings
         self.networkFeatures = networkFeatures
+        self.liveMemoryCopy = memoryCopyPauseReason == nil
+        self.memoryCopyPauseReason = memoryCopyPauseReason
+        self.newestMachineTypes = newestMachineTypes
     }
 }
 

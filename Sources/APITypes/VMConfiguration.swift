@@ -116,11 +116,16 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     public var bootOrder: [BootDevice]
     /// The integration services whose ports the VM gets (Hyper-V's defaults: all but file copy).
     public var integrationServices: Set<IntegrationService>
+    /// QEMU's versioned machine type (`pc-i440fx-10.0`, `pc-q35-10.0`), fixed when the VM is created
+    /// so that engine upgrades change nothing the guest sees (Hyper-V's configuration version).
+    /// Nil for VMs created before Viridian recorded it: fixed at their next start.
+    public var machineType: String?
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
                 bootOrder: [BootDevice],
-                integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled) {
+                integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled,
+                machineType: String? = nil) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -130,11 +135,12 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.networkAdapters = networkAdapters
         self.bootOrder = bootOrder
         self.integrationServices = integrationServices
+        self.machineType = machineType
     }
 
     private enum CodingKeys: String, CodingKey {
         case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
-        case integrationServices
+        case integrationServices, machineType
     }
 
     /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults.
@@ -150,5 +156,6 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         bootOrder = try container.decode([BootDevice].self, forKey: .bootOrder)
         integrationServices = try container.decodeIfPresent(Set<IntegrationService>.self, forKey: .integrationServices)
             ?? IntegrationService.defaultEnabled
+        machineType = try container.decodeIfPresent(String.self, forKey: .machineType)
     }
 }

@@ -15,6 +15,9 @@ public struct VMInfo: Codable, Sendable {
     public var drives: [DriveAttachment]
     public var networkAdapters: [NetworkAdapter]
     public var bootOrder: [BootDevice]
+    /// QEMU's versioned machine type the VM runs as (`pc-q35-10.0`); nil until its first start for
+    /// VMs created before Viridian recorded it.
+    public var machineType: String?
     /// Seconds since the worker started running the guest; nil when Off or Saved.
     public var uptimeSeconds: Double?
     /// The QEMU worker's process id while one exists.
@@ -36,6 +39,7 @@ public struct VMInfo: Codable, Sendable {
         self.drives = configuration.drives
         self.networkAdapters = configuration.networkAdapters
         self.bootOrder = configuration.bootOrder
+        self.machineType = configuration.machineType
         self.uptimeSeconds = uptimeSeconds
         self.workerPID = workerPID
         self.createdAt = createdAt
@@ -95,14 +99,17 @@ public struct SetVMRequest: Codable, Sendable {
     public var notes: String?
     public var bootOrder: [BootDevice]?
     public var append: String?
+    /// A versioned QEMU machine type this host offers, or `latest` for its newest (Update-VMVersion).
+    public var machineType: String?
 
     public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
-                bootOrder: [BootDevice]? = nil, append: String? = nil) {
+                bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil) {
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
         self.notes = notes
         self.bootOrder = bootOrder
         self.append = append
+        self.machineType = machineType
     }
 }
 

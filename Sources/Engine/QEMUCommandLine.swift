@@ -75,11 +75,12 @@ public struct QEMUCommandLine: Sendable {
         case .kvm: arguments = ["-accel", "kvm", "-cpu", "host"]
         case .tcg: arguments = ["-accel", "tcg,thread=multi"]
         }
+        let machineType = configuration.machineType ?? QEMUMachineTypes.alias(for: configuration.generation)
         switch configuration.generation {
         case .one:
-            arguments += ["-machine", "pc"]
+            arguments += ["-machine", machineType]
         case .two:
-            arguments += ["-machine", configuration.secureBoot ? "q35,smm=on" : "q35"]
+            arguments += ["-machine", configuration.secureBoot ? "\(machineType),smm=on" : machineType]
             if let firmware {
                 arguments += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(escape(firmware.code))",
                               "-drive", "if=pflash,format=raw,unit=1,file=\(escape(paths.nvram))"]

@@ -37,6 +37,16 @@ extension QMPClient {
         return QMPStatus(status: reply["status"]?.stringValue ?? "unknown", running: reply["running"]?.boolValue ?? false)
     }
 
+    /// The versioned machine type the worker runs (`qom-get /machine type`, `pc-i440fx-10.0-machine`
+    /// without its `-machine` suffix).
+    public func machineType() async throws -> String {
+        let reply = try await execute("qom-get", arguments: ["path": .string("/machine"), "property": .string("type")])
+        guard let type = reply.stringValue, type.hasSuffix("-machine") else {
+            throw QMPError.commandFailed(command: "qom-get", errorClass: "GenericError", description: "the machine has no type")
+        }
+        return String(type.dropLast("-machine".count))
+    }
+
     /// `stop`: pause the guest's vCPUs.
     public func stop() async throws { try await execute("stop") }
 

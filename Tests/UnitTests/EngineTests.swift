@@ -104,3 +104,63 @@ struct ModuleResolverTests {
         #expect(throws: ViridianError.self) { try resolver.loadOrder(["no_such_module"]) }
     }
 }
+
+@Suite("Machine types")
+struct MachineTypeTests {
+    static let help = """
+        Supported machines are:
+        microvm              microvm (i386)
+        pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996)
+        pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-10.0)
+        pc-i440fx-10.0       Standard PC (i440FX + PIIX, 1996) (default)
+        pc-i440fx-4.2        Standard PC (i440FX + PIIX, 1996) (deprecated)
+        pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)
+        q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-10.0)
+        pc-q35-10.0          Standard PC (Q35 + ICH9, 2009)
+        """
+
+    @Test("-machine help gives the versioned types, the aliases and the deprecated ones")
+    func parse() {
+        let types = QEMUMachineTypes(machineHelp: Self.help)
+        #expect(types.newest(for: .one) == "pc-i440fx-10.0" && types.newest(for: .two) == "pc-q35-10.0")
+        #expect(types.names.contains("pc-i440fx-7.2") && types.names.contains("microvm") && !types.names.contains("Supported"))
+        #expect(types.deprecated == ["pc-i440fx-4.2"])
+        #expect(types.refusal("pc-q35-7.2", qemuVersion: "QEMU emulator version 10.0.2") == nil)
+        let refusal = types.refusal("pc-q35-11.0", qemuVersion: "QEMU emulator version 10.0.2 (Debian)")
+        #expect(refusal?.contains("not available in QEMU 10.0") == true && refusal?.contains("pc-q35-10.0") == true)
+        #expect(QEMUMachineTypes.belongs("pc-q35-7.2", to: .two) && !QEMUMachineTypes.belongs("pc-q35-7.2", to: .one))
+        #expect(QEMUMachineTypes(machineHelp: "").newest(for: .two) == "q35", "without aliases the alias itself")
+    }
+
+    @Test("a VM's recorded machine type is what the worker gets")
+    func commandLine() {
+        var configuration = VMConfiguration(generation: .two, processorCount: 1, memoryMiB: 512, secureBoot: true, kernelBoot: nil,
+                                            drives: [], networkAdapters: [], bootOrder: [.hardDisk])
+        let paths = WorkerPaths(stateDirectory: "/s", vmID: "i")
+        func machine() -> String? {
+            let arguments = QEMUCommandLine(name: "v", id: "i", configuration: configuration, accelerator: .tcg, paths: paths,
+                                            firmware: nil, incoming: false).arguments
+            return arguments.firstIndex(of: "-machine").map { arguments[$0 + 1] }
+        }
+        #expect(machine() == "q35,smm=on")
+        configuration.machineType = "pc-q35-7.2"
+        #expect(machine() == "pc-q35-7.2,smm=on")
+    }
+
+    @Test("the saved-state header names the machine type; anything else is refused")
+    func header() throws {
+        let name = Array("pc-q35-7.2".utf8)
+        let good: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 7, 0, 0, 0, UInt8(name.count)] + name + [1, 2, 3]
+        #expect(try SavedStateHeader.machineType(in: good) == "pc-q35-7.2")
+        var badMagic = good
+        badMagic[0] = 0
+        #expect(throws: ViridianError.self) { try SavedStateHeader.machineType(in: badMagic) }
+        var tooLong = good
+        tooLong[12] = 200
+        #expect(throws: ViridianError.self) { try SavedStateHeader.machineType(in: tooLong) }
+        var odd = good
+        odd[13] = 0x2F  // "/"
+        #expect(throws: ViridianError.self) { try SavedStateHeader.machineType(in: odd) }
+        #expect(throws: ViridianError.self) { try SavedStateHeader.machineType(in: []) }
+    }
+}

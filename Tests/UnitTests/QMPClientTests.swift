@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import HostTools
 import Logging
@@ -53,5 +54,44 @@ struct QMPClientTests {
         await #expect(throws: QMPError.self) {
             _ = try await QMPClient.connect(socketPath: "/nonexistent/qmp.sock", logger: Logger(label: "test"), timeout: .seconds(2))
         }
+    }
+}
+
+/// What real QEMU writes and reports about machine types.
+@Suite("Machine types on real QEMU", .enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-x86_64"),
+                                               "needs qemu-system-x86 (apt-get install qemu-system-x86)"))
+struct MachineTypeQEMUTests {
+    @Test("the worker reports its versioned type, and a saved state's header names it")
+    func savedStateNamesMachine() async throws {
+        let qemu = try await QEMUBinary.locate()
+        let older = try #require(qemu.machineTypes.names.filter { $0.hasPrefix("pc-i440fx-") && !qemu.machineTypes.deprecated.contains($0) }
+            .sorted().first, "QEMU lists versioned pc-i440fx types")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("machine-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = "\(directory)/qmp.sock"
+        try await HostCommand.check(qemu.path, [
+            "-M", older, "-accel", "tcg", "-m", "32", "-nodefaults", "-display", "none", "-S", "-daemonize",
+            "-pidfile", "\(directory)/pid", "-chardev", "socket,id=qmp,path=\(socket),server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+        ], purpose: "starting QEMU")
+        let client = try await QMPClient.connect(socketPath: socket, logger: Logger(label: "test"))
+        defer { client.close() }
+        #expect(try await client.machineType() == older)
+        let state = "\(directory)/state"
+        try await client.migrate(uri: "exec:cat > \(state)")
+        try await eventuallyCompleted(client)
+        #expect(try SavedStateHeader.machineType(ofFile: state) == older)
+        try? await client.quit()
+    }
+
+    private func eventuallyCompleted(_ client: QMPClient) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let status = try await client.queryMigrate().status
+            if status == "completed" { return }
+            try #require(status != "failed", "writing the state failed")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the state was not written within 30 s")
     }
 }

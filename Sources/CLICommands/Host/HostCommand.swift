@@ -13,7 +13,11 @@ struct HostCommand: AsyncParsableCommand {
         func run() async throws {
             let host = try await options.client.host()
             if options.json { return try Output.json(host) }
-            var fields = [("Host", host.hostName), ("Viridian", host.version), ("QEMU", host.qemuVersion),
+            let memoryCopy = host.memoryCopyPauseReason.map { "paused for the copy — \($0)" }
+                ?? "live (a moving guest keeps running while its memory is copied)"
+            let machineTypes = host.newestMachineTypes.map { "new VMs get " + $0.joined(separator: " (Generation 1), ") + " (Generation 2)" }
+            var fields: [(String, String)] = [("Host", host.hostName), ("Viridian", host.version), ("QEMU", host.qemuVersion),
+                          ("Memory copy", memoryCopy), ("Machine types", machineTypes ?? "-"),
                           ("Accelerator", "\(host.accelerator.rawValue.uppercased()) — \(host.acceleratorReason)"),
                           ("Logical processors", String(host.logicalProcessors)), ("Memory", "\(host.memoryMiB) MiB"),
                           ("Memory for VMs", host.availableMemoryMiB.map { "\($0) MiB free" } ?? "-"),

@@ -12,6 +12,9 @@ struct VMSet: AsyncParsableCommand {
     @Option(help: "Notes.") var notes: String?
     @Option(help: "Boot order, comma-separated: HardDisk,DVD,Network.") var bootOrder: String?
     @Option(help: "Kernel command line (direct kernel boot only).") var append: String?
+    @Option(help: ArgumentHelp("QEMU machine type: 'latest' for this host's newest, or a versioned one (pc-i440fx-7.2, pc-q35-10.0).",
+                               discussion: "A VM keeps the machine type it was created with across engine upgrades; 'latest' upgrades it (Update-VMVersion). A VM can only run on, or move to, a host whose QEMU offers its type."))
+    var machineType: String?
 
     func run() async throws {
         let order = try bootOrder.map { text in
@@ -23,7 +26,7 @@ struct VMSet: AsyncParsableCommand {
             }
         }
         let info = try await options.client.setVM(vm.name, SetVMRequest(
-            processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append))
+            processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType))
         if options.json { try Output.json(info) } else { print("Updated VM '\(info.name)'.") }
     }
 }

@@ -15,6 +15,7 @@ struct VMShow: AsyncParsableCommand {
             ("Processors", String(info.processorCount)), ("Memory", "\(info.memoryMiB) MiB"),
             ("Uptime", Output.duration(info.uptimeSeconds)), ("Secure Boot", info.secureBoot ? "on" : "off"),
             ("Boot order", info.bootOrder.map(\.rawValue).joined(separator: ", ")),
+            ("Machine type", info.machineType ?? "not fixed yet (fixed at the next start)"),
         ]
         if let image = info.image { fields.append(("Image", image)) }
         if let boot = info.kernelBoot {

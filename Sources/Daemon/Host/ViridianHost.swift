@@ -117,7 +117,9 @@ public final class ViridianHost: Sendable {
                         migrationListener: configuration.migrationListen?.description,
                         certificateFingerprint: (try? PeerAuthority(pem: peers.identity.authorityPEM))?.fingerprint,
                         availableMemoryMiB: await vms.availableMemoryMiB(), settings: settings.settings,
-                        networkFeatures: switches.capabilities.features)
+                        networkFeatures: switches.capabilities.features,
+                        memoryCopyPauseReason: migrations.memoryCopyPauseReason,
+                        newestMachineTypes: [Generation.one, .two].map(qemu.machineTypes.newest(for:)))
     }
 
     /// What this host tells a peer about itself.

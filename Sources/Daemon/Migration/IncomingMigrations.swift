@@ -62,6 +62,10 @@ actor IncomingMigrations {
         guard UUID(uuidString: record.id)?.uuidString.lowercased() == record.id else {
             throw ViridianError(.invalidArgument, "the VM id '\(record.id.prefix(40))' is not a lowercase UUID")
         }
+        if let refusal = vms.machineTypeRefusal(record.configuration) {
+            throw ViridianError(.conflict, "host '\(peers.identity.hostName)' cannot run VM '\(record.name)': \(refusal)"
+                                + (request.mode == .offline ? "; an Off VM can change type with: viridian vm set \(record.name) --machine-type TYPE" : ""))
+        }
         let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: record.id)
         var created: [String] = []
         var diskPaths: [Int: String] = [:]

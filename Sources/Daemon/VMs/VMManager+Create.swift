@@ -25,6 +25,7 @@ extension VMManager {
         var request = request
         request.switchName = try request.switchName.map(switches.canonicalName)
         var configuration = try VMBlueprint(request: request, image: image, existingMACs: allMACs()).configuration()
+        configuration.machineType = launcher.qemu.machineTypes.newest(for: configuration.generation)
         try configuration.validate(host: host)
         try validateFiles(configuration)
 
@@ -70,6 +71,9 @@ extension VMManager {
         if let cpus = request.processorCount { configuration.processorCount = cpus }
         if let memory = request.memoryMiB { configuration.memoryMiB = memory }
         if let order = request.bootOrder { configuration.bootOrder = order }
+        if let machineType = request.machineType {
+            configuration.machineType = try chooseMachineType(machineType, generation: configuration.generation)
+        }
         if let append = request.append {
             guard configuration.kernelBoot != nil else {
                 throw ViridianError(.invalidArgument, "VM '\(vm.record.name)' does not boot a kernel directly; it has no command line")

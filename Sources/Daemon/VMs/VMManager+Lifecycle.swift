@@ -21,6 +21,7 @@ extension VMManager {
         try requireDisksFree(vm)
         try requireMemory(vm.record.configuration.memoryMiB, for: vm.record.name)
         let id = vm.record.id
+        _ = try fixMachineType(id: id, savedState: previous == .saved ? paths(vm).savedState : nil)
         setState(id, .starting)
         let restoring = previous == .saved
         return jobs.start(kind: "vm.start", vm: vm.record.name,

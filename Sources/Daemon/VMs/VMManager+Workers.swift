@@ -125,6 +125,9 @@ extension VMManager {
                 let client = try await attachWorker(id: id, pid: pid)
                 let status = try await client.queryStatus()
                 setState(id, status.running ? .running : .paused)
+                if vms[id]?.record.configuration.machineType == nil {
+                    try recordMachineType(try await client.machineType(), id: id)
+                }
                 events.record(.information, .vmms, vm: name, "re-attached to the running worker of VM '\(name)' (pid \(pid))")
             } catch {
                 events.record(.error, .vmms, vm: name, "cannot re-attach to the worker of VM '\(name)' (pid \(pid)): \(error)")
