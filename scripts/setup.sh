@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# Root and the members of this group may drive viridiand (its socket is 0660, group viridian).
+if [ "$(id -u)" -eq 0 ] && ! getent group viridian >/dev/null; then
+    groupadd --system viridian
+    echo "==> created the group viridian; let a user drive Viridian with: usermod -aG viridian USER"
+fi
 echo "==> building"
 swift build
 echo "==> building the guest agent (a static binary for the test guest and the setup disk)"

@@ -82,7 +82,10 @@ extension ViridianClient {
 
     // MARK: Disks
 
-    public func vhd(_ path: String) async throws -> VHDInfo { try await call(.GET, "/v1/vhds", query: ["path": path]) }
+    /// What the disk at `path` is; `format` declares a raw disk Viridian does not know yet.
+    public func vhd(_ path: String, format: VHDFormat? = nil) async throws -> VHDInfo {
+        try await call(.GET, "/v1/vhds", query: ["path": path, "format": format?.rawValue])
+    }
     public func newVHD(_ request: NewVHDRequest) async throws -> VHDInfo { try await call(.POST, "/v1/vhds", body: request) }
     public func resizeVHD(_ request: ResizeVHDRequest) async throws -> VHDInfo {
         try await call(.POST, "/v1/vhds/resize", body: request)

@@ -19,8 +19,10 @@ public struct ViridianClient: Sendable {
     public func send(_ method: HTTPMethod, _ path: String, query: [String: String?] = [:],
                      body: (some Encodable & Sendable)? = Optional<String>.none) async throws -> (status: Int, body: ByteBuffer) {
         // AsyncHTTPClient retries refused connections until the deadline; say at once that no daemon listens.
-        guard UnixSocketProbe.isListening(socketPath) else {
-            throw Self.daemonNotRunning(socketPath)
+        switch UnixSocketProbe.state(socketPath) {
+        case .listening: break
+        case .notListening: throw Self.daemonNotRunning(socketPath)
+        case .permissionDenied: throw Self.notPermitted(socketPath)
         }
         let uri = path + Self.queryString(query)
         guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
@@ -73,6 +75,14 @@ public struct ViridianClient: Sendable {
         ViridianError(.unavailable,
                       "viridiand is not running on \(socketPath); start it with 'systemctl start viridiand' or 'viridiand --state-dir DIR --socket \(socketPath)', or point --host / VIRIDIAN_HOST at its socket",
                       cause: cause)
+    }
+
+    /// The error for a socket this user may not use, saying who may and how to join.
+    static func notPermitted(_ socketPath: String) -> ViridianError {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "$USER"
+        return ViridianError(.permissionDenied,
+                             "permission denied on \(socketPath): only root and members of the group 'viridian' may drive viridiand; "
+                             + "join it with 'sudo usermod -aG viridian \(user)' and log in again")
     }
 
     static func connectionError(_ error: any Error, socketPath: String) -> ViridianError {

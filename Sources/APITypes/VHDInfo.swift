@@ -84,12 +84,16 @@ public struct ConvertVHDRequest: Codable, Sendable {
     public var destinationPath: String
     public var format: VHDFormat?
     public var type: VHDType?
+    /// The source's format when Viridian does not know the file yet and it is raw (never guessed).
+    public var sourceFormat: VHDFormat?
 
-    public init(sourcePath: String, destinationPath: String, format: VHDFormat? = nil, type: VHDType? = nil) {
+    public init(sourcePath: String, destinationPath: String, format: VHDFormat? = nil, type: VHDType? = nil,
+                sourceFormat: VHDFormat? = nil) {
         self.sourcePath = sourcePath
         self.destinationPath = destinationPath
         self.format = format
         self.type = type
+        self.sourceFormat = sourceFormat
     }
 }
 

@@ -132,12 +132,16 @@ public struct AddDiskRequest: Codable, Sendable {
     public var controllerType: ControllerType?
     public var controllerNumber: Int?
     public var location: Int?
+    /// The disk's format, needed only for a raw disk Viridian does not know yet (raw is never guessed).
+    public var format: VHDFormat?
 
-    public init(path: String, controllerType: ControllerType? = nil, controllerNumber: Int? = nil, location: Int? = nil) {
+    public init(path: String, controllerType: ControllerType? = nil, controllerNumber: Int? = nil, location: Int? = nil,
+                format: VHDFormat? = nil) {
         self.path = path
         self.controllerType = controllerType
         self.controllerNumber = controllerNumber
         self.location = location
+        self.format = format
     }
 }
 

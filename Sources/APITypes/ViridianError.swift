@@ -6,7 +6,7 @@ public struct ViridianError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable, CaseIterable {
             case invalidArgument, notFound, alreadyExists, invalidState, conflict
-            case missingDependency, engineFailure, timeout, cancelled, unavailable, internalError
+            case missingDependency, engineFailure, timeout, cancelled, unavailable, internalError, permissionDenied
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -31,6 +31,8 @@ public struct ViridianError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code(.cancelled)
         /// The daemon cannot be reached.
         public static let unavailable = Code(.unavailable)
+        /// The caller may not drive viridiand (not root, not in the `viridian` group).
+        public static let permissionDenied = Code(.permissionDenied)
         /// A bug or an unexpected host failure.
         public static let internalError = Code(.internalError)
 

@@ -23,10 +23,19 @@ public struct QEMUCommandLine: Sendable {
     public var migrationTLSDirectory: String?
     /// The tap of each adapter, by index; an adapter without one uses QEMU user networking (the NAT switch).
     public var taps: [Int: String]
+    /// The recorded chain (the disk, its parent, grandparent…) of each hard disk, by drive index:
+    /// every node gets its recorded format and parent explicitly, so QEMU probes nothing.
+    public var diskChains: [Int: [DiskImage]]
 
+    /// - Throws: `internalError` when a hard disk has no recorded chain.
     public init(name: String, id: String, configuration: VMConfiguration, accelerator: Accelerator,
                 paths: WorkerPaths, firmware: Firmware?, incoming: Bool, migrationTLSDirectory: String? = nil,
-                taps: [Int: String] = [:]) {
+                taps: [Int: String] = [:], diskChains: [Int: [DiskImage]]) throws {
+        for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
+            guard let chain = diskChains[index], chain.first?.path == drive.path else {
+                throw ViridianError(.internalError, "\(drive.path ?? "a disk") at \(drive.locationName) has no recorded format")
+            }
+        }
         self.name = name
         self.id = id
         self.configuration = configuration
@@ -36,6 +45,7 @@ public struct QEMUCommandLine: Sendable {
         self.incoming = incoming
         self.migrationTLSDirectory = migrationTLSDirectory
         self.taps = taps
+        self.diskChains = diskChains
     }
 
     /// The QOM id of the TLS credentials that migration and NBD streams use.
@@ -100,11 +110,12 @@ public struct QEMUCommandLine: Sendable {
         }
         for (index, drive) in configuration.drives.enumerated() {
             var device: [String] = []
-            if let path = drive.path {
-                let readOnly = drive.kind == .dvd ? ",read-only=on" : ""
-                let format = drive.kind == .dvd ? "raw" : (VHDFormat.from(path: path) ?? .raw).qemuName
-                arguments += ["-blockdev", "driver=file,filename=\(escape(path)),node-name=file\(index)\(readOnly)",
-                              "-blockdev", "driver=\(format),file=file\(index),node-name=drive\(index)\(readOnly)"]
+            if drive.kind == .dvd, let path = drive.path {
+                arguments += ["-blockdev", "driver=file,filename=\(escape(path)),node-name=file\(index),read-only=on",
+                              "-blockdev", "driver=raw,file=file\(index),node-name=drive\(index),read-only=on"]
+                device.append("drive=drive\(index)")
+            } else if let chain = diskChains[index] {
+                arguments += blockNodes(chain, node: "drive\(index)", file: "file\(index)")
                 device.append("drive=drive\(index)")
             }
             switch drive.controllerType {
@@ -154,6 +165,25 @@ public struct QEMUCommandLine: Sendable {
         arguments += ["-chardev", "socket,id=qga,path=\(escape(paths.guestAgentSocket)),server=on,wait=off",
                       "-device", "virtserialport,bus=\(IntegrationPortNames.bus).0,nr=\(IntegrationPortNames.qemuGuestAgentPortNumber),chardev=qga,"
                           + "name=\(IntegrationPortNames.qemuGuestAgentPort),id=qgaport"]
+        return arguments
+    }
+
+    /// `-blockdev` nodes for a disk's chain, its parents first (read-only), each with its recorded
+    /// format; a qcow2 names its recorded parent as `backing`, or none (`backing=` is null).
+    private func blockNodes(_ chain: [DiskImage], node: String, file: String) -> [String] {
+        var arguments: [String] = []
+        for (depth, image) in chain.enumerated().reversed() {
+            let isTop = depth == 0
+            let nodeName = isTop ? node : "\(node)p\(depth)"
+            let fileName = isTop ? file : "\(file)p\(depth)"
+            let readOnly = isTop ? "" : ",read-only=on"
+            var format = "driver=\(image.format.qemuName),file=\(fileName),node-name=\(nodeName)\(readOnly)"
+            if image.format == .qcow2 {
+                format += depth + 1 < chain.count ? ",backing=\(node)p\(depth + 1)" : ",backing="
+            }
+            arguments += ["-blockdev", "driver=file,filename=\(escape(image.path)),node-name=\(fileName)\(readOnly)",
+                          "-blockdev", format]
+        }
         return arguments
     }
 

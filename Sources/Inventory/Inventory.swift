@@ -88,6 +88,16 @@ public final class Inventory: Sendable {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v5-disks") { db in
+            try db.create(table: "disk") { table in
+                table.primaryKey("path", .text)
+                table.column("format", .text).notNull()
+                table.column("parentPath", .text).indexed()
+                table.column("origin", .text).notNull()
+                table.column("ownerVMID", .text)
+                table.column("recordedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 

@@ -3,8 +3,12 @@ import Foundation
 import HostTools
 
 /// Virtual hard disks through `qemu-img`: create, inspect, resize, convert, merge.
-/// Every operation that writes a new file writes it under a temporary name and renames it at
-/// the end, so a failure or a cancel leaves nothing half-made.
+///
+/// Every operation on an existing disk takes the facts Viridian recorded (`DiskImage`) and passes
+/// the format to qemu-img explicitly (`-f`, `-F`, `--image-opts`); only `probe` asks a file what it
+/// is, once, when the administrator names it. Every operation that writes a new file writes it under
+/// a temporary name and publishes it without replacing anything, so a failure, a cancel or a race
+/// leaves nothing half-made and never overwrites a disk.
 public struct DiskImageTool: Sendable {
     /// The `qemu-img` binary.
     public let qemuImg: String
@@ -35,14 +39,13 @@ public struct DiskImageTool: Sendable {
         }
     }
 
-    /// Creates a qcow2 differencing disk whose parent is `parentPath` (any format, VHDX included).
-    public func createDifferencing(path: String, parentPath: String) async throws {
+    /// Creates a qcow2 differencing disk whose parent is `parent` (any format, VHDX included).
+    public func createDifferencing(path: String, parent: DiskImage) async throws {
         try DiskPath.requireAbsent(path)
         guard VHDFormat.from(path: path) == .qcow2 else {
             throw ViridianError(.invalidArgument,
                                 "a differencing disk must be a .qcow2 file (QEMU gives VHDX and VHD no parent), not \(path)")
         }
-        let parent = try await info(path: parentPath)
         try await DiskPath.writeAtomically(to: path) { temporary in
             try await HostCommand.check(qemuImg, ["create", "-q", "-f", "qcow2", "-b", parent.path,
                                                   "-F", parent.format.qemuName, temporary],
@@ -50,80 +53,109 @@ public struct DiskImageTool: Sendable {
         }
     }
 
-    /// What the disk at `path` is (Get-VHD). Reads with shared locks, so it works on a disk a VM uses.
-    public func info(path: String) async throws -> VHDInfo {
-        try DiskPath.requireExisting(path)
-        let output = try await HostCommand.check(qemuImg, ["info", "-U", "--output=json", path],
-                                                 purpose: "reading \(path)")
-        let report = try QemuImgInfo.decode(output.standardOutput)
+    /// The one probe of a file the administrator names: its format as qemu-img recognises it and,
+    /// for a differencing disk, its parent. Raw is never guessed: a file that is no VHDX, VHD or
+    /// qcow2 image is refused unless `declared` says `raw`. Only regular files are disks.
+    public func probe(path: String, declared: VHDFormat?) async throws -> DiskProbe {
+        try DiskPath.requireRegularFile(path)
+        let formatArguments = declared.map { ["-f", $0.qemuName] } ?? []
+        let report = try await readInfo(path, formatArguments)
         guard let format = VHDFormat(qemuName: report.format) else {
             throw ViridianError(.invalidArgument, "\(path) is a \(report.format) image, which Viridian does not manage")
         }
+        if declared == nil, format == .raw {
+            throw ViridianError(.invalidArgument, "\(path) is not a VHDX, VHD or qcow2 image; if it is a raw disk image, "
+                                + "say so with --format raw")
+        }
         let parent = report.fullBackingFilename ?? report.backingFilename
-        return VHDInfo(path: path, format: format, type: report.vhdType(format: format, hasParent: parent != nil),
-                       sizeBytes: report.virtualSize, fileSizeBytes: report.actualSize ?? 0,
-                       parentPath: parent, attachedTo: nil)
+        let parentFormat = report.backingFilenameFormat.flatMap(VHDFormat.init(qemuName:))
+        if parent != nil, parentFormat == nil {
+            throw ViridianError(.invalidArgument, "\(path) names its parent without the parent's format; "
+                                + "set it with: qemu-img rebase -u -F FORMAT -b PARENT \(path)")
+        }
+        return DiskProbe(format: format, parentPath: parent, parentFormat: parentFormat, sizeBytes: report.virtualSize)
     }
 
-    /// Every file a disk reads: the disk itself, then its parent, grandparent…
-    public func chain(path: String) async throws -> [String] {
-        var files: [String] = []
-        var next: String? = path
-        while let current = next, files.count < 64 {
-            files.append(current)
-            next = try await info(path: current).parentPath
+    /// What the recorded disk `image` is (Get-VHD), read with its recorded format. Reads with shared
+    /// locks, so it works on a disk a VM uses. A parent in the file's header that is not the recorded
+    /// one is refused: the file changed outside Viridian.
+    public func info(_ image: DiskImage) async throws -> VHDInfo {
+        try DiskPath.requireRegularFile(image.path)
+        let report = try await readInfo(image.path, ["-f", image.format.qemuName])
+        if image.format == .qcow2 {
+            let headerParent = report.fullBackingFilename ?? report.backingFilename
+            guard headerParent == image.parentPath else {
+                throw ViridianError(.conflict, "\(image.path) names the parent \(headerParent ?? "(none)") in its header, "
+                                    + "but Viridian recorded \(image.parentPath ?? "none"); the file changed outside Viridian")
+            }
         }
-        return files
+        return VHDInfo(path: image.path, format: image.format,
+                       type: report.vhdType(format: image.format, hasParent: image.parentPath != nil),
+                       sizeBytes: report.virtualSize, fileSizeBytes: report.actualSize ?? 0,
+                       parentPath: image.parentPath, attachedTo: nil)
     }
 
     /// Grows a disk to `sizeBytes` (Resize-VHD). Shrinking and VHDX are refused with the reason.
-    public func resize(path: String, sizeBytes: UInt64) async throws {
-        let current = try await info(path: path)
+    public func resize(_ image: DiskImage, sizeBytes: UInt64) async throws {
+        let current = try await info(image)
         guard current.format != .vhdx else {
             throw ViridianError(.invalidArgument,
                                 "QEMU cannot resize VHDX disks; convert it to qcow2 first (viridian vhd convert)")
         }
         guard sizeBytes >= current.sizeBytes else {
             throw ViridianError(.invalidArgument,
-                                "shrinking \(path) from \(ByteSize.format(current.sizeBytes)) would lose data; only growing is supported")
+                                "shrinking \(image.path) from \(ByteSize.format(current.sizeBytes)) would lose data; only growing is supported")
         }
         guard sizeBytes <= current.format.maximumSizeBytes else {
             throw ViridianError(.invalidArgument, "\(current.format.rawValue.uppercased()) disks hold at most \(ByteSize.format(current.format.maximumSizeBytes))")
         }
-        try await HostCommand.check(qemuImg, ["resize", "-q", "-f", current.format.qemuName, path, String(sizeBytes)],
-                                    purpose: "resizing \(path)")
+        try await HostCommand.check(qemuImg, ["resize", "-q", "-f", image.format.qemuName, image.path, String(sizeBytes)],
+                                    purpose: "resizing \(image.path)")
     }
 
-    /// Copies `sourcePath` into a new disk of another format or type (Convert-VHD), reporting percent.
-    public func convert(sourcePath: String, destinationPath: String, format: VHDFormat, type: VHDType,
+    /// Copies the disk whose recorded chain is `chain` (the disk first) into a new flat disk of
+    /// another format or type (Convert-VHD), reporting percent.
+    public func convert(chain: [DiskImage], destinationPath: String, format: VHDFormat, type: VHDType,
                         progress: @escaping @Sendable (Int) -> Void) async throws {
-        let source = try await info(path: sourcePath)
+        guard let source = chain.first else { throw ViridianError(.invalidArgument, "nothing to convert") }
+        _ = try await info(source)
         try DiskPath.requireAbsent(destinationPath)
         guard type != .differencing else {
             throw ViridianError(.invalidArgument, "convert makes fixed or dynamic disks; use vhd new --parent for a differencing one")
         }
         try await DiskPath.writeAtomically(to: destinationPath) { temporary in
-            try await HostCommand.stream(qemuImg, ["convert", "-p", "-f", source.format.qemuName, "-O", format.qemuName]
-                + format.creationOptions(type: type) + [sourcePath, temporary],
-                purpose: "converting \(sourcePath)", onOutput: QemuImgProgress.parser(progress))
+            try await HostCommand.stream(qemuImg, ["convert", "-p", "--image-opts", DiskImage.imageOptions(chain),
+                                                   "-O", format.qemuName] + format.creationOptions(type: type) + [temporary],
+                                         purpose: "converting \(source.path)", onOutput: QemuImgProgress.parser(progress))
         }
     }
 
-    /// Folds a differencing disk into its parent and deletes it (Merge-VHD), reporting percent.
-    /// - Returns: the parent's path.
-    public func merge(path: String, progress: @escaping @Sendable (Int) -> Void) async throws -> String {
-        let child = try await info(path: path)
-        guard let parent = child.parentPath else {
-            throw ViridianError(.invalidArgument, "\(path) is not a differencing disk: it has no parent to merge into")
+    /// Folds the differencing disk `child` into its recorded parent `parent` and deletes the child
+    /// (Merge-VHD), reporting percent.
+    public func merge(child: DiskImage, into parent: DiskImage, progress: @escaping @Sendable (Int) -> Void) async throws {
+        guard child.parentPath == parent.path else {
+            throw ViridianError(.invalidArgument, "\(child.path) is not a differencing disk of \(parent.path)")
         }
-        let parentInfo = try await info(path: parent)
-        if child.sizeBytes > parentInfo.sizeBytes && (parentInfo.format == .vhdx || parentInfo.format == .vhd) {
+        let childInfo = try await info(child)
+        let parentInfo = try await info(parent)
+        if childInfo.sizeBytes > parentInfo.sizeBytes && (parent.format == .vhdx || parent.format == .vhd) {
             throw ViridianError(.invalidArgument,
-                                "\(path) is larger than its \(parentInfo.format.rawValue.uppercased()) parent, which QEMU cannot grow; convert the parent to qcow2 first")
+                                "\(child.path) is larger than its \(parent.format.rawValue.uppercased()) parent, which QEMU cannot grow; convert the parent to qcow2 first")
         }
-        try await HostCommand.stream(qemuImg, ["commit", "-p", "-f", child.format.qemuName, path],
-                                     purpose: "merging \(path) into \(parent)", onOutput: QemuImgProgress.parser(progress))
-        try FileManager.default.removeItem(atPath: path)
-        return parent
+        try await HostCommand.stream(qemuImg, ["commit", "-p", "--image-opts", DiskImage.imageOptions([child, parent])],
+                                     purpose: "merging \(child.path) into \(parent.path)", onOutput: QemuImgProgress.parser(progress))
+        try FileManager.default.removeItem(atPath: child.path)
+    }
+
+    private func readInfo(_ path: String, _ formatArguments: [String]) async throws -> QemuImgInfo {
+        let output = try await HostCommand.run(qemuImg, ["info", "-U", "--output=json"] + formatArguments + [path])
+        guard output.exitCode == 0 else {
+            if output.standardError.contains("needs to be replayed") || output.standardError.contains("log that needs") {
+                throw ViridianError(.invalidState, "\(path) is a VHDX whose log must be replayed (Hyper-V leaves one after a crash); "
+                                    + "replay it with: qemu-img check -r all -f vhdx \(path)")
+            }
+            throw ViridianError(.invalidArgument, "qemu-img cannot read \(path): \(output.errorSummary)")
+        }
+        return try QemuImgInfo.decode(output.standardOutput)
     }
 }

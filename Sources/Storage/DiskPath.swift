@@ -15,6 +15,22 @@ public enum DiskPath {
         guard !isDirectory.boolValue else { throw ViridianError(.invalidArgument, "\(path) is a directory, not a disk") }
     }
 
+    /// Throws unless `path` is absolute and names a regular file (a symbolic link is followed):
+    /// a FIFO, a device node or a directory is never a disk, and qemu-img never opens one.
+    public static func requireRegularFile(_ path: String) throws {
+        try requireExisting(path)
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw ViridianError(.notFound, "cannot read \(path): errno \(errno)")
+        }
+        let kind = status.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            let what = kind == S_IFIFO ? "a FIFO" : kind == S_IFCHR ? "a character device"
+                : kind == S_IFBLK ? "a block device (pass-through disks are not supported yet)" : kind == S_IFSOCK ? "a socket" : "not a regular file"
+            throw ViridianError(.invalidArgument, "\(path) is \(what), not a disk image")
+        }
+    }
+
     /// Throws unless `path` is absolute, does not exist, and its directory does.
     public static func requireAbsent(_ path: String) throws {
         guard path.hasPrefix("/") else {
@@ -29,8 +45,9 @@ public enum DiskPath {
         }
     }
 
-    /// Runs `write` on a temporary file beside `path`, then renames it to `path`.
-    /// On any error or cancel the temporary file is removed.
+    /// Runs `write` on a temporary file beside `path`, then publishes it at `path` without
+    /// replacing anything (`link` fails when `path` appeared meanwhile: the second writer loses
+    /// cleanly). On any error or cancel the temporary file is removed.
     public static func writeAtomically(to path: String, _ write: (String) async throws -> Void) async throws {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
@@ -38,9 +55,13 @@ public enum DiskPath {
         do {
             try await write(temporary)
             try Task.checkCancellation()
-            guard rename(temporary, path) == 0 else {
-                throw ViridianError(.internalError, "cannot rename \(temporary) to \(path): errno \(errno)")
+            guard link(temporary, path) == 0 else {
+                if errno == EEXIST {
+                    throw ViridianError(.alreadyExists, "\(path) appeared while it was being written; Viridian never overwrites a disk")
+                }
+                throw ViridianError(.internalError, "cannot publish \(temporary) as \(path): errno \(errno)")
             }
+            unlink(temporary)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error

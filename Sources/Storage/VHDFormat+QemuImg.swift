@@ -30,6 +30,7 @@ struct QemuImgInfo: Decodable {
     var actualSize: UInt64?
     var backingFilename: String?
     var fullBackingFilename: String?
+    var backingFilenameFormat: String?
 
     enum CodingKeys: String, CodingKey {
         case format
@@ -37,6 +38,7 @@ struct QemuImgInfo: Decodable {
         case actualSize = "actual-size"
         case backingFilename = "backing-filename"
         case fullBackingFilename = "full-backing-filename"
+        case backingFilenameFormat = "backing-filename-format"
     }
 
     static func decode(_ json: String) throws -> QemuImgInfo {

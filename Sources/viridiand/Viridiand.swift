@@ -39,6 +39,7 @@ struct Viridiand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        HostAccess.applyUmask()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -14,12 +14,6 @@ struct DaemonHelpersTests {
         #expect(throws: ViridianError.self) { try TimeParsing.parse("yesterday") }
     }
 
-    @Test("paths in exec: URIs are quoted for the shell")
-    func quoting() {
-        #expect(ShellQuote.quote("/a b/c") == "'/a b/c'")
-        #expect(ShellQuote.quote("/it's") == "'/it'\\''s'")
-    }
-
     @Test("error codes map to HTTP statuses")
     func statuses() {
         #expect(APIError.status(.notFound).code == 404)

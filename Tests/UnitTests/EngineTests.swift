@@ -8,14 +8,41 @@ import Testing
 struct QEMUCommandLineTests {
     let paths = WorkerPaths(stateDirectory: "/var/lib/viridian", vmID: "id-1")
 
-    func commandLine(_ configuration: VMConfiguration, firmware: Firmware? = nil) -> [String] {
-        QEMUCommandLine(name: "vm,1", id: "id-1", configuration: configuration, accelerator: .tcg, paths: paths,
-                        firmware: firmware, incoming: false).arguments
+    func commandLine(_ configuration: VMConfiguration, firmware: Firmware? = nil) throws -> [String] {
+        var chains: [Int: [DiskImage]] = [:]
+        for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
+            if let path = drive.path { chains[index] = [DiskImage(path: path, format: VHDFormat.from(path: path) ?? .raw)] }
+        }
+        return try QEMUCommandLine(name: "vm,1", id: "id-1", configuration: configuration, accelerator: .tcg, paths: paths,
+                                   firmware: firmware, incoming: false, diskChains: chains).arguments
+    }
+
+    @Test("disks get their recorded formats and parents explicitly; a disk without a record is refused")
+    func recordedChains() throws {
+        let configuration = VMConfiguration(
+            generation: .two, processorCount: 1, memoryMiB: 512, secureBoot: false, kernelBoot: nil,
+            drives: [DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 0, path: "/d/cloud.img"),
+                     DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 1, path: "/d/data.qcow2")],
+            networkAdapters: [], bootOrder: [.hardDisk])
+        let chains: [Int: [DiskImage]] = [
+            0: [DiskImage(path: "/d/cloud.img", format: .qcow2)],
+            1: [DiskImage(path: "/d/data.qcow2", format: .qcow2, parentPath: "/base.vhdx"), DiskImage(path: "/base.vhdx", format: .vhdx)],
+        ]
+        let joined = try QEMUCommandLine(name: "v", id: "i", configuration: configuration, accelerator: .tcg, paths: paths,
+                                         firmware: nil, incoming: false, diskChains: chains).arguments.joined(separator: " ")
+        #expect(joined.contains("driver=qcow2,file=file0,node-name=drive0,backing= "), "a qcow2 named .img is qcow2, with no parent")
+        #expect(joined.contains("driver=file,filename=/base.vhdx,node-name=file1p1,read-only=on"))
+        #expect(joined.contains("driver=vhdx,file=file1p1,node-name=drive1p1,read-only=on"))
+        #expect(joined.contains("driver=qcow2,file=file1,node-name=drive1,backing=drive1p1"))
+        #expect(throws: ViridianError.self) {
+            try QEMUCommandLine(name: "v", id: "i", configuration: configuration, accelerator: .tcg, paths: paths,
+                                firmware: nil, incoming: false, diskChains: [0: chains[0]!])
+        }
     }
 
     @Test("Generation 1: pc machine, IDE disk, e1000 legacy adapter, boot index after the kernel's")
-    func generationOne() {
-        let arguments = commandLine(VMConfiguration(
+    func generationOne() throws {
+        let arguments = try commandLine(VMConfiguration(
             generation: .one, processorCount: 2, memoryMiB: 512, secureBoot: false,
             kernelBoot: KernelBoot(kernel: "/k", initrd: "/i", append: "console=ttyS0"),
             drives: [DriveAttachment(kind: .hardDisk, controllerType: .ide, controllerNumber: 0, location: 1, path: "/d/root,1.vhdx"),
@@ -34,8 +61,8 @@ struct QEMUCommandLineTests {
     }
 
     @Test("Generation 2: q35 with OVMF pflash, virtio-scsi, Secure Boot")
-    func generationTwo() {
-        let arguments = commandLine(VMConfiguration(
+    func generationTwo() throws {
+        let arguments = try commandLine(VMConfiguration(
             generation: .two, processorCount: 1, memoryMiB: 1024, secureBoot: true, kernelBoot: nil,
             drives: [DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 1, location: 5, path: "/d.qcow2")],
             networkAdapters: [NetworkAdapter(kind: .synthetic, macAddress: "52:54:00:00:00:02")], bootOrder: [.hardDisk]),
@@ -69,6 +96,19 @@ struct AcceleratorProbeTests {
     func markerFirmware() async {
         #expect(await AcceleratorProbe(qemu: "/usr/bin/qemu-system-x86_64").runsMarkerFirmware(accelerator: .tcg))
         #expect(AcceleratorProbe.markerFirmware.count == 65536)
+    }
+}
+
+@Suite("Saved-state URIs")
+struct SavedStateURITests {
+    @Test("QEMU 8.2 and later open the file themselves; earlier ones and paths with commas go through a quoted cat")
+    func uris() {
+        let ten = "QEMU emulator version 10.0.2 (Debian)"
+        let old = "QEMU emulator version 7.2.22 (Debian)"
+        #expect(SavedStateURI.save(to: "/s/vm/saved-state", qemuVersion: ten) == "file:/s/vm/saved-state")
+        #expect(SavedStateURI.restore(from: "/s/vm/saved-state", qemuVersion: ten) == "file:/s/vm/saved-state")
+        #expect(SavedStateURI.save(to: "/a b/it's", qemuVersion: old) == "exec:cat > '/a b/it'\\''s'")
+        #expect(SavedStateURI.restore(from: "/a,b", qemuVersion: ten) == "exec:cat '/a,b'")
     }
 }
 
@@ -133,18 +173,18 @@ struct MachineTypeTests {
     }
 
     @Test("a VM's recorded machine type is what the worker gets")
-    func commandLine() {
+    func commandLine() throws {
         var configuration = VMConfiguration(generation: .two, processorCount: 1, memoryMiB: 512, secureBoot: true, kernelBoot: nil,
                                             drives: [], networkAdapters: [], bootOrder: [.hardDisk])
         let paths = WorkerPaths(stateDirectory: "/s", vmID: "i")
-        func machine() -> String? {
-            let arguments = QEMUCommandLine(name: "v", id: "i", configuration: configuration, accelerator: .tcg, paths: paths,
-                                            firmware: nil, incoming: false).arguments
+        func machine() throws -> String? {
+            let arguments = try QEMUCommandLine(name: "v", id: "i", configuration: configuration, accelerator: .tcg, paths: paths,
+                                                firmware: nil, incoming: false, diskChains: [:]).arguments
             return arguments.firstIndex(of: "-machine").map { arguments[$0 + 1] }
         }
-        #expect(machine() == "q35,smm=on")
+        #expect(try machine() == "q35,smm=on")
         configuration.machineType = "pc-q35-7.2"
-        #expect(machine() == "pc-q35-7.2,smm=on")
+        #expect(try machine() == "pc-q35-7.2,smm=on")
     }
 
     @Test("the saved-state header names the machine type; anything else is refused")

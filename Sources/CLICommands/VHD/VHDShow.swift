@@ -1,3 +1,4 @@
+import APITypes
 import ArgumentParser
 
 /// `viridian vhd show PATH` (Get-VHD).
@@ -6,8 +7,10 @@ struct VHDShow: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The disk file.") var path: String
+    @Option(help: "The format, needed only for a raw disk Viridian does not know yet (raw is never guessed).")
+    var format: VHDFormat?
 
     func run() async throws {
-        try VHDCommand.print(try await options.client.vhd(absolute(path)), json: options.json)
+        try VHDCommand.print(try await options.client.vhd(absolute(path), format: format), json: options.json)
     }
 }

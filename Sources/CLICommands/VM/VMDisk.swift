@@ -18,10 +18,14 @@ struct VMDisk: AsyncParsableCommand {
         @OptionGroup var vm: VMNameArgument
         @Argument(help: "The disk file.") var path: String
         @OptionGroup var at: Location
+        @Option(help: ArgumentHelp("The disk's format: vhdx, vhd, qcow2 or raw.",
+                                   discussion: "Recognised images (VHDX, VHD, qcow2 — whatever the file is named) need none; a raw disk image that Viridian did not create must be declared with --format raw, because raw is never guessed."))
+        var format: VHDFormat?
 
         func run() async throws {
             let info = try await options.client.addDisk(vm.name, AddDiskRequest(
-                path: absolute(path), controllerType: at.controllerType, controllerNumber: at.controllerNumber, location: at.location))
+                path: absolute(path), controllerType: at.controllerType, controllerNumber: at.controllerNumber, location: at.location,
+                format: format))
             if options.json { try Output.json(info) } else { print("Attached \(absolute(path)) to VM '\(info.name)'.") }
         }
     }

@@ -48,6 +48,7 @@ public enum ApplicationBuilder {
                 }
             },
             configuration: .init(address: .unixDomainSocket(path: host.configuration.socketPath), serverName: "viridiand"),
+            onServerRunning: { _ in HostAccess.openSocket(host.configuration.socketPath, logger: logger) },
             logger: logger)
     }
 }

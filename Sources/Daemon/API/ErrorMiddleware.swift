@@ -55,6 +55,7 @@ enum APIError {
         switch code {
         case .invalidArgument: .badRequest
         case .notFound: .notFound
+        case .permissionDenied: .forbidden
         case .alreadyExists, .conflict, .invalidState: .conflict
         case .missingDependency, .unavailable: .serviceUnavailable
         case .timeout: .gatewayTimeout

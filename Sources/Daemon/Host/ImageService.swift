@@ -10,6 +10,7 @@ struct ImageService: Sendable {
     static let qemuGuestAgentTestGuestName = "test-guest-qga"
 
     let inventory: Inventory
+    let catalog: DiskCatalog
     let jobs: JobManager
     let events: EventLog
     let configuration: DaemonConfiguration
@@ -27,9 +28,23 @@ struct ImageService: Sendable {
             let files = try await builder.build(agent: agent) { percent, message in progress.report(percent, message) }
             let image = ImageInfo(name: name, kernel: files.kernel, initrd: files.initrd, append: files.append,
                                   disk: files.disk, generation: 1, createdAt: Date())
+            if try catalog.recorded(files.disk) == nil {
+                try catalog.recordCreated(DiskImage(path: files.disk, format: .qcow2))
+            }
             try inventory.save(image)
             events.record(.information, .image, vm: nil, "image '\(name)' is ready (\(files.kernelPackage))")
             return "image '\(name)' ready: \(files.kernelPackage)"
+        }
+    }
+
+    /// Records the disks of images registered before Viridian recorded disks (the builder makes qcow2).
+    func adoptLegacyDisks() async {
+        do {
+            for image in try inventory.images() where try catalog.recorded(image.disk) == nil {
+                try await catalog.adoptLegacy(image.disk)
+            }
+        } catch {
+            events.record(.warning, .storage, vm: nil, "cannot record the images' disks: \(ViridianError.wrapping(error).message)")
         }
     }
 }

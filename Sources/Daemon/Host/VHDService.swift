@@ -2,20 +2,24 @@ import APITypes
 import Foundation
 import Storage
 
-/// Virtual hard disk operations with the host's view of them: which VM uses a disk, and no
-/// change to a disk a running VM has open.
+/// Virtual hard disk operations with the host's view of them: the recorded facts of each disk,
+/// which VM uses it, which disks depend on it, and no change to a disk a running VM has open.
 struct VHDService: Sendable {
-    let disks: DiskImageTool
+    let catalog: DiskCatalog
     let vms: VMManager
     let jobs: JobManager
     let events: EventLog
 
+    private var tool: DiskImageTool { catalog.tool }
+
     func create(_ request: NewVHDRequest) async throws -> VHDInfo {
-        if let parent = request.parentPath {
+        if let parentPath = request.parentPath {
             guard request.type == nil || request.type == .differencing else {
                 throw ViridianError(.invalidArgument, "a disk with a parent is a differencing disk")
             }
-            try await disks.createDifferencing(path: request.path, parentPath: parent)
+            let parent = try await catalog.identify(parentPath, remember: true)
+            try await tool.createDifferencing(path: request.path, parent: parent)
+            try catalog.recordCreated(DiskImage(path: request.path, format: .qcow2, parentPath: parent.path))
         } else {
             guard let size = request.sizeBytes else {
                 throw ViridianError(.invalidArgument, "a new disk needs a size (or a parent for a differencing disk)")
@@ -23,53 +27,67 @@ struct VHDService: Sendable {
             guard let format = request.format ?? VHDFormat.from(path: request.path) else {
                 throw ViridianError(.invalidArgument, "cannot tell the format of \(request.path); end it in .vhdx, .vhd or .qcow2 or give --format")
             }
-            try await disks.create(path: request.path, format: format, type: request.type ?? .dynamic, sizeBytes: size)
+            try await tool.create(path: request.path, format: format, type: request.type ?? .dynamic, sizeBytes: size)
+            try catalog.recordCreated(DiskImage(path: request.path, format: format))
         }
         events.record(.information, .storage, vm: nil, "virtual hard disk \(request.path) was created")
         return try await show(request.path)
     }
 
-    func show(_ path: String) async throws -> VHDInfo {
-        var info = try await disks.info(path: path)
+    /// Get-VHD: the recorded facts, and what qemu-img reads with them. A file Viridian does not
+    /// know is probed once (and not recorded); a raw one only when `declared` says so.
+    func show(_ path: String, declared: VHDFormat? = nil) async throws -> VHDInfo {
+        let image = try await catalog.identify(path, declared: declared, remember: false)
+        var info = try await tool.info(image)
         info.attachedTo = await vms.attachment(of: path)
         return info
     }
 
     func resize(_ request: ResizeVHDRequest) async throws -> VHDInfo {
+        let image = try await catalog.identify(request.path, remember: false)
+        try catalog.requireNoDependents(image.path, "resized")
         try await vms.requireNotInUseByRunningVM(request.path)
-        try await disks.resize(path: request.path, sizeBytes: request.sizeBytes)
+        try await tool.resize(image, sizeBytes: request.sizeBytes)
         return try await show(request.path)
     }
 
     func convert(_ request: ConvertVHDRequest) async throws -> JobInfo {
-        try DiskPath.requireExisting(request.sourcePath)
+        let chain = try await catalog.identifyChain(request.sourcePath, declared: request.sourceFormat, remember: false)
         try DiskPath.requireAbsent(request.destinationPath)
         try await vms.requireNotInUseByRunningVM(request.sourcePath)
         guard let format = request.format ?? VHDFormat.from(path: request.destinationPath) else {
             throw ViridianError(.invalidArgument, "cannot tell the format of \(request.destinationPath); give --format")
         }
         return jobs.start(kind: "vhd.convert", vm: nil, description: "Converting \(request.sourcePath)") { progress in
-            try await disks.convert(sourcePath: request.sourcePath, destinationPath: request.destinationPath, format: format,
-                                    type: request.type ?? .dynamic) { progress.report($0) }
+            try await tool.convert(chain: chain, destinationPath: request.destinationPath, format: format,
+                                   type: request.type ?? .dynamic) { progress.report($0) }
+            try catalog.recordCreated(DiskImage(path: request.destinationPath, format: format))
             events.record(.information, .storage, vm: nil, "\(request.sourcePath) was converted to \(request.destinationPath)")
             return request.destinationPath
         }
     }
 
     func merge(_ request: MergeVHDRequest) async throws -> JobInfo {
-        let info = try await disks.info(path: request.path)
-        guard let parent = info.parentPath else {
+        let child = try await catalog.identify(request.path, remember: false)
+        guard let parentPath = child.parentPath else {
             throw ViridianError(.invalidArgument, "\(request.path) is not a differencing disk")
         }
+        let parent = try await catalog.identify(parentPath, remember: false)
+        try catalog.requireNoDependents(child.path, "merged away")
+        try catalog.requireNoDependents(parent.path, "merged into", except: child.path)
         try await vms.requireNotInUseByRunningVM(request.path)
-        try await vms.requireNotInUseByRunningVM(parent)
+        try await vms.requireNotInUseByRunningVM(parent.path)
         if let owner = await vms.attachment(of: request.path) {
             throw ViridianError(.conflict, "\(request.path) is attached to VM '\(owner)'; detach it before merging")
         }
+        if let user = await vms.attachment(of: parent.path) {
+            throw ViridianError(.conflict, "\(parent.path) is attached to VM '\(user)'; detach it before merging into it")
+        }
         return jobs.start(kind: "vhd.merge", vm: nil, description: "Merging \(request.path)") { progress in
-            let parent = try await disks.merge(path: request.path) { progress.report($0) }
-            events.record(.information, .storage, vm: nil, "\(request.path) was merged into \(parent)")
-            return parent
+            try await tool.merge(child: child, into: parent) { progress.report($0) }
+            try catalog.forget(child.path)
+            events.record(.information, .storage, vm: nil, "\(request.path) was merged into \(parent.path)")
+            return parent.path
         }
     }
 }

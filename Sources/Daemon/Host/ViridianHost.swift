@@ -20,6 +20,7 @@ public final class ViridianHost: Sendable {
     let events: EventLog
     let images: ImageService
     let vhds: VHDService
+    let catalog: DiskCatalog
     let fileCopies: FileCopyService
     let integrationUpdates: IntegrationUpdateService
     let settings: HostSettingsStore
@@ -35,7 +36,6 @@ public final class ViridianHost: Sendable {
     /// Opens the state directory, probes the engine and re-attaches to running workers.
     public static func open(_ configuration: DaemonConfiguration, logger: Logger) async throws -> ViridianHost {
         let qemu = try await QEMUBinary.locate()
-        let disks = try DiskImageTool()
         for directory in [configuration.stateDirectory, "\(configuration.stateDirectory)/vms",
                           "\(configuration.stateDirectory)/run", "\(configuration.stateDirectory)/disks"] {
             do {
@@ -44,8 +44,10 @@ public final class ViridianHost: Sendable {
                 throw ViridianError(.invalidArgument, "cannot create the state directory \(directory)", cause: error)
             }
         }
+        HostAccess.protectStateDirectory(configuration.stateDirectory, logger: logger)
         try HostName.validate(configuration.hostName)
         let inventory = try Inventory(path: "\(configuration.stateDirectory)/inventory.sqlite")
+        let catalog = DiskCatalog(tool: try DiskImageTool(), inventory: inventory)
         let events = EventLog(inventory: inventory, logger: logger)
         let jobs = JobManager(inventory: inventory, logger: logger)
         let settings = try HostSettingsStore(inventory: inventory)
@@ -54,15 +56,15 @@ public final class ViridianHost: Sendable {
         let decision = await AcceleratorProbe(qemu: qemu.path).decide(forced: configuration.accelerator)
         let switches = await SwitchService(inventory: inventory, stateDirectory: configuration.stateDirectory,
                                            events: events, logger: logger)
-        let vms = try VMManager(inventory: inventory, jobs: jobs, events: events, disks: disks,
+        let vms = try VMManager(inventory: inventory, jobs: jobs, events: events, catalog: catalog,
                                 launcher: WorkerLauncher(qemu: qemu), accelerator: decision.accelerator,
                                 stateDirectory: configuration.stateDirectory, settings: settings, switches: switches,
                                 logger: logger)
         let host = ViridianHost(configuration: configuration, vms: vms, jobs: jobs, inventory: inventory, events: events,
-                                images: ImageService(inventory: inventory, jobs: jobs, events: events,
+                                images: ImageService(inventory: inventory, catalog: catalog, jobs: jobs, events: events,
                                                      configuration: configuration, logger: logger),
-                                vhds: VHDService(disks: disks, vms: vms, jobs: jobs, events: events),
-                                settings: settings, switches: switches, peers: peers, disks: disks,
+                                vhds: VHDService(catalog: catalog, vms: vms, jobs: jobs, events: events),
+                                settings: settings, switches: switches, peers: peers, catalog: catalog,
                                 qemu: qemu, acceleratorDecision: decision, logger: logger)
         events.record(.information, .vmms, vm: nil,
                       "viridiand \(ViridianVersion.current) started as host '\(configuration.hostName)'; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
@@ -74,6 +76,8 @@ public final class ViridianHost: Sendable {
                           "discarded the half-arrived VM '\(name)': viridiand stopped before its move was committed")
         }
         await switches.recreateAll()
+        await vms.adoptLegacyDisks()
+        await host.images.adoptLegacyDisks()
         await vms.reattachWorkers()
         await vms.reconcilePorts()
         return host
@@ -82,7 +86,7 @@ public final class ViridianHost: Sendable {
     private init(configuration: DaemonConfiguration, vms: VMManager, jobs: JobManager, inventory: Inventory,
                  events: EventLog, images: ImageService, vhds: VHDService, settings: HostSettingsStore,
                  switches: SwitchService, peers: PeerRegistry,
-                 disks: DiskImageTool, qemu: QEMUBinary, acceleratorDecision: AcceleratorProbe.Decision, logger: Logger) {
+                 catalog: DiskCatalog, qemu: QEMUBinary, acceleratorDecision: AcceleratorProbe.Decision, logger: Logger) {
         self.configuration = configuration
         self.vms = vms
         self.jobs = jobs
@@ -90,14 +94,15 @@ public final class ViridianHost: Sendable {
         self.events = events
         self.images = images
         self.vhds = vhds
+        self.catalog = catalog
         fileCopies = FileCopyService(vms: vms, jobs: jobs, events: events)
         integrationUpdates = IntegrationUpdateService(vms: vms, jobs: jobs, events: events, configuration: configuration)
         self.settings = settings
         self.switches = switches
         self.peers = peers
-        incoming = IncomingMigrations(vms: vms, peers: peers, settings: settings, disks: disks, events: events,
+        incoming = IncomingMigrations(vms: vms, peers: peers, settings: settings, catalog: catalog, events: events,
                                       stateDirectory: configuration.stateDirectory, logger: logger)
-        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, disks: disks, settings: settings,
+        migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, catalog: catalog, settings: settings,
                                       memoryCopyPauseReason: MemoryCopyRule.pauseReason(accelerator: acceleratorDecision.accelerator,
                                                                                         qemuVersion: qemu.version))
         self.qemu = qemu

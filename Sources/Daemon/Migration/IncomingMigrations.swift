@@ -36,17 +36,17 @@ actor IncomingMigrations {
     private let vms: VMManager
     private let peers: PeerRegistry
     private let settings: HostSettingsStore
-    private let disks: DiskImageTool
+    private let catalog: DiskCatalog
     private let events: EventLog
     private let stateDirectory: String
     private let logger: Logger
 
-    init(vms: VMManager, peers: PeerRegistry, settings: HostSettingsStore, disks: DiskImageTool, events: EventLog,
+    init(vms: VMManager, peers: PeerRegistry, settings: HostSettingsStore, catalog: DiskCatalog, events: EventLog,
          stateDirectory: String, logger: Logger) {
         self.vms = vms
         self.peers = peers
         self.settings = settings
-        self.disks = disks
+        self.catalog = catalog
         self.events = events
         self.stateDirectory = stateDirectory
         self.logger = logger
@@ -79,6 +79,7 @@ actor IncomingMigrations {
                 created += diskPaths.values
                 for (index, path) in diskPaths { record.configuration.drives[index].path = path }
             }
+            try recordDisks(request, record: record, diskPaths: diskPaths)
             try await vms.reserveArrival(record, from: peer.record.name,
                                          arriving: request.mode == .offline ? Set(diskPaths.values) : [])
             reserved = true
@@ -135,6 +136,7 @@ actor IncomingMigrations {
                 try? await entry.client?.quit()
                 entry.client?.close()
             }
+            forgetCreatedDisks(Array(diskPaths.values))
             if reserved {
                 // The VM's folders here are ours only once the place is reserved (its id is not in use).
                 IncomingMarker(migrationID: id, vmName: record.name, files: created).discard(paths)
@@ -193,12 +195,46 @@ actor IncomingMigrations {
         do {
             for disk in request.disks {
                 guard let path = targets[disk.driveIndex], let format = VHDFormat(rawValue: disk.format) else { continue }
-                try await disks.create(path: path, format: format, type: .dynamic, sizeBytes: UInt64(disk.virtualSize))
+                try await catalog.tool.create(path: path, format: format, type: .dynamic, sizeBytes: UInt64(disk.virtualSize))
                 created.append(path)
             }
         } catch {
             for path in created { try? FileManager.default.removeItem(atPath: path) }
             throw error
+        }
+    }
+
+    /// Records the arriving VM's disks before its worker opens them: disks made here for a move with
+    /// storage (flat, of the source's format), or — on shared storage — the chains the source recorded.
+    private func recordDisks(_ request: IncomingRequest, record: VMRecord, diskPaths: [Int: String]) throws {
+        if request.includeStorage {
+            for disk in request.disks {
+                guard let path = diskPaths[disk.driveIndex], let format = VHDFormat(rawValue: disk.format) else { continue }
+                try catalog.recordCreated(DiskImage(path: path, format: format), owner: record.id)
+            }
+            return
+        }
+        let images = request.diskImages ?? []
+        guard images.count <= 64 * max(1, record.configuration.drives.count) else {
+            throw ViridianError(.invalidArgument, "the move describes too many disk files")
+        }
+        for drive in record.configuration.drives where drive.kind == .hardDisk {
+            guard let path = drive.path, images.contains(where: { $0.path == path }) else {
+                throw ViridianError(.invalidArgument, "the move does not say what \(drive.path ?? "a disk") is (the source runs an older Viridian)")
+            }
+        }
+        for image in images {
+            guard image.path.hasPrefix("/") else { throw ViridianError(.invalidArgument, "a disk path of the move is not absolute") }
+            try catalog.recordFromPeer(image)
+        }
+    }
+
+    /// Forgets the records of disks made here for a move that did not happen (their files are discarded).
+    private func forgetCreatedDisks(_ paths: [String]) {
+        for path in paths where (try? catalog.record(path))?.origin == .created {
+            do { try catalog.forget(path) } catch {
+                events.record(.warning, .storage, vm: nil, "cannot forget the record of \(path): \(ViridianError.wrapping(error).message)")
+            }
         }
     }
 
@@ -323,6 +359,7 @@ actor IncomingMigrations {
             client.close()
         }
         entry.marker.discard(entry.paths)
+        forgetCreatedDisks(entry.request.includeStorage ? entry.record.configuration.drives.compactMap(\.path) : [])
         await vms.releaseArrival(entry.record.id)
         outcomes[id] = .aborted
         events.record(.warning, .migration, vm: entry.record.name,

@@ -50,8 +50,9 @@ extension MigrationService {
                 var definitions: [Int: [String: JSONValue]] = [:]
                 for (index, target) in targets {
                     guard let source = record.configuration.drives[index].path else { continue }
-                    let info = try await disks.info(path: source)
-                    try await disks.create(path: target, format: info.format, type: .dynamic, sizeBytes: info.sizeBytes)
+                    let chain = try recordedChain(source)
+                    let info = try await catalog.tool.info(chain[0])
+                    try await catalog.tool.create(path: target, format: info.format, type: .dynamic, sizeBytes: info.sizeBytes)
                     created.append(target)
                     definitions[index] = ["driver": .string(info.format.qemuName),
                                           "file": .object(["driver": .string("file"), "filename": .string(target)])]
@@ -69,16 +70,23 @@ extension MigrationService {
                 let count = targets.count
                 for (number, (index, target)) in targets.sorted(by: { $0.key < $1.key }).enumerated() {
                     guard let source = record.configuration.drives[index].path else { continue }
-                    let info = try await disks.info(path: source)
+                    let chain = try recordedChain(source)
                     created.append(target)
-                    try await disks.convert(sourcePath: source, destinationPath: target, format: info.format, type: .dynamic) { percent in
+                    try await catalog.tool.convert(chain: chain, destinationPath: target, format: chain[0].format, type: .dynamic) { percent in
                         progress.report((number * 100 + percent) * 95 / (100 * count), "copying \(source)")
                     }
                 }
             }
             let old = targets.keys.compactMap { record.configuration.drives[$0].path }
+            for (index, target) in targets {
+                guard let source = record.configuration.drives[index].path, let format = try catalog.recorded(source)?.format else { continue }
+                try catalog.recordCreated(DiskImage(path: target, format: format), owner: record.id)
+            }
             await vms.endStorageMove(record.id, newPaths: targets)
-            for file in old { try? FileManager.default.removeItem(atPath: file) }
+            for file in old {
+                try? FileManager.default.removeItem(atPath: file)
+                try catalog.forget(file)
+            }
             let summary = "moved \(targets.count) disk\(targets.count == 1 ? "" : "s") to \(directory)\(client == nil ? "" : " while the VM ran")"
             events.record(.information, .storage, vm: name, "VM '\(name)': \(summary)")
             return summary

@@ -12,7 +12,7 @@ final class MigrationService: Sendable {
     let peers: PeerRegistry
     let jobs: JobManager
     let events: EventLog
-    let disks: DiskImageTool
+    let catalog: DiskCatalog
     let slots: MigrationSlots
     /// Why a running guest must pause while its memory is copied on this host, if it must (see `MemoryCopyRule`).
     let memoryCopyPauseReason: String?
@@ -21,14 +21,14 @@ final class MigrationService: Sendable {
     /// The last drain: its job and its moves.
     let drains = Mutex<(job: String?, moves: [String])>((nil, []))
 
-    init(vms: VMManager, peers: PeerRegistry, jobs: JobManager, events: EventLog, disks: DiskImageTool,
+    init(vms: VMManager, peers: PeerRegistry, jobs: JobManager, events: EventLog, catalog: DiskCatalog,
          settings: HostSettingsStore, memoryCopyPauseReason: String?) {
         self.vms = vms
         self.memoryCopyPauseReason = memoryCopyPauseReason
         self.peers = peers
         self.jobs = jobs
         self.events = events
-        self.disks = disks
+        self.catalog = catalog
         slots = MigrationSlots { pool in
             switch pool {
             case .live: settings.settings.maxMigrations
@@ -141,17 +141,19 @@ final class MigrationService: Sendable {
 
     private func incomingRequest(_ departing: DepartingVM, _ request: MoveVMRequest, files: [IncomingFile]) async throws -> IncomingRequest {
         var disksToCopy: [IncomingDisk] = []
-        if request.includeStorage {
-            for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
-                guard let path = drive.path else { continue }
-                let info = try await disks.info(path: path)
-                var allocated: Int64 = 0
-                for file in try await disks.chain(path: path) {
-                    allocated += Int64((try await disks.info(path: file)).fileSizeBytes)
-                }
-                disksToCopy.append(IncomingDisk(driveIndex: index, format: info.format.rawValue,
-                                                virtualSize: Int64(info.sizeBytes), allocatedBytes: allocated))
+        var diskImages: [DiskImage] = []
+        for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
+            guard let path = drive.path else { continue }
+            let chain = try recordedChain(path)
+            diskImages += chain
+            guard request.includeStorage, let image = chain.first else { continue }
+            let info = try await catalog.tool.info(image)
+            var allocated: Int64 = 0
+            for file in chain {
+                allocated += Int64((try await catalog.tool.info(file)).fileSizeBytes)
             }
+            disksToCopy.append(IncomingDisk(driveIndex: index, format: info.format.rawValue,
+                                            virtualSize: Int64(info.sizeBytes), allocatedBytes: allocated))
         }
         let nvram = departing.record.configuration.generation == .two
             ? FileManager.default.contents(atPath: departing.paths.nvram) : nil
@@ -161,7 +163,16 @@ final class MigrationService: Sendable {
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
                                tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
                                files: files,
-                               consoleLog: (try? await vms.consoleLog(departing.record.name, lastBytes: IncomingRequest.consoleLogLimit)).map { Data($0) })
+                               consoleLog: (try? await vms.consoleLog(departing.record.name, lastBytes: IncomingRequest.consoleLogLimit)).map { Data($0) },
+                               diskImages: diskImages)
+    }
+
+    /// The recorded chain of the disk at `path` (the disk, its parent…).
+    func recordedChain(_ path: String) throws -> [DiskImage] {
+        guard let image = try catalog.recorded(path) else {
+            throw ViridianError(.notFound, "\(path) is not a recorded disk; detach it and attach it again (viridian vm disk add)")
+        }
+        return try catalog.chain(image)
     }
 
     /// What an offline move uploads: a Saved VM's state, and with storage each disk flattened
@@ -176,11 +187,12 @@ final class MigrationService: Sendable {
         do {
             for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
                 guard let path = drive.path else { continue }
-                let info = try await disks.info(path: path)
-                let flat = "\(departing.paths.vmDirectory)/moving-disk-\(index).\(info.format == .raw ? "img" : info.format.rawValue)"
+                let chain = try recordedChain(path)
+                let format = chain[0].format
+                let flat = "\(departing.paths.vmDirectory)/moving-disk-\(index).\(format == .raw ? "img" : format.rawValue)"
                 try? FileManager.default.removeItem(atPath: flat)
                 progress.report(2, "preparing \(path) for the move")
-                try await disks.convert(sourcePath: path, destinationPath: flat, format: info.format, type: .dynamic) { percent in
+                try await catalog.tool.convert(chain: chain, destinationPath: flat, format: format, type: .dynamic) { percent in
                     progress.report(2 + percent / 5, "preparing \(path) for the move")
                 }
                 files[IncomingFile.disk(index)] = (flat, Self.size(flat))

@@ -65,6 +65,9 @@ struct IncomingRequest: Codable, Sendable {
     var files: [IncomingFile]
     /// The end of the VM's console log, so the log goes on at the destination.
     var consoleLog: Data?
+    /// What the source recorded about every file of the VM's hard disks (each disk's chain), so
+    /// that a destination on shared storage opens them with the same formats and parents.
+    var diskImages: [DiskImage]?
 
     /// How much of the console log comes along.
     static let consoleLogLimit = 1 << 20

@@ -34,9 +34,10 @@ extension VMManager {
         let firmware = record.configuration.generation == .two
             ? try Firmware.uefi(secureBoot: record.configuration.secureBoot) : nil
         let taps = try await connectPorts(record)
-        let commandLine = QEMUCommandLine(name: record.name, id: record.id, configuration: record.configuration,
-                                          accelerator: accelerator, paths: paths, firmware: firmware, incoming: true,
-                                          migrationTLSDirectory: tlsDirectory, taps: taps)
+        let commandLine = try QEMUCommandLine(name: record.name, id: record.id, configuration: record.configuration,
+                                              accelerator: accelerator, paths: paths, firmware: firmware, incoming: true,
+                                              migrationTLSDirectory: tlsDirectory, taps: taps,
+                                              diskChains: try diskChains(record.configuration))
         return try await launcher.launch(commandLine)
     }
 

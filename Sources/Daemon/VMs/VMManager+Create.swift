@@ -28,6 +28,9 @@ extension VMManager {
         configuration.machineType = launcher.qemu.machineTypes.newest(for: configuration.generation)
         try configuration.validate(host: host)
         try validateFiles(configuration)
+        for drive in configuration.drives where drive.kind == .hardDisk {
+            if let path = drive.path { try await recordAttached(path, declared: nil) }
+        }
 
         var created: [String] = []
         do {
@@ -35,8 +38,10 @@ extension VMManager {
                 let diskDirectory = "\(stateDirectory)/disks"
                 try FileManager.default.createDirectory(atPath: diskDirectory, withIntermediateDirectories: true)
                 let root = "\(diskDirectory)/\(request.name)-\(id.prefix(8)).qcow2"
-                try await disks.createDifferencing(path: root, parentPath: image.disk)
+                let parent = try await catalog.identify(image.disk, remember: true)
+                try await catalog.tool.createDifferencing(path: root, parent: parent)
                 created.append(root)
+                try catalog.recordCreated(DiskImage(path: root, format: .qcow2, parentPath: parent.path), owner: id)
                 configuration.drives.insert(VMBlueprint.rootDrive(path: root, generation: configuration.generation), at: 0)
                 try configuration.validate(host: host)
             }
@@ -55,7 +60,10 @@ extension VMManager {
                           "VM '\(record.name)' was created (Generation \(configuration.generation.rawValue), \(configuration.memoryMiB) MiB, \(configuration.processorCount) processor\(configuration.processorCount == 1 ? "" : "s"))")
             return vms[id]!.info
         } catch {
-            for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
+            for path in created.reversed() {
+                try? FileManager.default.removeItem(atPath: path)
+                try? catalog.forget(path)
+            }
             throw error
         }
     }
@@ -105,13 +113,7 @@ extension VMManager {
         let paths = paths(vm)
         try? FileManager.default.removeItem(atPath: paths.vmDirectory)
         WorkerLauncher.cleanUp(paths)
-        var deleted: [String] = []
-        if deleteDisks {
-            for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
-                guard let path = drive.path, vmUsing(path: path) == nil else { continue }
-                if (try? FileManager.default.removeItem(atPath: path)) != nil { deleted.append(path) }
-            }
-        }
+        let deleted = deleteDisks ? deleteCreatedDisks(of: vm) : []
         let disksNote = deleteDisks ? " and its \(deleted.count) disk(s)" : ""
         events.record(.information, .vmms, vm: vm.record.name, "VM '\(vm.record.name)'\(disksNote) was removed")
     }

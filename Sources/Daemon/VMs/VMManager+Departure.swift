@@ -88,7 +88,12 @@ extension VMManager {
         WorkerLauncher.cleanUp(departing.paths)
         await releasePorts(id)
         try? FileManager.default.removeItem(atPath: departing.paths.vmDirectory)
-        for file in files { try? FileManager.default.removeItem(atPath: file) }
+        for file in files {
+            try? FileManager.default.removeItem(atPath: file)
+            do { try catalog.forget(file) } catch {
+                logger.error("cannot forget a moved disk", metadata: ["disk": "\(file)", "error": "\(error)"])
+            }
+        }
         events.record(.information, .migration, vm: departing.record.name,
                       "VM '\(departing.record.name)' moved to host '\(destination)'")
     }

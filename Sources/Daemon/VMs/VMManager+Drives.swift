@@ -8,7 +8,7 @@ extension VMManager {
     public func addDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
         var vm = try requireOff(name, "disks can be added")
         try DiskPath.requireExisting(request.path)
-        _ = try await disks.info(path: request.path)
+        try await recordAttached(request.path, declared: request.format)
         var configuration = vm.record.configuration
         let drive: DriveAttachment
         if let controller = request.controllerType ?? (request.location != nil ? defaultController(configuration) : nil) {

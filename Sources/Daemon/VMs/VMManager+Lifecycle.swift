@@ -22,6 +22,7 @@ extension VMManager {
         try requireMemory(vm.record.configuration.memoryMiB, for: vm.record.name)
         let id = vm.record.id
         _ = try fixMachineType(id: id, savedState: previous == .saved ? paths(vm).savedState : nil)
+        _ = try diskChains(vm.record.configuration)
         setState(id, .starting)
         let restoring = previous == .saved
         return jobs.start(kind: "vm.start", vm: vm.record.name,
@@ -40,9 +41,9 @@ extension VMManager {
                 ? try Firmware.uefi(secureBoot: vm.record.configuration.secureBoot) : nil
             progress.report(8, "connecting the network adapters")
             let taps = try await connectPorts(vm.record)
-            let commandLine = QEMUCommandLine(name: vm.record.name, id: id, configuration: vm.record.configuration,
-                                              accelerator: accelerator, paths: paths, firmware: firmware, incoming: restoring,
-                                              taps: taps)
+            let commandLine = try QEMUCommandLine(name: vm.record.name, id: id, configuration: vm.record.configuration,
+                                                  accelerator: accelerator, paths: paths, firmware: firmware, incoming: restoring,
+                                                  taps: taps, diskChains: try diskChains(vm.record.configuration))
             let pid = try await launcher.launch(commandLine)
             let client = try await attachWorker(id: id, pid: pid)
             if restoring {
@@ -67,7 +68,7 @@ extension VMManager {
     }
 
     private func restore(client: QMPClient, from file: String, progress: JobProgress) async throws {
-        try await client.migrateIncoming(uri: "exec:cat \(ShellQuote.quote(file))")
+        try await client.migrateIncoming(uri: SavedStateURI.restore(from: file, qemuVersion: launcher.qemu.version))
         let deadline = ContinuousClock.now + Self.restoreTimeout
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
@@ -163,7 +164,8 @@ extension VMManager {
         return jobs.start(kind: "vm.save", vm: vm.record.name, description: "Saving \(vm.record.name)") { progress in
             let partial = target + ".partial"
             do {
-                try await Self.writeState(client: worker.client, to: partial, progress: progress)
+                try await Self.writeState(client: worker.client, to: partial, qemuVersion: self.launcher.qemu.version,
+                                          progress: progress)
             } catch {
                 try? await worker.client.migrateCancel()
                 if previous == .running, (try? await worker.client.queryStatus())?.running == false {
@@ -184,8 +186,8 @@ extension VMManager {
         }
     }
 
-    private static func writeState(client: QMPClient, to file: String, progress: JobProgress) async throws {
-        try await client.migrate(uri: "exec:cat > \(ShellQuote.quote(file))")
+    private static func writeState(client: QMPClient, to file: String, qemuVersion: String, progress: JobProgress) async throws {
+        try await client.migrate(uri: SavedStateURI.save(to: file, qemuVersion: qemuVersion))
         while true {
             try Task.checkCancellation()
             let info = try await client.queryMigrate()
@@ -250,12 +252,5 @@ extension VMManager {
                 throw ViridianError(.conflict, "\(path) is in use by the running VM '\(other.record.name)'")
             }
         }
-    }
-}
-
-/// Quoting for the one place a path meets a shell: QEMU's `exec:` migration URIs.
-enum ShellQuote {
-    static func quote(_ text: String) -> String {
-        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

@@ -20,7 +20,7 @@ public actor VMManager {
     let inventory: Inventory
     let jobs: JobManager
     let events: EventLog
-    let disks: DiskImageTool
+    let catalog: DiskCatalog
     let launcher: WorkerLauncher
     let accelerator: Accelerator
     let stateDirectory: String
@@ -29,13 +29,13 @@ public actor VMManager {
     let switches: SwitchService
     let logger: Logger
 
-    init(inventory: Inventory, jobs: JobManager, events: EventLog, disks: DiskImageTool, launcher: WorkerLauncher,
+    init(inventory: Inventory, jobs: JobManager, events: EventLog, catalog: DiskCatalog, launcher: WorkerLauncher,
          accelerator: Accelerator, stateDirectory: String, settings: HostSettingsStore, switches: SwitchService,
          logger: Logger) throws {
         self.inventory = inventory
         self.jobs = jobs
         self.events = events
-        self.disks = disks
+        self.catalog = catalog
         self.launcher = launcher
         self.accelerator = accelerator
         self.stateDirectory = stateDirectory
@@ -135,7 +135,7 @@ public actor VMManager {
         for vm in vms.values where vm.record.state.hasWorker {
             for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
                 guard let disk = drive.path else { continue }
-                let chain = (try? await disks.chain(path: disk)) ?? [disk]
+                let chain = try catalog.recorded(disk).map { try catalog.chain($0).map(\.path) } ?? [disk]
                 if chain.contains(path) {
                     throw ViridianError(.conflict, "\(path) is in use by the running VM '\(vm.record.name)'")
                 }

@@ -1,0 +1,68 @@
+import APITypes
+import Foundation
+import Storage
+
+extension VMManager {
+    /// The recorded chain of each hard disk of `configuration`, by drive index, for its worker.
+    func diskChains(_ configuration: VMConfiguration) throws -> [Int: [DiskImage]] {
+        var chains: [Int: [DiskImage]] = [:]
+        for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
+            guard let path = drive.path else { continue }
+            guard let image = try catalog.recorded(path) else {
+                throw ViridianError(.notFound, "\(path) is not a recorded disk; detach it and attach it again (viridian vm disk add)")
+            }
+            chains[index] = try catalog.chain(image)
+        }
+        return chains
+    }
+
+    /// Records a disk the administrator attaches (one probe when Viridian does not know it; raw
+    /// only when declared) and refuses a disk other disks depend on: writing to it would corrupt them.
+    func recordAttached(_ path: String, declared: VHDFormat?) async throws {
+        let image = try await catalog.identify(path, declared: declared, remember: true)
+        try catalog.requireNoDependents(image.path, "attached writable")
+    }
+
+    /// Deletes the disks of a removed VM that Viridian created (its root disk, `vhd new` disks, disks a
+    /// move brought), unless another VM uses them or another disk depends on them. Attached files stay.
+    func deleteCreatedDisks(of vm: ManagedVM) -> [String] {
+        var deleted: [String] = []
+        for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
+            guard let path = drive.path, vmUsing(path: path) == nil else { continue }
+            do {
+                guard let record = try catalog.record(path), record.origin == .created,
+                      record.ownerVMID == nil || record.ownerVMID == vm.record.id else {
+                    events.record(.information, .storage, vm: vm.record.name, "kept \(path): Viridian did not create it")
+                    continue
+                }
+                let dependents = try catalog.dependents(of: path)
+                guard dependents.isEmpty else {
+                    events.record(.warning, .storage, vm: vm.record.name,
+                                  "kept \(path): it is the parent of \(dependents.joined(separator: ", "))")
+                    continue
+                }
+                try FileManager.default.removeItem(atPath: path)
+                try catalog.forget(path)
+                deleted.append(path)
+            } catch {
+                events.record(.warning, .storage, vm: vm.record.name, "could not delete \(path): \(ViridianError.wrapping(error).message)")
+            }
+        }
+        return deleted
+    }
+
+    /// Records the disks of VMs stored before Viridian recorded disks, as their workers were given them.
+    func adoptLegacyDisks() async {
+        for vm in vms.values {
+            for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
+                guard let path = drive.path else { continue }
+                do {
+                    try await catalog.adoptLegacy(path)
+                } catch {
+                    events.record(.warning, .storage, vm: vm.record.name,
+                                  "cannot record the disk \(path): \(ViridianError.wrapping(error).message)")
+                }
+            }
+        }
+    }
+}
