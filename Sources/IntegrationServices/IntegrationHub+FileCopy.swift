@@ -12,6 +12,7 @@ extension IntegrationHub {
         defer { try? handle.close() }
         let size = Int64(try handle.seekToEnd())
         try handle.seek(toOffset: 0)
+        await waitUntilAnswering(.fcopy)
         if isNegotiated(.fcopy) {
             try await putViridian(handle, size: size, destination: destination, createFullPath: createFullPath,
                                   overwrite: overwrite, progress: progress)
@@ -98,6 +99,7 @@ extension IntegrationHub {
             if !committed { try? FileManager.default.removeItem(atPath: partial) }
         }
         let received: Int64
+        await waitUntilAnswering(.fcopy)
         if isNegotiated(.fcopy) {
             received = try await getViridian(source, into: output, progress: progress)
         } else {

@@ -106,6 +106,21 @@ extension IntegrationHub {
         }
     }
 
+    /// How long a request waits for an enabled service that is coming up (after a start, a move, a
+    /// restore or `ic enable`) before it fails with the reason.
+    static let comingUpWait = Duration.seconds(10)
+
+    /// Waits, at most `comingUpWait`, until an enabled `service` answers through Viridian's agent
+    /// or qemu-guest-agent; returns at once when it does or when the service is disabled.
+    func waitUntilAnswering(_ service: IntegrationService) async {
+        let deadline = ContinuousClock.now + Self.comingUpWait
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            let enabled = state.withLock { $0.services[service]?.enabled == true }
+            if !enabled || isNegotiated(service) || (fallback.isAvailable && GuestAgentFallback.services.contains(service)) { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Throws unless `service` answers, through Viridian's agent or qemu-guest-agent.
     public func requireAvailable(_ service: IntegrationService) throws {
         if isNegotiated(service) { return }

@@ -11,6 +11,7 @@ extension IntegrationHub {
               command.arguments.reduce(0, { $0 + $1.utf8.count }) <= 128 * 1024 else {
             throw ViridianError(.invalidArgument, "a guest command needs a program name and at most 128 KiB of arguments")
         }
+        await waitUntilAnswering(.session)
         if isNegotiated(.session) {
             return try await execViridian(command, input: input, output: output)
         }

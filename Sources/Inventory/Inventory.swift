@@ -98,6 +98,14 @@ public final class Inventory: Sendable {
                 table.column("recordedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v6-incoming-moves") { db in
+            try db.create(table: "incomingMove") { table in
+                table.primaryKey("id", .text)
+                table.column("vmID", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("updatedAt", .datetime).notNull().indexed()
+            }
+        }
         return migrator
     }
 
@@ -145,11 +153,16 @@ public final class Inventory: Sendable {
     }
 
     /// Adds a VM that arrived from another host, with its integration record, in one transaction.
-    public func insertArrived(_ vm: VMRecord, integration: IntegrationRecord) throws {
+    /// Stores a VM that moved here and, in the same transaction, the move's committed outcome:
+    /// once this returns, the VM is this host's even if viridiand dies at once.
+    public func insertArrived(_ vm: VMRecord, integration: IntegrationRecord, moveID: String) throws {
         do {
             try database.write { db in
                 try vm.insert(db)
                 try integration.save(db)
+                try IncomingMoveRecord(id: moveID, vmID: vm.id, state: "committed").save(db)
+                // Outcomes older than a week are of no use to any source.
+                try IncomingMoveRecord.filter(Column("updatedAt") < Date().addingTimeInterval(-7 * 86_400)).deleteAll(db)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {

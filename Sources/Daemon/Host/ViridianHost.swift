@@ -71,7 +71,7 @@ public final class ViridianHost: Sendable {
         if let reason = host.migrations.memoryCopyPauseReason {
             events.record(.warning, .migration, vm: nil, "live moves from this host pause each guest while its memory is copied: \(reason)")
         }
-        for name in IncomingMarker.cleanUpAbandoned(stateDirectory: configuration.stateDirectory) {
+        for name in IncomingMarker.cleanUpAbandoned(stateDirectory: configuration.stateDirectory, isStored: vms.isStored(vmID:)) {
             events.record(.warning, .migration, vm: name,
                           "discarded the half-arrived VM '\(name)': viridiand stopped before its move was committed")
         }

@@ -14,15 +14,20 @@ struct IncomingMarker: Codable {
         try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: paths.incomingMarker), options: .atomic)
     }
 
-    /// Ends the worker of every marked runtime folder under `stateDirectory` and deletes what it lists.
+    /// Ends the worker of every marked runtime folder under `stateDirectory` and deletes what it lists,
+    /// but for VMs whose move was committed (`isStored`): those are this host's, and only the marker goes.
     /// Returns the names of the VMs cleaned up.
-    static func cleanUpAbandoned(stateDirectory: String) -> [String] {
+    static func cleanUpAbandoned(stateDirectory: String, isStored: (String) -> Bool) -> [String] {
         let run = "\(stateDirectory)/run"
         var cleaned: [String] = []
         for id in (try? FileManager.default.contentsOfDirectory(atPath: run)) ?? [] {
             let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: id)
             guard let data = FileManager.default.contents(atPath: paths.incomingMarker),
                   let marker = try? JSONDecoder().decode(IncomingMarker.self, from: data) else { continue }
+            if isStored(id) {
+                try? FileManager.default.removeItem(atPath: paths.incomingMarker)
+                continue
+            }
             marker.discard(paths)
             cleaned.append(marker.vmName)
         }

@@ -32,7 +32,8 @@ actor IncomingMigrations {
 
     private var pending: [String: Pending] = [:]
     /// How recent moves ended, for a source that lost the answer to its commit.
-    private var outcomes: [String: IncomingState] = [:]
+    /// Moves whose commit is storing the VM: neither abortable nor committable again meanwhile.
+    private var committing: Set<String> = []
     private let vms: VMManager
     private let peers: PeerRegistry
     private let settings: HostSettingsStore
@@ -301,12 +302,15 @@ actor IncomingMigrations {
         pending[id]?.leaseEnds = .now + Self.lease
     }
 
-    /// Takes the VM over: only when its memory arrived completely (live) — then the VM is stored,
-    /// its worker managed here and its processors resumed.
+    /// Takes the VM over: only when its memory arrived completely (live). The VM and the move's
+    /// committed outcome are stored in one transaction before its processors run here, so a crash
+    /// at any point leaves either no VM here (the source keeps it) or the VM here for good (the
+    /// source hears "committed" when it asks again, also after this daemon restarts).
     /// Committing again after a lost answer answers the same.
     func commit(_ id: String, resume: Bool, peer: String) async throws -> IncomingStatus {
-        guard let entry = pending[id], entry.peerName == peer else {
-            if outcomes[id] == .committed { return IncomingStatus(state: .committed) }
+        guard let entry = pending[id], entry.peerName == peer, !committing.contains(id) else {
+            if pending[id] == nil, vms.committedMove(id) { return IncomingStatus(state: .committed) }
+            if committing.contains(id) { return IncomingStatus(state: .pending) }
             throw unknown(id)
         }
         let missing = Set(entry.uploads.keys).subtracting(entry.received)
@@ -324,35 +328,53 @@ actor IncomingMigrations {
             guard migration.status == "completed" else {
                 throw ViridianError(.invalidState, "the VM's memory has not arrived completely (migration \(migration.status))")
             }
-            if resume { try await client.cont() }
-            if !entry.exports.isEmpty {
-                for index in entry.exports.keys.sorted() { try await client.blockExportDel(id: "export\(index)") }
-                try await client.nbdServerStop()
+        }
+        guard pending[id] != nil else { throw unknown(id) }
+        committing.insert(id)
+        defer { committing.remove(id) }
+        let integration = IntegrationRecord(vmID: entry.record.id, release: nil, agent: nil,
+                                            hostItems: entry.request.hostItems, updatedAt: Date())
+        do {
+            try await vms.storeArrival(entry.record, integration: integration, live: entry.pid != nil, moveID: id)
+        } catch {
+            pending[id] = nil
+            entry.marker.discard(entry.paths)
+            forgetCreatedDisks(entry.request.includeStorage ? entry.record.configuration.drives.compactMap(\.path) : [])
+            await vms.releaseArrival(entry.record.id)
+            throw error
+        }
+        // From here on the VM is this host's.
+        pending[id] = nil
+        try? FileManager.default.removeItem(atPath: entry.paths.incomingMarker)
+        Failpoints.crash(at: "exit-after-commit")
+        if let client = entry.client {
+            do {
+                if resume { try await client.cont() }
+                if !entry.exports.isEmpty {
+                    for index in entry.exports.keys.sorted() { try await client.blockExportDel(id: "export\(index)") }
+                    try await client.nbdServerStop()
+                }
+            } catch {
+                events.record(.error, .migration, vm: entry.record.name,
+                              "VM '\(entry.record.name)' is this host's now, but finishing its arrival failed: \(ViridianError.wrapping(error).message)")
             }
             client.close()
         }
-        pending[id] = nil
+        try? FileManager.default.removeItem(atPath: entry.paths.migrationTLSDirectory)
         do {
-            let integration = IntegrationRecord(vmID: entry.record.id, release: nil, agent: nil,
-                                                hostItems: entry.request.hostItems, updatedAt: Date())
-            _ = try await vms.completeArrival(entry.record, integration: integration, workerPID: entry.pid,
-                                              from: entry.request.sourceHost)
-            try? FileManager.default.removeItem(atPath: entry.paths.incomingMarker)
-            try? FileManager.default.removeItem(atPath: entry.paths.migrationTLSDirectory)
-            outcomes[id] = .committed
-            return IncomingStatus(state: .committed)
+            _ = try await vms.takeOverArrival(entry.record, workerPID: entry.pid, from: entry.request.sourceHost)
         } catch {
-            entry.marker.discard(entry.paths)
-            await vms.releaseArrival(entry.record.id)
-            outcomes[id] = .aborted
-            throw error
+            // The VM stays this host's (stored); its worker could not be followed. Never tell the source otherwise.
+            logger.error("cannot take over an arrived worker", metadata: ["vm": "\(entry.record.name)", "error": "\(error)"])
         }
+        return IncomingStatus(state: .committed)
     }
 
     /// Discards a prepared move (the source gave up, or the worker died, or the lease lapsed).
     /// `peer`: the peer asking, which must be the one that prepared the move; nil for this host's own decisions.
+    /// A move being committed is past discarding.
     func abort(_ id: String, reason: String, peer: String? = nil) async {
-        guard let entry = pending[id], peer == nil || entry.peerName == peer else { return }
+        guard let entry = pending[id], peer == nil || entry.peerName == peer, !committing.contains(id) else { return }
         pending[id] = nil
         if let client = entry.client {
             try? await client.quit()
@@ -361,14 +383,15 @@ actor IncomingMigrations {
         entry.marker.discard(entry.paths)
         forgetCreatedDisks(entry.request.includeStorage ? entry.record.configuration.drives.compactMap(\.path) : [])
         await vms.releaseArrival(entry.record.id)
-        outcomes[id] = .aborted
         events.record(.warning, .migration, vm: entry.record.name,
                       "the move of VM '\(entry.record.name)' from host '\(entry.request.sourceHost)' was abandoned here: \(reason); nothing was kept")
     }
 
+    /// What became of the move `id`: pending while prepared or being committed; committed when the
+    /// inventory says so (durable across restarts); otherwise it did not happen here.
     func status(_ id: String, peer: String) -> IncomingStatus {
         if let entry = pending[id], entry.peerName == peer { return IncomingStatus(state: .pending) }
-        return IncomingStatus(state: outcomes[id] ?? .aborted)
+        return IncomingStatus(state: vms.committedMove(id) ? .committed : .aborted)
     }
 
     /// Aborts every pending move (daemon shutdown).

@@ -113,6 +113,14 @@ final class MigrationService: Sendable {
             return summary
         } catch {
             let id = planID.withLock { $0 }
+            if let undecided = error as? MoveOutcomeUnknown {
+                await uncancelled { await self.vms.departureFailed(departing, resume: false) }
+                events.record(.error, .migration, vm: name,
+                              "the move of VM '\(name)' to '\(peer.record.name)' has no known outcome (\(undecided.reason)); the VM stays paused "
+                              + "here so that it never runs twice: if '\(peer.record.name)' lists it, remove it here, else resume it here")
+                throw ViridianError(.unavailable, "host '\(peer.record.name)' did not say whether it took VM '\(name)' over (\(undecided.reason)); "
+                                    + "the VM stays paused on this host until you check '\(peer.record.name)'")
+            }
             await uncancelled {
                 if let id { let _: IncomingStatus? = try? await client.call(.DELETE, "/peer/v1/incoming/\(id)", timeout: .seconds(10)) }
                 await self.vms.departureFailed(departing)
@@ -226,24 +234,38 @@ final class MigrationService: Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
-    /// Asks the destination to take the VM over; when the answer is lost, asks what happened.
+    /// How long a source that lost the commit's answer keeps asking the destination what happened.
+    static let commitOutcomeWait = Duration.seconds(90)
+
+    /// Asks the destination to take the VM over. When the answer is lost (the connection broke, the
+    /// destination died), asks what happened until the destination says "committed" or "did not
+    /// happen" — its outcome is durable, also across its restart; without an answer within
+    /// `commitOutcomeWait` the outcome is unknown and the caller must not resume the VM here.
     private func commit(_ client: PeerClient, _ id: String, resume: Bool) async throws {
+        let lost: ViridianError
         do {
             let status: IncomingStatus = try await client.call(.POST, "/peer/v1/incoming/\(id)/commit",
                                                                body: CommitRequest(resume: resume), timeout: .seconds(60))
-            guard status.state == .committed else {
-                throw ViridianError(.engineFailure, "the destination did not take the VM over (\(status.state.rawValue))")
+            switch status.state {
+            case .committed: return
+            case .pending: lost = ViridianError(.unavailable, "the destination is still committing")
+            case .aborted: throw ViridianError(.engineFailure, "the destination did not take the VM over")
             }
         } catch let error as ViridianError where error.code == .unavailable || error.code == .timeout {
-            for _ in 0..<5 {
-                if let status: IncomingStatus = try? await client.call(.GET, "/peer/v1/incoming/\(id)", timeout: .seconds(5)) {
-                    if status.state == .committed { return }
-                    throw error
-                }
-                try await Task.sleep(for: .seconds(2))
-            }
-            throw error
+            lost = error
         }
+        let deadline = ContinuousClock.now + Self.commitOutcomeWait
+        while ContinuousClock.now < deadline {
+            if let status: IncomingStatus = try? await client.call(.GET, "/peer/v1/incoming/\(id)", timeout: .seconds(5)) {
+                switch status.state {
+                case .committed: return
+                case .aborted: throw ViridianError(.engineFailure, "the destination did not take the VM over (\(lost.message))")
+                case .pending: break
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        throw MoveOutcomeUnknown(reason: lost.message)
     }
 
     /// Runs `body` while telling the destination every few seconds that this host is still there;

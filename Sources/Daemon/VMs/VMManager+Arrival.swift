@@ -41,16 +41,30 @@ extension VMManager {
         return try await launcher.launch(commandLine)
     }
 
-    /// The VM is ours now: store it and take over its worker (when live; the caller has already
-    /// let its processors run if they ran on the source). Returns the VM as it is here.
-    func completeArrival(_ record: VMRecord, integration: IntegrationRecord, workerPID: Int32?,
-                         from source: String) async throws -> VMInfo {
+    /// The VM is ours now: stores it, with the move's committed outcome, in one transaction —
+    /// before its processors run here. A live VM is stored Paused until its worker is taken over.
+    func storeArrival(_ record: VMRecord, integration: IntegrationRecord, live: Bool, moveID: String) throws {
         var stored = record
-        stored.state = workerPID != nil ? .paused : (record.state == .saved ? .saved : .off)
-        if workerPID == nil { stored.startedAt = nil }
-        try inventory.insertArrived(stored, integration: integration)
+        stored.state = live ? .paused : (record.state == .saved ? .saved : .off)
+        if !live { stored.startedAt = nil }
+        try inventory.insertArrived(stored, integration: integration, moveID: moveID)
         arrivals[record.id] = nil
         vms[record.id] = ManagedVM(record: stored, integration: integration)
+    }
+
+    /// The committed outcome of the move `id` to this host, from the inventory (it survives restarts).
+    nonisolated func committedMove(_ id: String) -> Bool {
+        (try? inventory.incomingMove(id: id))?.state == "committed"
+    }
+
+    /// Whether a VM with `id` is stored here (a committed arrival).
+    nonisolated func isStored(vmID: String) -> Bool {
+        (try? inventory.containsVM(id: vmID)) == true
+    }
+
+    /// Takes over the worker of a stored arrival (when live; the caller has already let its
+    /// processors run if they ran on the source). Returns the VM as it is here.
+    func takeOverArrival(_ record: VMRecord, workerPID: Int32?, from source: String) async throws -> VMInfo {
         if let workerPID {
             do {
                 let client = try await attachWorker(id: record.id, pid: workerPID)

@@ -47,9 +47,10 @@ extension VMManager {
                            previousState: vm.record.state, paths: paths(vm))
     }
 
-    /// The move failed or was cancelled: the VM stays here, running again if it was running, its
-    /// integration services connected again.
-    func departureFailed(_ departing: DepartingVM) async {
+    /// The move failed or was cancelled: the VM stays here, running again if it was running (and
+    /// `resume` allows: not when the destination may have taken it over), its integration services
+    /// connected again.
+    func departureFailed(_ departing: DepartingVM, resume: Bool = true) async {
         let id = departing.record.id
         moving.remove(id)
         guard let vm = vms[id], let client = vm.worker?.client, vm.record.state == .migrating else { return }
@@ -58,7 +59,7 @@ extension VMManager {
         let hub = makeIntegrationHub(vm, logger: workerLogger)
         vms[id]?.worker?.hub = hub
         hub.start()
-        if departing.previousState == .running, let status = try? await client.queryStatus(), !status.running {
+        if resume, departing.previousState == .running, let status = try? await client.queryStatus(), !status.running {
             do { try await client.cont() } catch {
                 logger.error("cannot resume the VM after a failed move", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
             }
