@@ -3,9 +3,16 @@ import Hummingbird
 import HummingbirdWebSocket
 import Foundation
 import Logging
+import NIOPosix
 
 /// Builds the HTTP application viridiand serves on its unix socket; shared by `main` and tests.
 public enum ApplicationBuilder {
+    /// The API's own event loop: one thread sets up every connection. Child channels spread over
+    /// several loops once crashed viridiand at start-up, when a client's socket probe and its first
+    /// request arrived together and two loops built the HTTP pipeline's generic types at once (a
+    /// Swift runtime metadata race, seen once in the suite). Handlers run as tasks, not on the loop.
+    static let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     public static func build(host: ViridianHost, logger: Logger) -> some ApplicationProtocol {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -49,6 +56,7 @@ public enum ApplicationBuilder {
             },
             configuration: .init(address: .unixDomainSocket(path: host.configuration.socketPath), serverName: "viridiand"),
             onServerRunning: { _ in HostAccess.openSocket(host.configuration.socketPath, logger: logger) },
+            eventLoopGroupProvider: .shared(eventLoop),
             logger: logger)
     }
 }

@@ -17,14 +17,16 @@ struct IncomingMarker: Codable {
     /// Ends the worker of every marked runtime folder under `stateDirectory` and deletes what it lists,
     /// but for VMs whose move was committed (`isStored`): those are this host's, and only the marker goes.
     /// Returns the names of the VMs cleaned up.
-    static func cleanUpAbandoned(stateDirectory: String, isStored: (String) -> Bool) -> [String] {
+    /// When the inventory cannot tell, the folder is left as it is for the next start.
+    static func cleanUpAbandoned(stateDirectory: String, isStored: (String) throws -> Bool) -> [String] {
         let run = "\(stateDirectory)/run"
         var cleaned: [String] = []
         for id in (try? FileManager.default.contentsOfDirectory(atPath: run)) ?? [] {
             let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: id)
             guard let data = FileManager.default.contents(atPath: paths.incomingMarker),
                   let marker = try? JSONDecoder().decode(IncomingMarker.self, from: data) else { continue }
-            if isStored(id) {
+            guard let stored = try? isStored(id) else { continue }
+            if stored {
                 try? FileManager.default.removeItem(atPath: paths.incomingMarker)
                 continue
             }

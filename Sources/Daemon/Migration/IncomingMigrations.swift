@@ -309,7 +309,7 @@ actor IncomingMigrations {
     /// Committing again after a lost answer answers the same.
     func commit(_ id: String, resume: Bool, peer: String) async throws -> IncomingStatus {
         guard let entry = pending[id], entry.peerName == peer, !committing.contains(id) else {
-            if pending[id] == nil, vms.committedMove(id) { return IncomingStatus(state: .committed) }
+            if pending[id] == nil, try vms.committedMove(id) { return IncomingStatus(state: .committed) }
             if committing.contains(id) { return IncomingStatus(state: .pending) }
             throw unknown(id)
         }
@@ -389,9 +389,9 @@ actor IncomingMigrations {
 
     /// What became of the move `id`: pending while prepared or being committed; committed when the
     /// inventory says so (durable across restarts); otherwise it did not happen here.
-    func status(_ id: String, peer: String) -> IncomingStatus {
+    func status(_ id: String, peer: String) throws -> IncomingStatus {
         if let entry = pending[id], entry.peerName == peer { return IncomingStatus(state: .pending) }
-        return IncomingStatus(state: vms.committedMove(id) ? .committed : .aborted)
+        return IncomingStatus(state: try vms.committedMove(id) ? .committed : .aborted)
     }
 
     /// Aborts every pending move (daemon shutdown).

@@ -20,7 +20,7 @@ struct PeerController {
         }
         group.get("incoming/:id") { _, context in
             let peer = try await context.peer(in: host.peers)
-            return JSONResponse(value: await host.incoming.status(try context.parameters.require("id"), peer: peer.record.name))
+            return JSONResponse(value: try await host.incoming.status(try context.parameters.require("id"), peer: peer.record.name))
         }
         group.post("incoming/:id/keepalive") { _, context in
             let peer = try await context.peer(in: host.peers)
@@ -44,7 +44,7 @@ struct PeerController {
             let peer = try await context.peer(in: host.peers)
             let id = try context.parameters.require("id")
             await host.incoming.abort(id, reason: "the source host '\(peer.record.name)' gave up the move", peer: peer.record.name)
-            return JSONResponse(value: await host.incoming.status(id, peer: peer.record.name))
+            return JSONResponse(value: try await host.incoming.status(id, peer: peer.record.name))
         }
     }
 }

@@ -53,13 +53,14 @@ extension VMManager {
     }
 
     /// The committed outcome of the move `id` to this host, from the inventory (it survives restarts).
-    nonisolated func committedMove(_ id: String) -> Bool {
-        (try? inventory.incomingMove(id: id))?.state == "committed"
+    /// - Throws: when the inventory cannot be read: "not committed" must never be a guess.
+    nonisolated func committedMove(_ id: String) throws -> Bool {
+        try inventory.incomingMove(id: id)?.state == "committed"
     }
 
     /// Whether a VM with `id` is stored here (a committed arrival).
-    nonisolated func isStored(vmID: String) -> Bool {
-        (try? inventory.containsVM(id: vmID)) == true
+    nonisolated func isStored(vmID: String) throws -> Bool {
+        try inventory.containsVM(id: vmID)
     }
 
     /// Takes over the worker of a stored arrival (when live; the caller has already let its
