@@ -5,7 +5,7 @@
 # The engine: QEMU 10 (Debian 13's version). On Debian 12 it comes from Debian's own
 # bookworm-backports suite, enabled by a deb822 source file and pinned so that only the engine
 # packages come from there (everything else stays Debian 12's). On Debian 13 the native packages
-# are QEMU 10. QEMU 7.2 stays supported: VIRIDIAN_QEMU=stable keeps Debian 12's engine.
+# are QEMU 10. QEMU 7.2 stays supported: VIRIDIAN_QEMU_CHANNEL=stable keeps Debian 12's engine.
 set -euo pipefail
 
 run_as_root() {
@@ -14,10 +14,10 @@ run_as_root() {
 
 # shellcheck disable=SC1091
 codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-engine_channel="${VIRIDIAN_QEMU:-backports}"
+engine_channel="${VIRIDIAN_QEMU_CHANNEL:-backports}"
 case "$engine_channel" in
     backports|stable) ;;
-    *) echo "error: VIRIDIAN_QEMU must be 'backports' (QEMU 10, the default) or 'stable' (the release's own QEMU)" >&2
+    *) echo "error: VIRIDIAN_QEMU_CHANNEL must be 'backports' (QEMU 10, the default) or 'stable' (the release's own QEMU)" >&2
        exit 2 ;;
 esac
 
@@ -54,7 +54,7 @@ elif [ "$codename" = "bookworm" ] && [ "$engine_channel" = "stable" ]; then
     for file in "$pin_file" "$sources_file"; do
         if [ -f "$file" ]; then
             run_as_root rm -f "$file"
-            echo "==> removed $file (VIRIDIAN_QEMU=stable)"
+            echo "==> removed $file (VIRIDIAN_QEMU_CHANNEL=stable)"
             lists_changed=1
         fi
     done
