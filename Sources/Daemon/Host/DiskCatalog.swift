@@ -84,6 +84,15 @@ final class DiskCatalog: Sendable {
         return chain
     }
 
+    /// The recorded chain of the disk a VM uses at `path`.
+    /// - Throws: `notFound`, with the way out, for a file Viridian has no record of.
+    func recordedChain(_ path: String) throws -> [DiskImage] {
+        guard let image = try recorded(path) else {
+            throw ViridianError(.notFound, "\(path) is not a recorded disk; detach it and attach it again (viridian vm disk add)")
+        }
+        return try chain(image)
+    }
+
     /// Records a disk Viridian made.
     func recordCreated(_ image: DiskImage, owner vmID: String? = nil) throws {
         try inventory.save(DiskRecord(path: image.path, format: image.format, parentPath: image.parentPath,

@@ -50,7 +50,7 @@ extension MigrationService {
                 var definitions: [Int: [String: JSONValue]] = [:]
                 for (index, target) in targets {
                     guard let source = record.configuration.drives[index].path else { continue }
-                    let chain = try recordedChain(source)
+                    let chain = try catalog.recordedChain(source)
                     let info = try await catalog.tool.info(chain[0])
                     try await catalog.tool.create(path: target, format: info.format, type: .dynamic, sizeBytes: info.sizeBytes)
                     created.append(target)
@@ -70,7 +70,7 @@ extension MigrationService {
                 let count = targets.count
                 for (number, (index, target)) in targets.sorted(by: { $0.key < $1.key }).enumerated() {
                     guard let source = record.configuration.drives[index].path else { continue }
-                    let chain = try recordedChain(source)
+                    let chain = try catalog.recordedChain(source)
                     created.append(target)
                     try await catalog.tool.convert(chain: chain, destinationPath: target, format: chain[0].format, type: .dynamic) { percent in
                         progress.report((number * 100 + percent) * 95 / (100 * count), "copying \(source)")

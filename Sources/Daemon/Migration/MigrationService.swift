@@ -152,7 +152,7 @@ final class MigrationService: Sendable {
         var diskImages: [DiskImage] = []
         for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
             guard let path = drive.path else { continue }
-            let chain = try recordedChain(path)
+            let chain = try catalog.recordedChain(path)
             diskImages += chain
             guard request.includeStorage, let image = chain.first else { continue }
             let info = try await catalog.tool.info(image)
@@ -175,13 +175,6 @@ final class MigrationService: Sendable {
                                diskImages: diskImages)
     }
 
-    /// The recorded chain of the disk at `path` (the disk, its parent…).
-    func recordedChain(_ path: String) throws -> [DiskImage] {
-        guard let image = try catalog.recorded(path) else {
-            throw ViridianError(.notFound, "\(path) is not a recorded disk; detach it and attach it again (viridian vm disk add)")
-        }
-        return try catalog.chain(image)
-    }
 
     /// What an offline move uploads: a Saved VM's state, and with storage each disk flattened
     /// (its parents folded in) into a file beside the VM. Returns name → (path, size).
@@ -195,7 +188,7 @@ final class MigrationService: Sendable {
         do {
             for (index, drive) in departing.record.configuration.drives.enumerated() where drive.kind == .hardDisk {
                 guard let path = drive.path else { continue }
-                let chain = try recordedChain(path)
+                let chain = try catalog.recordedChain(path)
                 let format = chain[0].format
                 let flat = "\(departing.paths.vmDirectory)/moving-disk-\(index).\(format == .raw ? "img" : format.rawValue)"
                 try? FileManager.default.removeItem(atPath: flat)

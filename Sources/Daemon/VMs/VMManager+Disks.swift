@@ -8,10 +8,7 @@ extension VMManager {
         var chains: [Int: [DiskImage]] = [:]
         for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
             guard let path = drive.path else { continue }
-            guard let image = try catalog.recorded(path) else {
-                throw ViridianError(.notFound, "\(path) is not a recorded disk; detach it and attach it again (viridian vm disk add)")
-            }
-            chains[index] = try catalog.chain(image)
+            chains[index] = try catalog.recordedChain(path)
         }
         return chains
     }

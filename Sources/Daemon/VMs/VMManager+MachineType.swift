@@ -35,7 +35,7 @@ extension VMManager {
     /// VM's comes from its saved state's header (the type it was saved under), any other VM gets
     /// this host's newest. Refuses a type this host's QEMU does not offer, with the way out.
     func fixMachineType(id: String, savedState: String?) throws -> String {
-        guard var vm = vms[id] else { throw ViridianError(.notFound, "the VM was removed") }
+        guard let vm = vms[id] else { throw ViridianError(.notFound, "the VM was removed") }
         let machineTypes = launcher.qemu.machineTypes
         let machineType: String
         if let recorded = vm.record.configuration.machineType {
@@ -51,11 +51,7 @@ extension VMManager {
                 : "move it to a host whose QEMU offers that type"
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' cannot start here: \(refusal); \(wayOut)")
         }
-        if vm.record.configuration.machineType != machineType {
-            vm.record.configuration.machineType = machineType
-            try inventory.update(vm.record)
-            vms[id] = vm
-        }
+        if vm.record.configuration.machineType != machineType { try recordMachineType(machineType, id: id) }
         return machineType
     }
 }
