@@ -58,7 +58,7 @@ public struct SessionConnection: Sendable {
                     continue
                 }
             }
-            throw ViridianError(.unavailable, "viridiand closed the session without saying how the program ended")
+            throw ViridianError(.notResponding, "viridiand closed the session without saying how the program ended")
         }
     }
 }

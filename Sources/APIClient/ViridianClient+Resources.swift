@@ -69,6 +69,10 @@ extension ViridianClient {
     }
 
     public func host() async throws -> HostInfo { try await call(.GET, "/v1/host") }
+    /// Applies every running VM's automatic stop action, as a host shutdown does.
+    public func shutDownHost() async throws -> JobInfo {
+        try await call(.POST, "/v1/host/shutdown", as: JobReference.self).job
+    }
     public func images() async throws -> [ImageInfo] { try await call(.GET, "/v1/images") }
     /// Builds the test guest; with `qemuGuestAgent` the variant that runs Debian's qemu-guest-agent.
     public func buildTestGuest(qemuGuestAgent: Bool = false) async throws -> JobInfo {

@@ -104,7 +104,8 @@ public struct KernelBoot: Codable, Sendable, Equatable {
     }
 }
 
-/// The hardware of a VM: everything that decides its QEMU command line.
+/// A VM's settings: its hardware (everything that decides its QEMU command line) and how the
+/// host stops and starts it. They travel with the VM when it moves.
 public struct VMConfiguration: Codable, Sendable, Equatable {
     public var generation: Generation
     public var processorCount: Int
@@ -120,12 +121,14 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     /// so that engine upgrades change nothing the guest sees (Hyper-V's configuration version).
     /// Nil for VMs created before Viridian recorded it: fixed at their next start.
     public var machineType: String?
+    /// What the host does with the VM when it shuts down and comes back.
+    public var automaticActions: AutomaticActions
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
                 bootOrder: [BootDevice],
                 integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled,
-                machineType: String? = nil) {
+                machineType: String? = nil, automaticActions: AutomaticActions = AutomaticActions()) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -136,11 +139,12 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.bootOrder = bootOrder
         self.integrationServices = integrationServices
         self.machineType = machineType
+        self.automaticActions = automaticActions
     }
 
     private enum CodingKeys: String, CodingKey {
         case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
-        case integrationServices, machineType
+        case integrationServices, machineType, automaticActions
     }
 
     /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults.
@@ -157,5 +161,6 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         integrationServices = try container.decodeIfPresent(Set<IntegrationService>.self, forKey: .integrationServices)
             ?? IntegrationService.defaultEnabled
         machineType = try container.decodeIfPresent(String.self, forKey: .machineType)
+        automaticActions = try container.decodeIfPresent(AutomaticActions.self, forKey: .automaticActions) ?? AutomaticActions()
     }
 }

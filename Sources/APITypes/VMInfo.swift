@@ -22,10 +22,17 @@ public struct VMInfo: Codable, Sendable {
     public var uptimeSeconds: Double?
     /// The QEMU worker's process id while one exists.
     public var workerPID: Int32?
+    /// What the VM is busy with (`saving`, `moving`, with its job), nil when idle.
+    public var operation: VMOperation?
+    /// QEMU's own run state (`running`, `paused`, `inmigrate`, …) asked when the VM was shown; nil without a worker.
+    public var engineStatus: String?
+    /// How the host stops and starts the VM when it shuts down and comes back.
+    public var automaticActions: AutomaticActions
     public var createdAt: Date
 
     public init(id: String, name: String, state: VMState, configuration: VMConfiguration, notes: String,
-                image: String?, uptimeSeconds: Double?, workerPID: Int32?, createdAt: Date) {
+                image: String?, uptimeSeconds: Double?, workerPID: Int32?, operation: VMOperation? = nil,
+                createdAt: Date) {
         self.id = id
         self.name = name
         self.state = state
@@ -42,6 +49,8 @@ public struct VMInfo: Codable, Sendable {
         self.machineType = configuration.machineType
         self.uptimeSeconds = uptimeSeconds
         self.workerPID = workerPID
+        self.operation = operation
+        self.automaticActions = configuration.automaticActions
         self.createdAt = createdAt
     }
 }
@@ -101,9 +110,18 @@ public struct SetVMRequest: Codable, Sendable {
     public var append: String?
     /// A versioned QEMU machine type this host offers, or `latest` for its newest (Update-VMVersion).
     public var machineType: String?
+    /// These three may change in any state; the others only while the VM is Off.
+    public var automaticStopAction: AutomaticActions.StopAction?
+    public var automaticStartAction: AutomaticActions.StartAction?
+    public var automaticStartDelaySeconds: Int?
 
     public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
-                bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil) {
+                bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil,
+                automaticStopAction: AutomaticActions.StopAction? = nil, automaticStartAction: AutomaticActions.StartAction? = nil,
+                automaticStartDelaySeconds: Int? = nil) {
+        self.automaticStopAction = automaticStopAction
+        self.automaticStartAction = automaticStartAction
+        self.automaticStartDelaySeconds = automaticStartDelaySeconds
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
         self.notes = notes

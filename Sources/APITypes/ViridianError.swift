@@ -7,6 +7,7 @@ public struct ViridianError: Error, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable, CaseIterable {
             case invalidArgument, notFound, alreadyExists, invalidState, conflict
             case missingDependency, engineFailure, timeout, cancelled, unavailable, internalError, permissionDenied
+            case busy, notResponding
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -21,6 +22,8 @@ public struct ViridianError: Error, Sendable, CustomStringConvertible {
         public static let invalidState = Code(.invalidState)
         /// A resource is in use by something else (a disk attached to a running VM).
         public static let conflict = Code(.conflict)
+        /// The VM is in the middle of another operation (the message names it and its job); try again when it ends.
+        public static let busy = Code(.busy)
         /// A program or file Viridian needs is missing on this host.
         public static let missingDependency = Code(.missingDependency)
         /// QEMU or qemu-img failed.
@@ -29,8 +32,10 @@ public struct ViridianError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(.timeout)
         /// The operation was cancelled.
         public static let cancelled = Code(.cancelled)
-        /// The daemon cannot be reached.
+        /// The daemon cannot be reached (only the client reports this).
         public static let unavailable = Code(.unavailable)
+        /// A guest's integration service or a peer host did not answer, or went away mid-request.
+        public static let notResponding = Code(.notResponding)
         /// The caller may not drive viridiand (not root, not in the `viridian` group).
         public static let permissionDenied = Code(.permissionDenied)
         /// A bug or an unexpected host failure.

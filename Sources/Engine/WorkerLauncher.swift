@@ -25,18 +25,33 @@ public struct WorkerLauncher: Sendable {
         guard output.exitCode == 0 else {
             throw ViridianError(.engineFailure, "QEMU could not start the VM: \(output.standardError.trimmingWhitespace())")
         }
-        guard let pid = Self.readPID(paths.pidFile) else {
+        guard let pid = Self.runningWorker(paths) else {
             throw ViridianError(.engineFailure, "QEMU started but wrote no pid file at \(paths.pidFile)")
         }
         return pid
     }
 
-    /// The pid in `pidFile` if that process is alive.
-    public static func readPID(_ pidFile: String) -> Int32? {
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = Int32(text.trimmingWhitespace()), pid > 0, kill(pid, 0) == 0 || errno == EPERM
-        else { return nil }
-        return pid
+    /// The pid in the worker's pid file, only when that process is this VM's QEMU: its command line
+    /// names this pid file and carries the VM's id as `-uuid`. After a host reboot the file may name
+    /// a pid that now belongs to another process; that process is never taken for the worker.
+    public static func runningWorker(_ paths: WorkerPaths) -> Int32? {
+        guard let text = try? String(contentsOfFile: paths.pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingWhitespace()), pid > 0,
+              let arguments = commandLine(of: pid) else { return nil }
+        return WorkerIdentity.matches(arguments, paths: paths) ? pid : nil
+    }
+
+    /// Kills the worker when it runs (as `runningWorker` verifies it); true when there was one.
+    @discardableResult
+    public static func killWorker(_ paths: WorkerPaths) -> Bool {
+        guard let pid = runningWorker(paths) else { return false }
+        return kill(pid, SIGKILL) == 0
+    }
+
+    /// A process's arguments from `/proc/PID/cmdline`; nil when it does not exist.
+    static func commandLine(of pid: Int32) -> [String]? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return nil }
+        return data.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Removes the worker's runtime folder (after it exited).

@@ -7,8 +7,11 @@ public struct WorkerPaths: Sendable {
     public let vmDirectory: String
     /// The worker's runtime folder: `<state>/run/<id>`.
     public let runtimeDirectory: String
+    /// The VM's id, which its worker carries as `-uuid`.
+    public let vmID: String
 
     public init(stateDirectory: String, vmID: String) {
+        self.vmID = vmID
         vmDirectory = "\(stateDirectory)/vms/\(vmID)"
         runtimeDirectory = "\(stateDirectory)/run/\(vmID)"
     }

@@ -73,12 +73,27 @@ public final class GuestAgentFallback: Sendable {
     func execute(_ command: String, _ arguments: [String: JSONValue]? = nil,
                  timeout: Duration = .seconds(30)) async throws -> JSONValue {
         guard version.withLock({ $0 }) != nil, let client = client.withLock({ $0 }) else {
-            throw ViridianError(.unavailable, "no integration agent answers in the guest (neither viridian-guest nor qemu-guest-agent)")
+            throw ViridianError(.notResponding, "no integration agent answers in the guest (neither viridian-guest nor qemu-guest-agent)")
         }
         do {
             return try await client.execute(command, arguments: arguments, timeout: timeout)
         } catch let error as QMPError {
             throw ViridianError(.engineFailure, "qemu-guest-agent: \(error)")
+        }
+    }
+
+    /// Asks qemu-guest-agent to power down or reboot. guest-shutdown does not answer when it works
+    /// (the agent is gone before it could), so only an error reply is a failure.
+    func requestShutdown(mode: String) async throws {
+        guard version.withLock({ $0 }) != nil, let client = client.withLock({ $0 }) else {
+            throw ViridianError(.notResponding, "no integration agent answers in the guest (neither viridian-guest nor qemu-guest-agent)")
+        }
+        do {
+            _ = try await client.execute("guest-shutdown", arguments: ["mode": .string(mode)], timeout: .seconds(2))
+        } catch QMPError.commandFailed(_, _, let description) {
+            throw ViridianError(.invalidState, "qemu-guest-agent refused guest-shutdown: \(description.prefix(200))")
+        } catch QMPError.timeout, QMPError.disconnected {
+            return
         }
     }
 

@@ -132,7 +132,7 @@ extension IntegrationHub {
             while true {
                 try Task.checkCancellation()
                 guard let frame = try await request.next(timeout: FileCopyLimits.stallTimeout, what: "file data") else {
-                    throw ViridianError(.unavailable, "the guest's file copy service went away during the copy")
+                    throw ViridianError(.notResponding, "the guest's file copy service went away during the copy")
                 }
                 if frame.kind == .data {
                     received += Int64(frame.payload.count)

@@ -5,7 +5,7 @@ import QMP
 
 extension IntegrationHub {
     /// Asks the guest to shut down or restart; returns the agent that accepted.
-    /// - Throws: `unavailable` when no agent answers, `invalidState` when the guest refuses.
+    /// - Throws: `notResponding` when no agent answers, `invalidState` when the guest refuses.
     public func requestShutdown(_ action: ShutdownAction, reason: String) async throws -> String {
         if isNegotiated(.shutdown) {
             let request = try connection(.shutdown).openRequest()
@@ -18,9 +18,7 @@ extension IntegrationHub {
             return IntegrationService.viridianAgentName
         }
         try requireFallback(.shutdown)
-        // guest-shutdown does not answer when it works: the agent is gone before it could.
-        _ = try? await fallback.execute("guest-shutdown", ["mode": .string(action == .restart ? "reboot" : "powerdown")],
-                                        timeout: .seconds(2))
+        try await fallback.requestShutdown(mode: action == .restart ? "reboot" : "powerdown")
         return GuestAgentFallback.agentName
     }
 
@@ -49,7 +47,7 @@ extension IntegrationHub {
                 _ = try await fallback.execute("guest-set-time", ["time": .int(now)], timeout: .seconds(5))
             }
         } else {
-            throw ViridianError(.unavailable, "no time synchronization service answers in VM '\(vmName)'")
+            throw ViridianError(.notResponding, "no time synchronization service answers in VM '\(vmName)'")
         }
         state.withLock { $0.timeSkewNanoseconds = stepped ? 0 : skew }
         if stepped && abs(skew) > TimeSample.correctionThresholdNanoseconds { onEventRelay(.clockStepped(skewNanoseconds: skew)) }
@@ -111,14 +109,18 @@ extension IntegrationHub {
     static let comingUpWait = Duration.seconds(10)
 
     /// Waits, at most `comingUpWait`, until an enabled `service` answers through Viridian's agent
-    /// or qemu-guest-agent; returns at once when it does or when the service is disabled.
-    func waitUntilAnswering(_ service: IntegrationService) async {
+    /// or qemu-guest-agent; returns at once when it does or when the service is disabled. True
+    /// when the service answers (or is disabled), false when the wait ran out.
+    @discardableResult
+    public func waitUntilAnswering(_ service: IntegrationService) async -> Bool {
         let deadline = ContinuousClock.now + Self.comingUpWait
-        while ContinuousClock.now < deadline, !Task.isCancelled {
+        while !Task.isCancelled {
             let enabled = state.withLock { $0.services[service]?.enabled == true }
-            if !enabled || isNegotiated(service) || (fallback.isAvailable && GuestAgentFallback.services.contains(service)) { return }
+            if !enabled || isNegotiated(service) || (fallback.isAvailable && GuestAgentFallback.services.contains(service)) { return true }
+            guard ContinuousClock.now < deadline else { return false }
             try? await Task.sleep(for: .milliseconds(100))
         }
+        return false
     }
 
     /// Throws unless `service` answers, through Viridian's agent or qemu-guest-agent.

@@ -17,7 +17,7 @@ extension IntegrationHub {
         }
         try requireFallback(.session)
         guard !command.terminal else {
-            throw ViridianError(.unavailable, "qemu-guest-agent cannot give a terminal; install viridian-guest for vm shell")
+            throw ViridianError(.notResponding, "qemu-guest-agent cannot give a terminal; install viridian-guest for vm shell")
         }
         return try await execFallback(command, input: input, output: output)
     }
@@ -57,7 +57,7 @@ extension IntegrationHub {
                     continue
                 }
             }
-            throw ViridianError(.unavailable, "the guest's session service went away before the program ended")
+            throw ViridianError(.notResponding, "the guest's session service went away before the program ended")
         } onCancel: {
             Task { try? await request.send(SignalProcess(signal: SIGHUP)) }
         }

@@ -194,7 +194,7 @@ public final class IntegrationHub: Sendable {
                                 + "(enable it with: viridian vm ic enable \(vmName) \(service.rawValue))")
         }
         guard serviceState?.negotiated != nil, let connection = links.withLock({ $0[service]?.connection }) else {
-            throw ViridianError(.unavailable, "the guest in VM '\(vmName)' does not answer on the \(service.rawValue) service "
+            throw ViridianError(.notResponding, "the guest in VM '\(vmName)' does not answer on the \(service.rawValue) service "
                                 + "(is viridian-guest running? see: viridian vm ic \(vmName))")
         }
         return connection

@@ -106,6 +106,11 @@ public final class Inventory: Sendable {
                 table.column("updatedAt", .datetime).notNull().indexed()
             }
         }
+        migrator.registerMigration("v7-automatic-start") { db in
+            try db.alter(table: "vm") { table in
+                table.add(column: "runningWhenHostStopped", .boolean).notNull().defaults(to: false)
+            }
+        }
         return migrator
     }
 

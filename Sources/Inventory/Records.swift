@@ -15,9 +15,13 @@ public struct VMRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     public var createdAt: Date
     /// When the guest last started running (for uptime); nil when Off or Saved.
     public var startedAt: Date?
+    /// The VM was running when the host went down (shut down, or lost with its workers), so
+    /// `AutomaticStartAction.startIfRunning` starts it when viridiand comes back.
+    public var runningWhenHostStopped: Bool
 
     public init(id: String, name: String, state: VMState, configuration: VMConfiguration, notes: String,
-                image: String?, createdAt: Date, startedAt: Date?) {
+                image: String?, createdAt: Date, startedAt: Date?, runningWhenHostStopped: Bool = false) {
+        self.runningWhenHostStopped = runningWhenHostStopped
         self.id = id
         self.name = name
         self.state = state
@@ -26,6 +30,24 @@ public struct VMRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         self.image = image
         self.createdAt = createdAt
         self.startedAt = startedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, name, state, configuration, notes, image, createdAt, startedAt, runningWhenHostStopped
+    }
+
+    /// Decodes, also records a peer sent before `runningWhenHostStopped` existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        state = try container.decode(VMState.self, forKey: .state)
+        configuration = try container.decode(VMConfiguration.self, forKey: .configuration)
+        notes = try container.decode(String.self, forKey: .notes)
+        image = try container.decodeIfPresent(String.self, forKey: .image)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        startedAt = try container.decodeIfPresent(Date.self, forKey: .startedAt)
+        runningWhenHostStopped = try container.decodeIfPresent(Bool.self, forKey: .runningWhenHostStopped) ?? false
     }
 }
 

@@ -32,8 +32,8 @@ public struct QMPMigrationInfo: Sendable {
 
 extension QMPClient {
     /// `query-status`.
-    public func queryStatus() async throws -> QMPStatus {
-        let reply = try await execute("query-status")
+    public func queryStatus(timeout: Duration = .seconds(30)) async throws -> QMPStatus {
+        let reply = try await execute("query-status", timeout: timeout)
         return QMPStatus(status: reply["status"]?.stringValue ?? "unknown", running: reply["running"]?.boolValue ?? false)
     }
 

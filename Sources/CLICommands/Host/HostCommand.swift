@@ -3,8 +3,8 @@ import ArgumentParser
 /// `viridian host …`: this host, its peers and its migration settings.
 struct HostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "host", abstract: "This host: show, certificate, peers, settings, drain.",
-        subcommands: [Show.self, HostCertificateCommand.self, HostPeerCommand.self, HostSet.self, HostDrain.self])
+        commandName: "host", abstract: "This host: show, certificate, peers, settings, drain, shutdown.",
+        subcommands: [Show.self, HostCertificateCommand.self, HostPeerCommand.self, HostSet.self, HostDrain.self, HostShutdown.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the host: engine, accelerator and why, capacity, migration.")

@@ -3,7 +3,15 @@ import ArgumentParser
 
 /// `viridian vm set NAME …` (Set-VM), for an Off VM.
 struct VMSet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change an Off VM's settings.")
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Change a VM's settings: hardware while it is Off; notes and automatic actions at any time.",
+        discussion: """
+            Automatic actions (Hyper-V's AutomaticStopAction / AutomaticStartAction): when the host shuts down \
+            (viridian host shutdown, run by viridian-guests.service as the system stops) a running VM is saved \
+            (save, the default), shut down (shut-down) or turned off (turn-off). When viridiand starts again it \
+            starts the VMs that were running (start-if-running, the default), every VM once per host boot \
+            (start), or none (nothing), each after its --automatic-start-delay.
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var vm: VMNameArgument
@@ -15,8 +23,26 @@ struct VMSet: AsyncParsableCommand {
     @Option(help: ArgumentHelp("QEMU machine type: 'latest' for this host's newest, or a versioned one (pc-i440fx-7.2, pc-q35-10.0).",
                                discussion: "A VM keeps the machine type it was created with across engine upgrades; 'latest' upgrades it (Update-VMVersion). A VM can only run on, or move to, a host whose QEMU offers its type."))
     var machineType: String?
+    @Option(help: "What the host does with the VM when it shuts down: save, shut-down or turn-off.")
+    var automaticStopAction: String?
+    @Option(help: "What the host does with the VM when viridiand starts: nothing, start-if-running or start.")
+    var automaticStartAction: String?
+    @Option(help: "How long to wait before the automatic start: seconds (30, 30s), minutes (2m) or hours (1h), at most 1h.")
+    var automaticStartDelay: String?
 
     func run() async throws {
+        let stopAction = try automaticStopAction.map { text in
+            guard let action = AutomaticActions.StopAction.allCases.first(where: { $0.cliName == text.lowercased() }) else {
+                throw ValidationError("--automatic-stop-action is save, shut-down or turn-off, not '\(text)'")
+            }
+            return action
+        }
+        let startAction = try automaticStartAction.map { text in
+            guard let action = AutomaticActions.StartAction.allCases.first(where: { $0.cliName == text.lowercased() }) else {
+                throw ValidationError("--automatic-start-action is nothing, start-if-running or start, not '\(text)'")
+            }
+            return action
+        }
         let order = try bootOrder.map { text in
             try text.split(separator: ",").map { item in
                 guard let device = BootDevice.allCases.first(where: { $0.rawValue.lowercased() == item.lowercased() }) else {
@@ -26,7 +52,9 @@ struct VMSet: AsyncParsableCommand {
             }
         }
         let info = try await options.client.setVM(vm.name, SetVMRequest(
-            processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType))
+            processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType,
+            automaticStopAction: stopAction, automaticStartAction: startAction,
+            automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds)))
         if options.json { try Output.json(info) } else { print("Updated VM '\(info.name)'.") }
     }
 }

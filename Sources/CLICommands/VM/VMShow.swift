@@ -11,11 +11,16 @@ struct VMShow: AsyncParsableCommand {
         let info = try await options.client.vm(vm.name)
         if options.json { return try Output.json(info) }
         var fields: [(String, String)] = [
-            ("Name", info.name), ("State", info.state.rawValue), ("Generation", String(info.generation)),
+            ("Name", info.name), ("State", info.state.rawValue),
+            ("Busy", info.operation.map(\.description) ?? "no"),
+            ("Generation", String(info.generation)),
             ("Processors", String(info.processorCount)), ("Memory", "\(info.memoryMiB) MiB"),
             ("Uptime", Output.duration(info.uptimeSeconds)), ("Secure Boot", info.secureBoot ? "on" : "off"),
             ("Boot order", info.bootOrder.map(\.rawValue).joined(separator: ", ")),
             ("Machine type", info.machineType ?? "not fixed yet (fixed at the next start)"),
+            ("Automatic stop", info.automaticActions.stopAction.cliName),
+            ("Automatic start", info.automaticActions.startAction.cliName
+                + (info.automaticActions.startDelaySeconds > 0 ? " after \(info.automaticActions.startDelaySeconds) s" : "")),
         ]
         if let image = info.image { fields.append(("Image", image)) }
         if let boot = info.kernelBoot {
@@ -29,6 +34,7 @@ struct VMShow: AsyncParsableCommand {
             fields.append(("Network adapter \(index)", "\(adapter.kind.rawValue) \(adapter.macAddress) on \(adapter.switchName)"))
         }
         if let pid = info.workerPID { fields.append(("Worker pid", String(pid))) }
+        if let status = info.engineStatus { fields.append(("QEMU status", status)) }
         if !info.notes.isEmpty { fields.append(("Notes", info.notes)) }
         Output.fields(fields)
     }

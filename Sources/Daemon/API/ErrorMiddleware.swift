@@ -56,11 +56,11 @@ enum APIError {
         case .invalidArgument: .badRequest
         case .notFound: .notFound
         case .permissionDenied: .forbidden
-        case .alreadyExists, .conflict, .invalidState: .conflict
+        case .alreadyExists, .conflict, .invalidState, .busy: .conflict
         case .missingDependency, .unavailable: .serviceUnavailable
         case .timeout: .gatewayTimeout
         case .cancelled: .init(code: 499, reasonPhrase: "Cancelled")
-        case .engineFailure: .badGateway
+        case .engineFailure, .notResponding: .badGateway
         default: .internalServerError
         }
     }

@@ -8,6 +8,7 @@ struct HostController {
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("v1/host") { _, _ in JSONResponse(value: await host.info()) }
+        router.post("v1/host/shutdown") { _, _ in JSONResponse(value: JobReference(job: host.shutDownHost()), status: .accepted) }
         router.get("v1/images") { _, _ in JSONResponse(value: try host.images.list()) }
         router.post("v1/images/test-guest") { request, _ in
             let qga = request.uri.queryParameters["agent"] == "qemu-guest-agent"

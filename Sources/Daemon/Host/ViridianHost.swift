@@ -78,8 +78,10 @@ public final class ViridianHost: Sendable {
         await switches.recreateAll()
         await vms.adoptLegacyDisks()
         await host.images.adoptLegacyDisks()
-        await vms.reattachWorkers()
+        let firstStartSinceBoot = try HostBoot.isFirstStartSinceBoot(inventory)
+        await vms.reattachWorkers(hostRestarted: firstStartSinceBoot)
         await vms.reconcilePorts()
+        await vms.applyAutomaticStartActions(firstStartSinceBoot: firstStartSinceBoot)
         return host
     }
 
@@ -137,6 +139,20 @@ public final class ViridianHost: Sendable {
     /// Removes a switch no VM on this host uses.
     func removeSwitch(_ name: String) async throws {
         try await switches.remove(name, usedBy: await vms.vmNames(usingSwitch: name))
+    }
+
+    /// The host is shutting down (`viridian host shutdown`): a job that applies every running VM's
+    /// automatic stop action, several at once. VMs do not start again until viridiand restarts.
+    func shutDownHost() -> JobInfo {
+        jobs.start(kind: "host.shutdown", vm: nil, description: "Applying the automatic stop actions of \(configuration.hostName)'s VMs") { progress in
+            self.events.record(.information, .vmms, vm: nil, "host shutdown: applying the VMs' automatic stop actions")
+            let lines = await self.vms.applyAutomaticStopActions(progress: progress)
+            let failed = lines.filter { $0.contains(": failed: ") }
+            guard failed.isEmpty else {
+                throw ViridianError(.engineFailure, "the stop actions of \(failed.count) VM(s) failed: \(failed.joined(separator: "; "))")
+            }
+            return lines.isEmpty ? "no VM was running" : lines.joined(separator: "; ")
+        }
     }
 
     /// Stops jobs and lets go of the workers; running VMs keep running.

@@ -6,6 +6,8 @@ import Synchronization
 
 /// How a job's body reports progress.
 public struct JobProgress: Sendable {
+    /// The job's id.
+    public let jobID: String
     fileprivate let update: @Sendable (Int?, String?) -> Void
     fileprivate let start: @Sendable () -> Void
 
@@ -14,6 +16,21 @@ public struct JobProgress: Sendable {
 
     /// A queued job got its turn: it shows as Running from now on.
     public func started() { start() }
+
+    init(jobID: String, update: @escaping @Sendable (Int?, String?) -> Void, start: @escaping @Sendable () -> Void) {
+        self.jobID = jobID
+        self.update = update
+        self.start = start
+    }
+
+    /// A part of this job's work (one VM of several): its messages go to this job, prefixed with
+    /// `label`; its percent is not shown (the whole job reports its own).
+    func part(_ label: String) -> JobProgress {
+        let update = self.update
+        return JobProgress(jobID: jobID, update: { _, message in
+            if let message { update(nil, "\(label): \(message)") }
+        }, start: {})
+    }
 }
 
 /// Runs long operations as jobs with an id, state, percent complete and cancel, like Hyper-V's
@@ -46,7 +63,7 @@ public final class JobManager: Sendable {
                            createdAt: Date(), finishedAt: nil)
         entries.withLock { $0[id] = Entry(info: info, task: nil) }
         persist(info)
-        let progress = JobProgress { [weak self] percent, message in
+        let progress = JobProgress(jobID: id) { [weak self] percent, message in
             self?.entries.withLock { entries in
                 guard var entry = entries[id], !entry.info.state.isFinished else { return }
                 if let percent { entry.info.percentComplete = percent }

@@ -11,7 +11,7 @@ extension ViridianError {
         case is CancellationError: ViridianError(.cancelled, "the operation was cancelled")
         case let error as QMPError: ViridianError(.engineFailure, error.description)
         case let error as AgentConnectionError:
-            if case .timeout = error { ViridianError(.timeout, error.description) } else { ViridianError(.unavailable, error.description) }
+            if case .timeout = error { ViridianError(.timeout, error.description) } else { ViridianError(.notResponding, error.description) }
         case let error as AgentProtocolError: ViridianError(.engineFailure, "the guest broke the protocol: \(error)")
         default: ViridianError(.internalError, "\(error)")
         }

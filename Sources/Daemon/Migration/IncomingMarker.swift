@@ -38,7 +38,7 @@ struct IncomingMarker: Codable {
 
     /// Kills the worker, deletes the listed files, the VM folder and the runtime folder.
     func discard(_ paths: WorkerPaths) {
-        if let pid = WorkerLauncher.readPID(paths.pidFile) { kill(pid, SIGKILL) }
+        WorkerLauncher.killWorker(paths)
         for file in files { try? FileManager.default.removeItem(atPath: file) }
         try? FileManager.default.removeItem(atPath: paths.vmDirectory)
         WorkerLauncher.cleanUp(paths)

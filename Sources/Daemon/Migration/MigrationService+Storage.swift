@@ -28,7 +28,7 @@ extension MigrationService {
     }
 
     private func performStorageMove(_ name: String, to directory: String, progress: JobProgress) async throws -> String {
-        let (record, client) = try await vms.beginStorageMove(name)
+        let (record, client) = try await vms.beginStorageMove(name, jobID: progress.jobID)
         var created: [String] = []
         var mirrors: DiskMirrors?
         do {

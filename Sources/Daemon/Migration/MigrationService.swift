@@ -69,7 +69,7 @@ final class MigrationService: Sendable {
     }
 
     private func perform(name: String, peer: PeerRegistry.Peer, request: MoveVMRequest, progress: JobProgress) async throws -> String {
-        let departing = try await vms.beginDeparture(name)
+        let departing = try await vms.beginDeparture(name, jobID: progress.jobID)
         let client = PeerClient(peer: peer, identity: peers.identity)
         let planID = Mutex<String?>(nil)
         let started = ContinuousClock.now
@@ -118,7 +118,7 @@ final class MigrationService: Sendable {
                 events.record(.error, .migration, vm: name,
                               "the move of VM '\(name)' to '\(peer.record.name)' has no known outcome (\(undecided.reason)); the VM stays paused "
                               + "here so that it never runs twice: if '\(peer.record.name)' lists it, remove it here, else resume it here")
-                throw ViridianError(.unavailable, "host '\(peer.record.name)' did not say whether it took VM '\(name)' over (\(undecided.reason)); "
+                throw ViridianError(.notResponding, "host '\(peer.record.name)' did not say whether it took VM '\(name)' over (\(undecided.reason)); "
                                     + "the VM stays paused on this host until you check '\(peer.record.name)'")
             }
             await uncancelled {
@@ -241,10 +241,10 @@ final class MigrationService: Sendable {
                                                                body: CommitRequest(resume: resume), timeout: .seconds(60))
             switch status.state {
             case .committed: return
-            case .pending: lost = ViridianError(.unavailable, "the destination is still committing")
+            case .pending: lost = ViridianError(.notResponding, "the destination is still committing")
             case .aborted: throw ViridianError(.engineFailure, "the destination did not take the VM over")
             }
-        } catch let error as ViridianError where error.code == .unavailable || error.code == .timeout {
+        } catch let error as ViridianError where error.code == .notResponding || error.code == .timeout {
             lost = error
         }
         let deadline = ContinuousClock.now + Self.commitOutcomeWait
@@ -277,7 +277,7 @@ final class MigrationService: Sendable {
                     } catch let error as ViridianError {
                         failures += 1
                         if error.code == .notFound || failures >= 2 {
-                            throw ViridianError(.unavailable, "lost contact with the destination: \(error.message)")
+                            throw ViridianError(.notResponding, "lost contact with the destination: \(error.message)")
                         }
                     }
                 }
@@ -303,7 +303,7 @@ final class MigrationService: Sendable {
         }
         guard let (endpoint, skipped) = picked else {
             let detail = probe.unreachable.map { "\($0.0.address): \($0.1)" }.joined(separator: "; ")
-            throw ViridianError(.unavailable, "no migration network reaches '\(peer.record.name)' (\(detail))")
+            throw ViridianError(.notResponding, "no migration network reaches '\(peer.record.name)' (\(detail))")
         }
         defer { addressUsage.withLock { $0[endpoint.address, default: 0] -= 1 } }
         for (unreachable, reason) in skipped {

@@ -95,7 +95,7 @@ struct PeerClient: Sendable {
             let remote = failure.viridianError
             throw ViridianError(remote.code, "peer '\(peer.record.name)': \(remote.message)")
         }
-        throw ViridianError(.unavailable, "peer '\(peer.record.name)' answered \(response.status.code)")
+        throw ViridianError(.notResponding, "peer '\(peer.record.name)' answered \(response.status.code)")
     }
 
     private func makeClient(timeout: Duration) throws -> HTTPClient {
@@ -120,14 +120,14 @@ struct PeerClient: Sendable {
         let text = String(describing: error)
         let name = peer.record.name
         if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
-            return ViridianError(.unavailable, "peer '\(name)' at \(peer.endpoint) did not prove its identity: its certificate was not issued by the CA trusted for it (check the file given to 'viridian host peer add')", cause: error)
+            return ViridianError(.notResponding, "peer '\(name)' at \(peer.endpoint) did not prove its identity: its certificate was not issued by the CA trusted for it (check the file given to 'viridian host peer add')", cause: error)
         }
         if text.contains("ALERT") || text.contains("alert") || text.contains("handshake") || text.contains("Handshake") {
-            return ViridianError(.unavailable, "peer '\(name)' at \(peer.endpoint) refused this host's certificate: trust this host there with 'viridian host peer add' and the output of 'viridian host certificate'", cause: error)
+            return ViridianError(.notResponding, "peer '\(name)' at \(peer.endpoint) refused this host's certificate: trust this host there with 'viridian host peer add' and the output of 'viridian host certificate'", cause: error)
         }
         if text.contains("imeout") || text.contains("deadline") {
             return ViridianError(.timeout, "peer '\(name)' at \(peer.endpoint) did not answer in time", cause: error)
         }
-        return ViridianError(.unavailable, "peer '\(name)' at \(peer.endpoint) cannot be reached: \(text.prefix(200))", cause: error)
+        return ViridianError(.notResponding, "peer '\(name)' at \(peer.endpoint) cannot be reached: \(text.prefix(200))", cause: error)
     }
 }

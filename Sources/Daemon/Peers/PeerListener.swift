@@ -28,7 +28,7 @@ struct PeerRequestContext: RequestContext {
         guard let presented = try await channel.nioSSL_peerCertificate().get(),
               let certificate = try? Certificate(derEncoded: presented.toDERBytes()),
               let peer = registry.peer(issuing: certificate) else {
-            throw ViridianError(.unavailable, "this connection's certificate is not from a trusted peer")
+            throw ViridianError(.notResponding, "this connection's certificate is not from a trusted peer")
         }
         return peer
     }

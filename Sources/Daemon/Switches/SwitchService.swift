@@ -6,13 +6,18 @@ import VirtualSwitch
 
 /// Virtual switches (New-VMSwitch, Get-VMSwitch, Set-VMSwitch, Remove-VMSwitch): stored in the
 /// inventory, built by the fabric, recreated at every daemon start. The NAT "Default Switch" is
-/// always there and needs neither root nor a bridge.
-final class SwitchService: Sendable {
+/// always there and needs neither root nor a bridge. An actor: changes happen one at a time, and a
+/// name being created is reserved across the bridge's set-up, so two concurrent creates of one name
+/// give one switch and one "already exists" (and the loser removes nothing of the winner's).
+actor SwitchService {
     let inventory: Inventory
     /// Nil when `ip` / `nft` are missing; bridged switches are then refused with the reason.
     let fabric: SwitchFabric?
     let capabilities: NetworkCapabilities
     let events: EventLog
+    /// Names (lowercased) whose switch is being created, and the host NICs they take.
+    private var creating: Set<String> = []
+    private var adaptersBeingTaken: Set<String> = []
 
     init(inventory: Inventory, stateDirectory: String, events: EventLog, logger: Logger) async {
         self.inventory = inventory
@@ -22,7 +27,7 @@ final class SwitchService: Sendable {
     }
 
     /// The fabric, or why bridged switches cannot work on this host.
-    func requireFabric() throws -> SwitchFabric {
+    nonisolated func requireFabric() throws -> SwitchFabric {
         if let blocker = capabilities.switchBlocker {
             throw ViridianError(.missingDependency, "bridged switches are not usable on this host: \(blocker); "
                                 + "'\(NetworkAdapter.defaultSwitch)' (NAT) still works (see: viridian host show)")
@@ -34,7 +39,7 @@ final class SwitchService: Sendable {
     }
 
     /// The stored switch called `name` (case-insensitive); nil for the NAT switch.
-    func record(_ name: String) throws -> SwitchRecord? {
+    nonisolated func record(_ name: String) throws -> SwitchRecord? {
         if name.lowercased() == NetworkAdapter.defaultSwitch.lowercased() { return nil }
         guard let record = try inventory.switches().first(where: { $0.name.lowercased() == name.lowercased() }) else {
             throw ViridianError(.notFound, "switch '\(name)' does not exist on this host (see: viridian switch list)")
@@ -43,12 +48,12 @@ final class SwitchService: Sendable {
     }
 
     /// The switch's name as stored, or the error for an unknown one.
-    func canonicalName(_ name: String) throws -> String {
+    nonisolated func canonicalName(_ name: String) throws -> String {
         try record(name)?.name ?? NetworkAdapter.defaultSwitch
     }
 
     /// Every switch name, the NAT switch first.
-    func names() -> [String] {
+    nonisolated func names() -> [String] {
         [NetworkAdapter.defaultSwitch] + ((try? inventory.switches()) ?? []).map(\.name)
     }
 
@@ -88,7 +93,8 @@ final class SwitchService: Sendable {
         guard request.type != .nat else {
             throw ViridianError(.invalidArgument, "there is one NAT switch, '\(NetworkAdapter.defaultSwitch)'; create external, internal or private switches")
         }
-        if names().contains(where: { $0.lowercased() == request.name.lowercased() }) {
+        let key = request.name.lowercased()
+        if creating.contains(key) || names().contains(where: { $0.lowercased() == key }) {
             throw ViridianError(.alreadyExists, "a switch named '\(request.name)' exists already")
         }
         let mtu = request.mtu ?? SwitchDefinition.defaultMTU
@@ -100,6 +106,9 @@ final class SwitchService: Sendable {
             }
             if let other = try inventory.switches().first(where: { $0.adapter == adapter }) {
                 throw ViridianError(.conflict, "host NIC \(adapter) already belongs to switch '\(other.name)'")
+            }
+            if adaptersBeingTaken.contains(adapter) {
+                throw ViridianError(.conflict, "host NIC \(adapter) is being taken by a switch that is being created")
             }
         default:
             guard request.adapter == nil, request.allowManagementOS == nil else {
@@ -113,6 +122,12 @@ final class SwitchService: Sendable {
             _ = try IPNetwork(parsing: address)
         }
         let fabric = try requireFabric()
+        creating.insert(key)
+        if let adapter = request.adapter { adaptersBeingTaken.insert(adapter) }
+        defer {
+            creating.remove(key)
+            if let adapter = request.adapter { adaptersBeingTaken.remove(adapter) }
+        }
         let record = SwitchRecord(name: request.name, type: request.type, adapter: request.adapter,
                                   allowManagementOS: request.type == .internal || (request.allowManagementOS ?? false),
                                   hostAddress: request.hostAddress, mtu: mtu, notes: request.notes ?? "", createdAt: Date())

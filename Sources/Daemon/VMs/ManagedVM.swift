@@ -26,6 +26,8 @@ struct ManagedVM: Sendable {
     var stateAfterExit: VMState = .off
     /// Set while a turn-off or stop was asked for, so an exit is not reported as a crash.
     var exitExpected = false
+    /// The operation that holds the VM's turn (see `VMManager+Operations`).
+    var operation: VMOperation?
 
     var summary: VMSummary {
         let configuration = record.configuration
@@ -43,6 +45,6 @@ struct ManagedVM: Sendable {
         VMInfo(id: record.id, name: record.name, state: record.state, configuration: record.configuration,
                notes: record.notes, image: record.image,
                uptimeSeconds: uptimeSeconds,
-               workerPID: worker?.pid, createdAt: record.createdAt)
+               workerPID: worker?.pid, operation: operation, createdAt: record.createdAt)
     }
 }

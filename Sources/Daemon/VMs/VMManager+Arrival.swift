@@ -79,6 +79,6 @@ extension VMManager {
         }
         events.record(.information, .migration, vm: record.name,
                       "VM '\(record.name)' arrived from host '\(source)' (\(workerPID == nil ? "offline" : "live") move)")
-        return try show(record.name)
+        return try lookup(record.name).info
     }
 }

@@ -68,12 +68,15 @@ extension VMManager {
         }
     }
 
-    /// Changes settings of an Off VM (Set-VM).
+    /// Changes a VM's settings (Set-VM): hardware only while it is Off; notes and the automatic
+    /// stop and start actions in any state.
     public func set(_ name: String, _ request: SetVMRequest) throws -> VMInfo {
         var vm = try lookup(name)
-        try requireNotMoving(vm)
-        guard vm.record.state == .off else {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); settings change only while it is Off")
+        try requireIdle(vm)
+        let changesHardware = request.processorCount != nil || request.memoryMiB != nil || request.bootOrder != nil
+            || request.machineType != nil || request.append != nil
+        if changesHardware, vm.record.state != .off {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type and the kernel command line change only while it is Off (notes and automatic actions change at any time)")
         }
         var configuration = vm.record.configuration
         if let cpus = request.processorCount { configuration.processorCount = cpus }
@@ -87,6 +90,14 @@ extension VMManager {
                 throw ViridianError(.invalidArgument, "VM '\(vm.record.name)' does not boot a kernel directly; it has no command line")
             }
             configuration.kernelBoot?.append = append
+        }
+        if let action = request.automaticStopAction { configuration.automaticActions.stopAction = action }
+        if let action = request.automaticStartAction { configuration.automaticActions.startAction = action }
+        if let delay = request.automaticStartDelaySeconds {
+            guard (0...AutomaticActions.maxStartDelaySeconds).contains(delay) else {
+                throw ViridianError(.invalidArgument, "the automatic start delay must be 0 to \(AutomaticActions.maxStartDelaySeconds) seconds, not \(delay)")
+            }
+            configuration.automaticActions.startDelaySeconds = delay
         }
         try configuration.validate(host: host)
         if let notes = request.notes {
@@ -104,7 +115,7 @@ extension VMManager {
     /// Deletes a VM that is Off or Saved (Remove-VM). Its disks stay unless `deleteDisks`.
     public func remove(_ name: String, deleteDisks: Bool) throws {
         let vm = try lookup(name)
-        try requireNotMoving(vm)
+        try requireIdle(vm)
         guard vm.record.state == .off || vm.record.state == .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); stop it before removing it")
         }

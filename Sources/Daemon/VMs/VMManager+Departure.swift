@@ -19,7 +19,7 @@ extension VMManager {
     /// Checks that `name` can move now, without changing anything (when the move is asked for).
     func checkMovable(_ name: String) throws -> VMInfo {
         let vm = try lookup(name)
-        try requireNotMoving(vm)
+        try requireIdle(vm)
         switch vm.record.state {
         case .running, .paused, .off, .saved: return vm.info
         default:
@@ -27,17 +27,16 @@ extension VMManager {
         }
     }
 
-    /// Marks the VM as moving: a running VM becomes Migrating, an Off or Saved VM is held.
-    func beginDeparture(_ name: String) throws -> DepartingVM {
+    /// Holds the VM for the move (job `jobID`): a running VM becomes Migrating, an Off or Saved VM stays as it is.
+    func beginDeparture(_ name: String, jobID: String) throws -> DepartingVM {
         let vm = try lookup(name)
         _ = try checkMovable(name)
         let id = vm.record.id
-        if vm.record.state == .off || vm.record.state == .saved {
-            moving.insert(id)
-        } else {
-            guard let worker = vm.worker else {
-                throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no worker to migrate")
-            }
+        if vm.record.state.hasWorker, vm.worker == nil {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no worker to migrate")
+        }
+        try beginOperation(.moving, vm, jobID: jobID)
+        if let worker = vm.worker {
             // The integration services let go of the guest's ports for the move: data QEMU writes into a
             // port while the VM is stopped for the switchover would change guest memory after its last copy.
             worker.hub.stop()
@@ -52,7 +51,7 @@ extension VMManager {
     /// connected again.
     func departureFailed(_ departing: DepartingVM, resume: Bool = true) async {
         let id = departing.record.id
-        moving.remove(id)
+        defer { endOperation(id) }
         guard let vm = vms[id], let client = vm.worker?.client, vm.record.state == .migrating else { return }
         var workerLogger = logger
         workerLogger[metadataKey: "vm"] = "\(vm.record.name)"
@@ -79,10 +78,9 @@ extension VMManager {
             try? await worker.client.quit()
             _ = await Self.waitForExit(worker.client, timeout: .seconds(10))
             worker.client.close()
-            if let pid = WorkerLauncher.readPID(departing.paths.pidFile) { kill(pid, SIGKILL) }
+            WorkerLauncher.killWorker(departing.paths)
         }
         vms[id] = nil
-        moving.remove(id)
         do { try inventory.deleteVM(id: id) } catch {
             logger.error("cannot remove a departed VM from the inventory", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
         }
@@ -104,7 +102,7 @@ extension VMManager {
     /// Checks that the VM's disks can move now (Running, Paused or Off, and no other move).
     func checkStorageMovable(_ name: String) throws -> VMInfo {
         let vm = try lookup(name)
-        try requireNotMoving(vm)
+        try requireIdle(vm)
         guard [.running, .paused, .off].contains(vm.record.state) else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its storage can move when it is Running, Paused or Off")
         }
@@ -112,16 +110,16 @@ extension VMManager {
     }
 
     /// Holds the VM for a storage move; returns its record and, when it runs, its monitor.
-    func beginStorageMove(_ name: String) throws -> (VMRecord, QMPClient?) {
+    func beginStorageMove(_ name: String, jobID: String) throws -> (VMRecord, QMPClient?) {
         _ = try checkStorageMovable(name)
         let vm = try lookup(name)
-        moving.insert(vm.record.id)
+        try beginOperation(.movingStorage, vm, jobID: jobID)
         return (vm.record, vm.worker?.client)
     }
 
     /// Ends a storage move: with `newPaths`, the VM's disks are those files from now on.
     func endStorageMove(_ id: String, newPaths: [Int: String]?) {
-        moving.remove(id)
+        endOperation(id)
         guard let newPaths, var vm = vms[id] else { return }
         for (index, path) in newPaths where vm.record.configuration.drives.indices.contains(index) {
             vm.record.configuration.drives[index].path = path

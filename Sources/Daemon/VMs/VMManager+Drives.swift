@@ -6,6 +6,11 @@ extension VMManager {
     /// Attaches a hard disk to an Off VM (Add-VMHardDiskDrive). Without a location, the first
     /// free one on the generation's controllers is used.
     public func addDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
+        try await withOperation(.changingDrives, try lookup(name)) { try await performAddDisk(name, request) }
+    }
+
+    /// The body of `addDisk`, holding the VM's turn.
+    private func performAddDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
         var vm = try requireOff(name, "disks can be added")
         try DiskPath.requireExisting(request.path)
         try await recordAttached(request.path, declared: request.format)
@@ -73,6 +78,7 @@ extension VMManager {
 
     private func requireOff(_ name: String, _ what: String) throws -> ManagedVM {
         let vm = try lookup(name)
+        if vm.operation?.kind != .changingDrives { try requireIdle(vm) }
         guard vm.record.state == .off else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); \(what) only while it is Off")
         }
@@ -88,6 +94,11 @@ extension VMManager {
     /// Puts `path` into the VM's DVD drive. Off: as `setDVD` (adding a drive if there is none).
     /// Running or Paused: swaps the medium in the existing drive, as inserting a disc would.
     public func insertMedia(_ name: String, path: String) async throws -> VMInfo {
+        try await withOperation(.changingDrives, try lookup(name)) { try await performInsertMedia(name, path: path) }
+    }
+
+    /// The body of `insertMedia`, holding the VM's turn.
+    private func performInsertMedia(_ name: String, path: String) async throws -> VMInfo {
         let vm = try lookup(name)
         guard let worker = vm.worker else { return try setDVD(name, path: path) }
         guard vm.record.state == .running || vm.record.state == .paused,

@@ -117,6 +117,12 @@ extension VMManager {
     /// guest's port is added or removed at once, so a disabled service is off on both sides.
     public func setIntegrationService(_ name: String, _ service: IntegrationService, enabled: Bool) async throws
         -> [IntegrationServiceStatus] {
+        try await withOperation(.changingIntegration, try lookup(name)) { try await performSetIntegrationService(name, service, enabled: enabled) }
+    }
+
+    /// The body of `setIntegrationService`, holding the VM's turn.
+    private func performSetIntegrationService(_ name: String, _ service: IntegrationService, enabled: Bool) async throws
+        -> [IntegrationServiceStatus] {
         let vm = try lookup(name)
         let id = vm.record.id
         guard vm.record.configuration.integrationServices.contains(service) != enabled else { return try integrationServices(name) }
@@ -137,6 +143,11 @@ extension VMManager {
         store(current.record)
         events.record(.information, .integration, vm: current.record.name,
                       "\(enabled ? "enabled" : "disabled") the \(service.rawValue) integration service of VM '\(current.record.name)'")
+        // A script's next request uses the service: answer when the guest has taken it up, or say it is still coming up.
+        if enabled, current.record.state == .running, let hub = current.worker?.hub, !(await hub.waitUntilAnswering(service)) {
+            events.record(.warning, .integration, vm: current.record.name,
+                          "the \(service.rawValue) integration service of VM '\(current.record.name)' is enabled but the guest has not taken it up yet")
+        }
         return try integrationServices(name)
     }
 

@@ -12,23 +12,26 @@ extension VMManager {
     /// Starts an Off VM, or restores a Saved one (Start-VM). A job; done when the guest runs.
     public func start(_ name: String) throws -> JobInfo {
         let vm = try lookup(name)
+        try requireIdle(vm)
+        try requireHostNotStopping()
         let previous = vm.record.state
         guard previous == .off || previous == .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(previous.rawValue); only an Off or Saved VM can start")
         }
-        try requireNotMoving(vm)
         try validateFiles(vm.record.configuration, excluding: vm.record.id)
         try requireDisksFree(vm)
         try requireMemory(vm.record.configuration.memoryMiB, for: vm.record.name)
         let id = vm.record.id
         _ = try fixMachineType(id: id, savedState: previous == .saved ? paths(vm).savedState : nil)
         _ = try diskChains(vm.record.configuration)
-        setState(id, .starting)
         let restoring = previous == .saved
-        return jobs.start(kind: "vm.start", vm: vm.record.name,
-                          description: restoring ? "Restoring \(vm.record.name)" : "Starting \(vm.record.name)") { progress in
+        let job = try startOperationJob(restoring ? .restoring : .starting, vm, jobKind: "vm.start",
+                                        description: restoring ? "Restoring \(vm.record.name)" : "Starting \(vm.record.name)") { progress in
             try await self.runStart(id: id, restoring: restoring, progress: progress)
         }
+        vms[id]?.record.runningWhenHostStopped = false
+        setState(id, .starting)
+        return job
     }
 
     private func runStart(id: String, restoring: Bool, progress: JobProgress) async throws -> String {
@@ -87,10 +90,12 @@ extension VMManager {
         throw ViridianError(.timeout, "loading the saved state took longer than \(Self.restoreTimeout)")
     }
 
-    /// Shuts a VM down (Stop-VM): the ACPI power button first, then — after `timeoutSeconds` —
-    /// turns it off; with `turnOff`, turns it off at once. The job's message says which path it took.
+    /// Shuts a VM down (Stop-VM) through `StopChain`: the shutdown service, then the ACPI power
+    /// button, and after `timeoutSeconds` turns it off; with `turnOff`, turns it off at once. The
+    /// job's message and the event log say which steps were tried and which one worked.
     public func stop(_ name: String, _ request: StopVMRequest) throws -> JobInfo {
         let vm = try lookup(name)
+        try requireIdle(vm)
         guard vm.record.state == .running || vm.record.state == .paused, let worker = vm.worker else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running or Paused VM can stop")
         }
@@ -100,41 +105,44 @@ extension VMManager {
         }
         let id = vm.record.id
         let previous = vm.record.state
-        setState(id, .stopping)
-        return jobs.start(kind: "vm.stop", vm: vm.record.name, description: "Stopping \(vm.record.name)") { progress in
+        let job = try startOperationJob(.stopping, vm, jobKind: "vm.stop", description: "Stopping \(vm.record.name)") { progress in
             if request.turnOff || previous == .paused {
                 return try await self.turnOff(id: id, client: worker.client, progress: progress,
                                               reason: request.turnOff ? "turned off" : "turned off (it was paused)")
             }
-            progress.report(5, "asking the guest's shutdown service")
-            let path: String
-            if let agent = try? await worker.hub.requestShutdown(.shutdown, reason: "viridian vm stop") {
-                path = "the shutdown integration service (\(agent))"
-            } else {
-                progress.report(10, "pressing the ACPI power button")
-                do {
-                    try await worker.client.systemPowerdown()
-                } catch {
-                    await self.revertStopping(id: id, to: previous)
-                    throw error
-                }
-                path = "ACPI power button"
-            }
-            progress.report(20, "waiting for the guest to shut down through the \(path)")
-            if await Self.waitForExit(worker.client, timeout: .seconds(timeout)) {
-                await self.workerExited(id: id)
-                return "shut down by the guest (\(path))"
-            }
+            return try await self.shutDown(id: id, worker: worker, timeout: .seconds(timeout), previous: previous,
+                                           reason: "viridian vm stop", progress: progress)
+        }
+        setState(id, .stopping)
+        return job
+    }
+
+    /// Runs the stop chain on a running worker; turns the VM off when the guest stays up.
+    func shutDown(id: String, worker: Worker, timeout: Duration, previous: VMState, reason: String,
+                  progress: JobProgress) async throws -> String {
+        let name = vms[id]?.record.name ?? id
+        let guest = WorkerShutdown(worker: worker, reason: reason)
+        progress.report(5, "asking the guest's shutdown service")
+        let events = events
+        let outcome = await StopChain(timeout: timeout).run(guest) { step in
+            progress.report(20, step)
+            events.record(.information, .worker, vm: name, "stopping VM '\(name)': \(step)")
+        }
+        switch outcome {
+        case .shutDown(let path):
+            await workerExited(id: id)
+            return "shut down by the guest (asked through \(path))"
+        case .timedOut(let tried):
             if Task.isCancelled {
-                await self.revertStopping(id: id, to: previous)
+                revertStopping(id: id, to: previous)
                 throw CancellationError()
             }
-            return try await self.turnOff(id: id, client: worker.client, progress: progress,
-                                          reason: "turned off after the guest did not shut down within \(timeout) s (asked through the \(path))")
+            return try await turnOff(id: id, client: worker.client, progress: progress,
+                                     reason: "turned off after the guest did not shut down within \(StopChain.seconds(timeout)) s (tried \(tried))")
         }
     }
 
-    private func turnOff(id: String, client: QMPClient, progress: JobProgress, reason: String) async throws -> String {
+    func turnOff(id: String, client: QMPClient, progress: JobProgress, reason: String) async throws -> String {
         progress.report(80, "turning the VM off")
         vms[id]?.exitExpected = true
         try? await client.quit()
@@ -154,17 +162,26 @@ extension VMManager {
     /// The next start restores it. Cancelling the job leaves the VM running.
     public func save(_ name: String) throws -> JobInfo {
         let vm = try lookup(name)
+        try requireIdle(vm)
         guard vm.record.state == .running || vm.record.state == .paused, let worker = vm.worker else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running or Paused VM can be saved")
         }
         let id = vm.record.id
         let previous = vm.record.state
         let target = paths(vm).savedState
+        let job = try startOperationJob(.saving, vm, jobKind: "vm.save", description: "Saving \(vm.record.name)") { progress in
+            try await self.runSave(id: id, name: name, worker: worker, previous: previous, target: target, progress: progress)
+        }
         setState(id, .saving)
-        return jobs.start(kind: "vm.save", vm: vm.record.name, description: "Saving \(vm.record.name)") { progress in
+        return job
+    }
+
+    /// Writes the memory state to `target` and ends the worker; on failure the VM runs on as before.
+    func runSave(id: String, name: String, worker: Worker, previous: VMState, target: String,
+                 progress: JobProgress) async throws -> String {
             let partial = target + ".partial"
             do {
-                try await Self.writeState(client: worker.client, to: partial, qemuVersion: self.launcher.qemu.version,
+                try await Self.writeState(client: worker.client, to: partial, qemuVersion: launcher.qemu.version,
                                           progress: progress)
             } catch {
                 try? await worker.client.migrateCancel()
@@ -172,18 +189,17 @@ extension VMManager {
                     try? await worker.client.cont()
                 }
                 try? FileManager.default.removeItem(atPath: partial)
-                await self.revertSaving(id: id, to: previous)
+                revertSaving(id: id, to: previous)
                 throw error
             }
             guard rename(partial, target) == 0 else {
                 throw ViridianError(.internalError, "cannot move the saved state into place: errno \(errno)")
             }
-            await self.markSaved(id: id)
+            markSaved(id: id)
             progress.report(95, "ending the worker")
-            _ = try await self.turnOff(id: id, client: worker.client, progress: progress, reason: "")
-            self.events.record(.information, .worker, vm: name, "VM '\(name)' was saved")
+            _ = try await turnOff(id: id, client: worker.client, progress: progress, reason: "")
+            events.record(.information, .worker, vm: name, "VM '\(name)' was saved")
             return "saved"
-        }
     }
 
     private static func writeState(client: QMPClient, to file: String, qemuVersion: String, progress: JobProgress) async throws {
@@ -213,36 +229,54 @@ extension VMManager {
     /// Pauses a running VM's processors (Suspend-VM).
     public func pause(_ name: String) async throws -> VMInfo {
         let vm = try lookup(name)
+        try requireIdle(vm)
         guard vm.record.state == .running, let worker = vm.worker else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running VM can be paused")
         }
-        try await worker.client.stop()
-        setState(vm.record.id, .paused)
-        return try show(name)
+        try await withOperation(.pausing, vm) {
+            try await worker.client.stop()
+            await settleFromEngine(vm.record.id, worker: worker)
+        }
+        return try lookup(name).info
     }
 
     /// Resumes a paused VM (Resume-VM).
     public func resume(_ name: String) async throws -> VMInfo {
         let vm = try lookup(name)
+        try requireIdle(vm)
         guard vm.record.state == .paused, let worker = vm.worker else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Paused VM can be resumed")
         }
-        try await worker.client.cont()
-        setState(vm.record.id, .running)
-        return try show(name)
+        try await withOperation(.resuming, vm) {
+            try await worker.client.cont()
+            await settleFromEngine(vm.record.id, worker: worker)
+        }
+        return try lookup(name).info
     }
 
     /// Resets a running VM, as the reset button does (Restart-VM).
     public func restart(_ name: String) async throws -> VMInfo {
         let vm = try lookup(name)
+        try requireIdle(vm)
         guard vm.record.state == .running || vm.record.state == .paused, let worker = vm.worker else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Running VM can restart")
         }
-        try await worker.client.systemReset()
-        if vm.record.state == .paused { try await worker.client.cont() }
-        setState(vm.record.id, .running)
+        try await withOperation(.restarting, vm) {
+            try await worker.client.systemReset()
+            if vm.record.state == .paused { try await worker.client.cont() }
+            await settleFromEngine(vm.record.id, worker: worker)
+        }
         events.record(.information, .worker, vm: vm.record.name, "VM '\(vm.record.name)' was reset")
-        return try show(name)
+        return try lookup(name).info
+    }
+
+    /// Sets a Running or Paused VM's state from what its worker reports, when that worker still runs.
+    /// A worker that cannot answer is exiting; its exit sets the state (`workerExited`).
+    func settleFromEngine(_ id: String, worker: Worker) async {
+        guard let status = try? await worker.client.queryStatus(timeout: .seconds(10)) else { return }
+        guard let current = vms[id], current.worker?.pid == worker.pid,
+              current.record.state == .running || current.record.state == .paused else { return }
+        setState(id, status.running ? .running : .paused)
     }
 
     /// No hard disk of `vm` may be open in another VM's worker.

@@ -32,6 +32,11 @@ extension VMManager {
 
     /// Adds an adapter; on a Running or Paused VM it is hot-plugged (and the tap connected) first.
     public func addNetworkAdapter(_ name: String, _ request: AddNetworkAdapterRequest) async throws -> NetworkAdapterInfo {
+        try await withOperation(.changingAdapters, try lookup(name)) { try await performAddNetworkAdapter(name, request) }
+    }
+
+    /// The body of `addNetworkAdapter`, holding the VM's turn.
+    private func performAddNetworkAdapter(_ name: String, _ request: AddNetworkAdapterRequest) async throws -> NetworkAdapterInfo {
         let vm = try lookup(name)
         try requireSettled(vm, "adapters can be added")
         let switchName = try switches.canonicalName(request.switchName)
@@ -68,6 +73,11 @@ extension VMManager {
     /// Removes an adapter. While the VM runs, the guest is asked to release it first (hot-unplug);
     /// only the last adapter can go then, so the others keep their devices.
     public func removeNetworkAdapter(_ name: String, index: Int) async throws {
+        try await withOperation(.changingAdapters, try lookup(name)) { try await performRemoveNetworkAdapter(name, index: index) }
+    }
+
+    /// The body of `removeNetworkAdapter`, holding the VM's turn.
+    private func performRemoveNetworkAdapter(_ name: String, index: Int) async throws {
         let vm = try lookup(name)
         try requireSettled(vm, "adapters can be removed")
         let adapters = vm.record.configuration.networkAdapters
@@ -93,6 +103,11 @@ extension VMManager {
     /// MTU apply to a running VM at once; the MAC, queues and offloads are device properties and
     /// need the VM Off.
     public func setNetworkAdapter(_ name: String, index: Int, _ request: SetNetworkAdapterRequest) async throws -> NetworkAdapterInfo {
+        try await withOperation(.changingAdapters, try lookup(name)) { try await performSetNetworkAdapter(name, index: index, request) }
+    }
+
+    /// The body of `setNetworkAdapter`, holding the VM's turn.
+    private func performSetNetworkAdapter(_ name: String, index: Int, _ request: SetNetworkAdapterRequest) async throws -> NetworkAdapterInfo {
         let vm = try lookup(name)
         try requireSettled(vm, "adapters can be changed")
         guard vm.record.configuration.networkAdapters.indices.contains(index) else {
@@ -157,7 +172,6 @@ extension VMManager {
     }
 
     private func requireSettled(_ vm: ManagedVM, _ what: String) throws {
-        try requireNotMoving(vm)
         guard !vm.record.state.isTransitional, vm.record.state != .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); \(what) when it is Off, Running or Paused")
         }

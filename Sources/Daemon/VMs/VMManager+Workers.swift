@@ -84,7 +84,7 @@ extension VMManager {
             worker.watcher.cancel()
             worker.client.close()
         }
-        if let pid = WorkerLauncher.readPID(paths(vm).pidFile) { kill(pid, SIGKILL) }
+        WorkerLauncher.killWorker(paths(vm))
         vms[id]?.worker = nil
         WorkerLauncher.cleanUp(paths(vm))
         await releasePorts(id)
@@ -107,17 +107,20 @@ extension VMManager {
         }
     }
 
-    /// At daemon start: re-attach to every worker still running, and mark the VMs whose worker
-    /// died while the daemon was away as Off, with an event.
-    public func reattachWorkers() async {
+    /// At daemon start: re-attach to every worker still running. A pid file counts only when its
+    /// process is that VM's QEMU (`WorkerLauncher.runningWorker`), so a pid recycled after a reboot
+    /// is never signalled. A VM whose worker is gone, or cannot be driven, ends Off with the reason
+    /// in the event log, and startable. When the host restarted (`hostRestarted`), the VM was
+    /// running as the host went down, so its automatic start action (StartIfRunning) brings it back;
+    /// a worker that merely exited on its own is not restarted, as a crash while viridiand runs is not.
+    public func reattachWorkers(hostRestarted: Bool) async {
         for vm in vms.values where vm.record.state.hasWorker {
             let id = vm.record.id
             let name = vm.record.name
-            guard let pid = WorkerLauncher.readPID(paths(vm).pidFile) else {
-                setState(id, .off)
-                WorkerLauncher.cleanUp(paths(vm))
-                events.record(.warning, .vmms, vm: name,
-                              "the worker of VM '\(name)' exited while viridiand was not running; the VM is Off")
+            guard let pid = WorkerLauncher.runningWorker(paths(vm)) else {
+                lostWorker(id, hostRestarted: hostRestarted, hostRestarted
+                    ? "the host restarted while VM '\(name)' was running; the VM is Off"
+                    : "the worker of VM '\(name)' exited while viridiand was not running; the VM is Off")
                 continue
             }
             do {
@@ -130,9 +133,25 @@ extension VMManager {
                 }
                 events.record(.information, .vmms, vm: name, "re-attached to the running worker of VM '\(name)' (pid \(pid))")
             } catch {
-                events.record(.error, .vmms, vm: name, "cannot re-attach to the worker of VM '\(name)' (pid \(pid)): \(error)")
+                // A worker viridiand cannot drive must not run on beside a later start of the same VM.
+                await discardWorker(id: id)
+                lostWorker(id, hostRestarted: false, "cannot re-attach to the worker of VM '\(name)' (pid \(pid)): \(ViridianError.wrapping(error).message); "
+                           + "the worker was ended and the VM is Off")
             }
         }
+    }
+
+    /// Marks a VM whose worker is lost as Off — or Saved when a complete saved state is there (a
+    /// save that finished, a restore that had not) — and, after a host restart, as running when the
+    /// host stopped; records `message`.
+    private func lostWorker(_ id: String, hostRestarted: Bool, _ message: String) {
+        guard var vm = vms[id] else { return }
+        if hostRestarted { vm.record.runningWhenHostStopped = true }
+        vms[id] = vm
+        WorkerLauncher.cleanUp(paths(vm))
+        let saved = FileManager.default.fileExists(atPath: paths(vm).savedState)
+        setState(id, saved ? .saved : .off)
+        events.record(.warning, .vmms, vm: vm.record.name, saved ? message.replacingOccurrences(of: "the VM is Off", with: "the VM is Saved") : message)
     }
 
     /// Lets go of every worker without stopping it (daemon shutdown); the VMs keep running.

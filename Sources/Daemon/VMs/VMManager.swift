@@ -15,8 +15,8 @@ public actor VMManager {
     var integrationWarnings: [String: Date] = [:]
     /// VMs arriving from other hosts, not yet committed: their memory is held for them.
     var arrivals: [String: VMRecord] = [:]
-    /// Off VMs being moved to another host: nothing else may act on them meanwhile.
-    var moving: Set<String> = []
+    /// Set by a host shutdown: no VM starts until viridiand restarts.
+    var hostIsStopping = false
     let inventory: Inventory
     let jobs: JobManager
     let events: EventLog
@@ -58,9 +58,18 @@ public actor VMManager {
         vms.values.map { ($0.record.name.lowercased(), $0.summary) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// One VM by name (case-insensitive).
-    public func show(_ name: String) throws -> VMInfo {
-        try lookup(name).info
+    /// One VM by name (case-insensitive), with its worker's own run state.
+    public func show(_ name: String) async throws -> VMInfo {
+        let vm = try lookup(name)
+        var info = vm.info
+        if let worker = vm.worker {
+            do {
+                info.engineStatus = try await worker.client.queryStatus(timeout: .seconds(5)).status
+            } catch {
+                info.engineStatus = "not answering (\(ViridianError.wrapping(error).message))"
+            }
+        }
+        return info
     }
 
     /// How many VMs there are and how many have a worker.
@@ -73,13 +82,6 @@ public actor VMManager {
             throw ViridianError(.notFound, "no VM named '\(name)' on this host (see: viridian vm list)")
         }
         return vm
-    }
-
-    /// Refuses while the VM is being moved to another host.
-    func requireNotMoving(_ vm: ManagedVM) throws {
-        if moving.contains(vm.record.id) {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is being moved to another host")
-        }
     }
 
     /// Memory VMs may still get: physical memory less the host's reserve, the VMs with a

@@ -1,0 +1,156 @@
+import APIClient
+import APITypes
+import Foundation
+import Testing
+
+/// One operation per VM at a time, and what the host does with its VMs when it shuts down and
+/// comes back (automatic stop and start actions).
+@Suite("VM operations and host shutdown", .enabled(if: HostSupport.canBoot, Comment(rawValue: HostSupport.missing)))
+struct VMOperationsTests {
+    /// The lifecycle calls the concurrency test fires.
+    enum Call: CaseIterable { case start, stop, turnOff, save, pause, resume, restart }
+
+    @Test("20 concurrent random lifecycle calls on one VM: each succeeds or is refused, and the end state is QEMU's", .guests(1))
+    func concurrentLifecycle() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("busy")
+            _ = try await daemon.waitForJob(try await daemon.client.startVM("busy").id)
+            try await daemon.waitForConsole("busy", contains: "VIRIDIAN-GUEST-READY")
+            let id = try await daemon.client.vm("busy").id
+            var generator = SystemRandomNumberGenerator()
+            for round in 1...2 {
+                let calls = (0..<10).map { _ in Call.allCases.randomElement(using: &generator)! }
+                let outcomes = await withTaskGroup(of: (Call, Result<String?, ViridianError>).self) { group in
+                    for call in calls {
+                        group.addTask { (call, await Self.perform(call, on: "busy", daemon.client)) }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+                var jobs: [String] = []
+                for (call, outcome) in outcomes {
+                    switch outcome {
+                    case .success(let job): if let job { jobs.append(job) }
+                    case .failure(let error):
+                        #expect([.busy, .invalidState].contains(error.code), "round \(round), \(call): \(error.code) \(error.message)")
+                        if error.code == .busy { #expect(error.message.contains("VM 'busy' is busy: "), "\(error.message)") }
+                    }
+                }
+                for job in jobs {
+                    let finished = try await daemon.waitForJob(job)
+                    #expect(finished.state == .completed || finished.error?.code == "cancelled", "\(finished)")
+                }
+                try await Self.expectStateMatchesEngine("busy", id: id, daemon)
+            }
+            // The VM is still usable: it runs again, its worker answers as running.
+            let info = try await daemon.client.vm("busy")
+            switch info.state {
+            case .off, .saved: _ = try await daemon.waitForJob(try await daemon.client.startVM("busy").id)
+            case .paused: _ = try await daemon.client.resumeVM("busy")
+            default: break
+            }
+            let after = try await daemon.client.vm("busy")
+            #expect(after.state == .running && after.engineStatus == "running", "\(after.state) \(after.engineStatus ?? "-")")
+        }
+    }
+
+    /// One lifecycle call through the API: the job id it started, or its error.
+    static func perform(_ call: Call, on vm: String, _ client: ViridianClient) async -> Result<String?, ViridianError> {
+        do {
+            switch call {
+            case .start: return .success(try await client.startVM(vm).id)
+            case .stop: return .success(try await client.stopVM(vm, StopVMRequest(timeoutSeconds: 30)).id)
+            case .turnOff: return .success(try await client.stopVM(vm, StopVMRequest(turnOff: true)).id)
+            case .save: return .success(try await client.saveVM(vm).id)
+            case .pause: _ = try await client.pauseVM(vm)
+            case .resume: _ = try await client.resumeVM(vm)
+            case .restart: _ = try await client.restartVM(vm)
+            }
+            return .success(nil)
+        } catch let error as ViridianError {
+            return .failure(error)
+        } catch {
+            return .failure(ViridianError(.internalError, "\(error)"))
+        }
+    }
+
+    /// The daemon's state for the VM is what its worker (or the lack of one) says.
+    static func expectStateMatchesEngine(_ vm: String, id: String, _ daemon: TestDaemon) async throws {
+        let info = try await daemon.client.vm(vm)
+        #expect(info.operation == nil, "no operation is left holding the VM: \(info.operation.map(\.description) ?? "")")
+        let workers = QEMUProcesses.count(uuid: id)
+        switch info.state {
+        case .running, .paused:
+            #expect(info.engineStatus == (info.state == .running ? "running" : "paused"),
+                    "viridiand says \(info.state.rawValue), QEMU says \(info.engineStatus ?? "nothing")")
+            #expect(workers == 1, "one QEMU process runs the VM, not \(workers)")
+        case .off, .saved:
+            #expect(workers == 0, "an \(info.state.rawValue) VM has no QEMU process, found \(workers)")
+        default:
+            Issue.record("the VM settled in \(info.state.rawValue) with no operation running")
+        }
+    }
+
+    @Test("a simulated host reboot: saved VMs come back running with their memory; StartIfRunning, Nothing and ShutDown are honoured", .guests(2))
+    func hostReboot() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("keeper")
+            try await daemon.createTestVM("manual")
+            #expect(await daemon.cli(["vm", "set", "manual", "--automatic-start-action", "nothing",
+                                      "--automatic-stop-action", "turn-off"]).exitCode == 0)
+            let bad = await daemon.cli(["vm", "set", "manual", "--automatic-stop-action", "hibernate"])
+            #expect(bad.exitCode != 0 && bad.error.contains("save, shut-down or turn-off"), "\(bad)")
+            let delay = await daemon.cli(["vm", "set", "manual", "--automatic-start-delay", "2h"])
+            #expect(delay.exitCode != 0 && delay.error.contains("0 to 3600"), "\(delay)")
+            for vm in ["keeper", "manual"] {
+                #expect(await daemon.cli(["vm", "start", vm]).exitCode == 0)
+            }
+            try await daemon.waitForConsole("keeper", contains: "VIRIDIAN-GUEST-READY")
+            try await daemon.waitForConsole("manual", contains: "VIRIDIAN-GUEST-READY")
+            let shown = try await daemon.json(VMInfo.self, ["vm", "show", "manual"])
+            #expect(shown.automaticActions == AutomaticActions(stopAction: .turnOff, startAction: .nothing))
+            var mark: String?
+            if AgentBundles.available {
+                try await daemon.waitForIntegration("keeper")
+                mark = UUID().uuidString
+                #expect(await daemon.exec("keeper", ["sh", "-c", "echo \(mark!) > /tmp/mark"]).exitCode == 0)
+            }
+            let ids = [try await daemon.client.vm("keeper").id, try await daemon.client.vm("manual").id]
+
+            let shutdown = await daemon.cli(["host", "shutdown"])
+            #expect(shutdown.exitCode == 0, "\(shutdown)")
+            #expect(try await daemon.client.vm("keeper").state == .saved)
+            #expect(try await daemon.client.vm("manual").state == .off)
+            let refused = await daemon.cli(["vm", "start", "manual"])
+            #expect(refused.exitCode == 5 && refused.error.contains("shutting down"), "no VM starts while the host shuts down: \(refused)")
+            await daemon.stop()
+            #expect(ids.allSatisfy { QEMUProcesses.count(uuid: $0) == 0 }, "every QEMU is gone, as after a power-off")
+
+            try await daemon.start()
+            try await eventually("VM 'keeper' is restored by its automatic start action", timeout: .seconds(120)) {
+                (try? await daemon.client.vm("keeper").state) == .running
+            }
+            #expect(try await daemon.client.vm("manual").state == .off, "start action Nothing leaves it off")
+            if let mark {
+                try await daemon.waitForIntegration("keeper")
+                let read = await daemon.exec("keeper", ["cat", "/tmp/mark"])
+                #expect(read.output == "\(mark)\n", "the guest's memory survived the host shutdown: \(read)")
+            }
+            let events = try await daemon.client.events(vm: "keeper").map(\.message)
+            #expect(events.contains { $0.contains("automatic stop action Save") }, "\(events)")
+            #expect(events.contains { $0.contains("automatic start action StartIfRunning") }, "\(events)")
+        }
+    }
+}
+
+/// QEMU processes on this machine, found by the VM id each carries as `-uuid`.
+enum QEMUProcesses {
+    static func count(uuid: String) -> Int {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { Int32($0) != nil }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard let index = arguments.firstIndex(of: "-uuid"), arguments.indices.contains(index + 1) else { return false }
+            return arguments[index + 1] == uuid
+        }.count
+    }
+}
