@@ -254,6 +254,30 @@ public final class Inventory: Sendable {
         }
     }
 
+    /// Deletes events beyond the newest `keeping` and those before `olderThan`; returns how many went.
+    @discardableResult
+    public func pruneEvents(keeping: Int, olderThan: Date) throws -> Int {
+        try prune(table: "event", order: "id", keeping: keeping, timeColumn: "time", olderThan: olderThan)
+    }
+
+    /// Deletes jobs beyond the newest `keeping` and those created before `olderThan`; returns how many went.
+    @discardableResult
+    public func pruneJobs(keeping: Int, olderThan: Date) throws -> Int {
+        try prune(table: "job", order: "createdAt", keeping: keeping, timeColumn: "createdAt", olderThan: olderThan)
+    }
+
+    private func prune(table: String, order: String, keeping: Int, timeColumn: String, olderThan: Date) throws -> Int {
+        var deleted = 0
+        try write { db in
+            try db.execute(sql: "DELETE FROM \(table) WHERE \(timeColumn) < ?", arguments: [olderThan])
+            deleted += db.changesCount
+            try db.execute(sql: "DELETE FROM \(table) WHERE rowid NOT IN (SELECT rowid FROM \(table) ORDER BY \(order) DESC LIMIT ?)",
+                           arguments: [keeping])
+            deleted += db.changesCount
+        }
+        return deleted
+    }
+
     // MARK: Jobs
 
     /// Stores a job's latest state.
@@ -264,6 +288,15 @@ public final class Inventory: Sendable {
     /// One stored job.
     public func job(id: String) throws -> JobInfo? {
         try read { try JobRow.fetchOne($0, key: id)?.info }
+    }
+
+    /// Ids of stored jobs that start with `prefix` (at most `limit`).
+    public func jobIDs(withPrefix prefix: String, limit: Int) throws -> [String] {
+        let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return try read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM job WHERE id LIKE ? ESCAPE '\\' LIMIT ?", arguments: [escaped + "%", limit])
+        }
     }
 
     /// The most recent jobs, oldest first.

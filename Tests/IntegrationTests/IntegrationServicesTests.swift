@@ -130,7 +130,7 @@ struct IntegrationServicesTests {
 
             // Stop goes through the shutdown service first and says so.
             let stop = await daemon.cli(["vm", "stop", "ic1", "--json"])
-            #expect(stop.exitCode == 0 && stop.output.contains("shutdown integration service"), "\(stop.output)")
+            #expect(stop.exitCode == 0 && stop.output.contains("the shutdown service (viridian-guest)"), "\(stop.output)")
             let events = try await daemon.json([EventRecord].self, ["events", "--vm", "ic1"])
             #expect(events.contains { $0.message.contains("runs integration services \(Release.current)") })
             #expect(events.contains { $0.message.contains("heartbeat of VM 'ic1' stopped") })

@@ -53,6 +53,37 @@ struct VMOperationsTests {
         }
     }
 
+    @Test("a guest flipping its health for a minute gets a bounded number of events, and the log says what it left out", .guests(1),
+          .enabled(if: AgentBundles.available, Comment(rawValue: AgentBundles.missing)))
+    func healthFlapping() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("flap")
+            #expect(await daemon.cli(["vm", "start", "flap"]).exitCode == 0)
+            try await daemon.waitForIntegration("flap")
+            let health = "/run/viridian-guest/health.json"
+            let loop = "i=0; while [ $i -lt 1000 ]; do echo '{\"health\":\"degraded\",\"reason\":\"flap\"}' > \(health); sleep 0.3; "
+                + "echo '{\"health\":\"ok\"}' > \(health); sleep 0.3; i=$((i+1)); done"
+            #expect(await daemon.exec("flap", ["sh", "-c", "(\(loop)) >/dev/null 2>&1 &"]).exitCode == 0)
+            let started = ContinuousClock.now
+            try await eventually("the host leaves out some of the guest's health events", timeout: .seconds(120)) {
+                let events = (try? await daemon.client.events(vm: "flap")) ?? []
+                return events.contains { $0.message.contains("earlier event(s) from this guest were left out") }
+            }
+            try await Task.sleep(for: .seconds(15))
+            let elapsed = Double((ContinuousClock.now - started).components.seconds)
+            let healthEvents = try await daemon.client.events(vm: "flap", limit: 10_000).filter { $0.message.contains("reports its applications") }
+            // Burst 20, then one per 15 s (GuestEventLimiter), against about one change per heartbeat (1 s).
+            let bound = 20 + Int(elapsed / 15) + 2
+            #expect(healthEvents.count <= bound, "\(healthEvents.count) health events in \(elapsed) s; the bound is \(bound)")
+            // The job ids viridian jobs prints (8 characters) name a job.
+            let start = try #require(try await daemon.client.jobs().first { $0.kind == "vm.start" })
+            let shown = try await daemon.json(JobInfo.self, ["jobs", "show", String(start.id.prefix(8))])
+            #expect(shown.id == start.id)
+            let short = await daemon.cli(["jobs", "show", "ab"])
+            #expect(short.exitCode == 1 && short.error.contains("too short"), "\(short)")
+        }
+    }
+
     /// One lifecycle call through the API: the job id it started, or its error.
     static func perform(_ call: Call, on vm: String, _ client: ViridianClient) async -> Result<String?, ViridianError> {
         do {

@@ -66,22 +66,29 @@ struct HostPeerCommand: AsyncParsableCommand {
 
 /// `viridian host set` (Set-VMHost): migration limits, networks, memory reserve.
 struct HostSet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change host settings for migration and memory.")
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change host settings: migration, memory, how much history is kept.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "Simultaneous live migrations; more queue (default 2).") var maxMigrations: Int?
     @Option(help: "Simultaneous storage migrations; more queue (default 2).") var maxStorageMigrations: Int?
     @Option(help: "Migration networks in preference order, CIDR,CIDR; \"\" for any network.") var migrationNetworks: String?
-    @Option(help: "Memory kept for the host, MiB (default 512).") var memoryReserve: Int?
+    @Option(help: "Memory kept for the host: 512M, 2G (a bare number is MiB; default 512M).") var memoryReserve: String?
+    @Option(help: "Events kept: the newest COUNT (default 100000).") var keepEvents: Int?
+    @Option(help: "Events kept: none older than DAYS (default 90).") var keepEventsDays: Int?
+    @Option(help: "Finished jobs kept: the newest COUNT (default 10000).") var keepJobs: Int?
+    @Option(help: "Finished jobs kept: none older than DAYS (default 30).") var keepJobsDays: Int?
 
     func run() async throws {
         let networks = migrationNetworks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         let settings = try await options.client.setHostSettings(SetHostSettingsRequest(
             maxMigrations: maxMigrations, maxStorageMigrations: maxStorageMigrations, migrationNetworks: networks,
-            memoryReserveMiB: memoryReserve))
+            memoryReserveMiB: try memoryReserve.map(ByteSize.parseMiB), keepEvents: keepEvents, keepEventsDays: keepEventsDays,
+            keepJobs: keepJobs, keepJobsDays: keepJobsDays))
         if options.json { return try Output.json(settings) }
         Output.fields([("Max migrations", String(settings.maxMigrations)), ("Max storage migrations", String(settings.maxStorageMigrations)),
                        ("Migration networks", settings.migrationNetworks.isEmpty ? "any" : settings.migrationNetworks.joined(separator: ", ")),
-                       ("Memory reserve", "\(settings.memoryReserveMiB) MiB")])
+                       ("Memory reserve", "\(settings.memoryReserveMiB) MiB"),
+                       ("Events kept", "newest \(settings.events.maxCount), at most \(settings.events.maxAgeDays) days"),
+                       ("Jobs kept", "newest \(settings.jobs.maxCount), at most \(settings.jobs.maxAgeDays) days")])
     }
 }
 

@@ -8,13 +8,21 @@ final class HostSettingsStore: Sendable {
     private static let key = "host"
     private let inventory: Inventory
     private let current: Mutex<HostSettings>
+    /// Why the stored settings could not be used (the defaults apply then), for the event log.
+    let loadWarning: String?
 
     init(inventory: Inventory) throws {
         self.inventory = inventory
         var settings = HostSettings.defaults
+        var warning: String?
         if let stored = try inventory.setting(Self.key) {
-            settings = (try? WireJSON.decoder().decode(HostSettings.self, from: Data(stored.utf8))) ?? .defaults
+            do {
+                settings = try WireJSON.decoder().decode(HostSettings.self, from: Data(stored.utf8))
+            } catch {
+                warning = "the stored host settings cannot be read (\(error)); the defaults apply until 'viridian host set' stores new ones"
+            }
         }
+        loadWarning = warning
         current = Mutex(settings)
     }
 
@@ -37,6 +45,20 @@ final class HostSettingsStore: Sendable {
             }
             settings.memoryReserveMiB = reserve
         }
+        for (value, name) in [(request.keepEvents, "--keep-events"), (request.keepJobs, "--keep-jobs")] {
+            if let value, !Retention.countRange.contains(value) {
+                throw ViridianError(.invalidArgument, "\(name) must be \(Retention.countRange.lowerBound) to \(Retention.countRange.upperBound), not \(value)")
+            }
+        }
+        for (value, name) in [(request.keepEventsDays, "--keep-events-days"), (request.keepJobsDays, "--keep-jobs-days")] {
+            if let value, !Retention.daysRange.contains(value) {
+                throw ViridianError(.invalidArgument, "\(name) must be \(Retention.daysRange.lowerBound) to \(Retention.daysRange.upperBound), not \(value)")
+            }
+        }
+        settings.events.maxCount = request.keepEvents ?? settings.events.maxCount
+        settings.events.maxAgeDays = request.keepEventsDays ?? settings.events.maxAgeDays
+        settings.jobs.maxCount = request.keepJobs ?? settings.jobs.maxCount
+        settings.jobs.maxAgeDays = request.keepJobsDays ?? settings.jobs.maxAgeDays
         settings.maxMigrations = request.maxMigrations ?? settings.maxMigrations
         settings.maxStorageMigrations = request.maxStorageMigrations ?? settings.maxStorageMigrations
         let data = try WireJSON.encoder().encode(settings)

@@ -31,6 +31,7 @@ public final class ViridianHost: Sendable {
     let qemu: QEMUBinary
     let acceleratorDecision: AcceleratorProbe.Decision
     let startedAt = Date()
+    let housekeeping = Housekeeping()
     let logger: Logger
 
     /// Opens the state directory, probes the engine and re-attaches to running workers.
@@ -68,6 +69,7 @@ public final class ViridianHost: Sendable {
                                 qemu: qemu, acceleratorDecision: decision, logger: logger)
         events.record(.information, .vmms, vm: nil,
                       "viridiand \(ViridianVersion.current) started as host '\(configuration.hostName)'; accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+        if let warning = settings.loadWarning { events.record(.warning, .vmms, vm: nil, warning) }
         if let reason = host.migrations.memoryCopyPauseReason {
             events.record(.warning, .migration, vm: nil, "live moves from this host pause each guest while its memory is copied: \(reason)")
         }
@@ -82,6 +84,7 @@ public final class ViridianHost: Sendable {
         await vms.reattachWorkers(hostRestarted: firstStartSinceBoot)
         await vms.reconcilePorts()
         await vms.applyAutomaticStartActions(firstStartSinceBoot: firstStartSinceBoot)
+        host.housekeeping.start(vms: vms, jobs: jobs, events: events, settings: settings)
         return host
     }
 
@@ -157,6 +160,7 @@ public final class ViridianHost: Sendable {
 
     /// Stops jobs and lets go of the workers; running VMs keep running.
     public func shutDown() async {
+        housekeeping.stop()
         await jobs.cancelAll()
         await incoming.abortAll()
         await vms.detachAll()

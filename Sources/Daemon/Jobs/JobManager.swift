@@ -34,8 +34,8 @@ public struct JobProgress: Sendable {
 }
 
 /// Runs long operations as jobs with an id, state, percent complete and cancel, like Hyper-V's
-/// WMI jobs. Jobs are kept in memory while the daemon runs and stored in the inventory at every
-/// state change, so the history outlives a restart.
+/// WMI jobs. Running jobs (and the most recent finished ones) are kept in memory; every state
+/// change is stored in the inventory, so the history outlives a restart, within its retention.
 public final class JobManager: Sendable {
     private struct Entry {
         var info: JobInfo
@@ -89,11 +89,33 @@ public final class JobManager: Sendable {
         return info
     }
 
-    /// The job with `id`, live or from the history.
+    /// The shortest prefix `jobs show` and `jobs cancel` accept (`viridian jobs` prints 8 characters).
+    static let minimumPrefix = 4
+
+    /// The job with `id`, or with the one id that starts with it, live or from the history.
     public func job(id: String) throws -> JobInfo {
+        let id = try resolve(id)
         if let live = entries.withLock({ $0[id]?.info }) { return live }
         if let stored = try inventory.job(id: id) { return stored }
         throw ViridianError(.notFound, "no job with id \(id)")
+    }
+
+    /// The full id for `text`: itself when a job has it, else the one job id it begins.
+    /// - Throws: `notFound` when none matches, `invalidArgument` when it is too short or several match.
+    func resolve(_ text: String) throws -> String {
+        let key = text.lowercased()
+        if entries.withLock({ $0[key] != nil }) { return key }
+        if try inventory.job(id: key) != nil { return key }
+        guard key.count >= Self.minimumPrefix else {
+            throw ViridianError(.invalidArgument, "'\(text)' is too short to name a job; give at least \(Self.minimumPrefix) characters of its id (see: viridian jobs)")
+        }
+        let live = entries.withLock { $0.keys.filter { $0.hasPrefix(key) } }
+        let matches = Set(live + (try inventory.jobIDs(withPrefix: key, limit: 2)))
+        guard let first = matches.first else { throw ViridianError(.notFound, "no job with id \(text) (see: viridian jobs)") }
+        guard matches.count == 1 else {
+            throw ViridianError(.invalidArgument, "'\(text)' begins the ids of several jobs; give more of the id (see: viridian jobs)")
+        }
+        return first
     }
 
     /// Live jobs and recent history, oldest first.
@@ -106,6 +128,7 @@ public final class JobManager: Sendable {
 
     /// Asks a running job to stop; it ends as Cancelled once its body has undone its work.
     public func cancel(id: String) throws -> JobInfo {
+        let id = try resolve(id)
         let (info, task) = try entries.withLock { entries -> (JobInfo, Task<Void, Never>?) in
             guard let entry = entries[id] else { throw ViridianError(.notFound, "no running job with id \(id)") }
             return (entry.info, entry.task)
@@ -144,13 +167,37 @@ public final class JobManager: Sendable {
         }
         if let info {
             logger.info("job finished", metadata: ["job": "\(id)", "kind": "\(info.kind)", "state": "\(info.state.rawValue)"])
-            persist(info)
+            if persist(info) { forgetOldFinished() }
         }
     }
 
-    private func persist(_ info: JobInfo) {
-        do { try inventory.save(info) } catch {
+    /// Finished jobs kept in memory besides the inventory's history (which answers for the rest).
+    static let finishedInMemory = 200
+
+    /// Drops finished jobs from memory beyond the newest `finishedInMemory`; the inventory keeps them.
+    private func forgetOldFinished() {
+        entries.withLock { entries in
+            let finished = entries.values.filter { $0.info.state.isFinished }
+            guard finished.count > Self.finishedInMemory else { return }
+            for entry in finished.sorted(by: { $0.info.createdAt < $1.info.createdAt }).dropLast(Self.finishedInMemory) {
+                entries[entry.info.id] = nil
+            }
+        }
+    }
+
+    /// Removes finished jobs from the history beyond `retention`; returns how many went.
+    func prune(_ retention: Retention, now: Date = Date()) throws -> Int {
+        try inventory.pruneJobs(keeping: retention.maxCount, olderThan: now.addingTimeInterval(-Double(retention.maxAgeDays) * 86_400))
+    }
+
+    @discardableResult
+    private func persist(_ info: JobInfo) -> Bool {
+        do {
+            try inventory.save(info)
+            return true
+        } catch {
             logger.error("cannot store job", metadata: ["job": "\(info.id)", "error": "\(error)"])
+            return false
         }
     }
 }

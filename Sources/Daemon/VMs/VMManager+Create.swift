@@ -121,6 +121,7 @@ extension VMManager {
         }
         try inventory.deleteVM(id: vm.record.id)
         vms[vm.record.id] = nil
+        guestEvents.forget(vm.record.id)
         let paths = paths(vm)
         try? FileManager.default.removeItem(atPath: paths.vmDirectory)
         WorkerLauncher.cleanUp(paths)

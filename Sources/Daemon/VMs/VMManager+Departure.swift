@@ -81,6 +81,7 @@ extension VMManager {
             WorkerLauncher.killWorker(departing.paths)
         }
         vms[id] = nil
+        guestEvents.forget(id)
         do { try inventory.deleteVM(id: id) } catch {
             logger.error("cannot remove a departed VM from the inventory", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
         }

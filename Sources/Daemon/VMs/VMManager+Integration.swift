@@ -27,6 +27,7 @@ extension VMManager {
     }
 
     /// Logs what the integration services report; release changes once per change, not per beat.
+    /// Everything here is triggered by the guest, so it goes through the per-VM limiter.
     func handleIntegration(_ event: IntegrationEvent, id: String) {
         guard let vm = vms[id] else { return }
         let name = vm.record.name
@@ -34,37 +35,41 @@ extension VMManager {
         case .negotiated(_, let negotiated):
             recordRelease(negotiated, id: id)
         case .heartbeatLost:
-            events.record(.warning, .integration, vm: name,
-                          "the heartbeat of VM '\(name)' stopped: Lost Communication with its integration services")
+            recordGuestEvent(id: id, .warning, "the heartbeat of VM '\(name)' stopped: Lost Communication with its integration services")
         case .heartbeatRestored:
-            events.record(.information, .integration, vm: name, "the heartbeat of VM '\(name)' is back")
+            recordGuestEvent(id: id, .information, "the heartbeat of VM '\(name)' is back")
         case .health(let health, let reason):
             if health == .degraded {
-                events.record(.warning, .integration, vm: name,
-                              "the guest in VM '\(name)' reports its applications degraded: \(reason ?? "no reason given")")
+                recordGuestEvent(id: id, .warning, "the guest in VM '\(name)' reports its applications degraded: \(reason ?? "no reason given")")
             } else {
-                events.record(.information, .integration, vm: name, "the guest in VM '\(name)' reports its applications OK")
+                recordGuestEvent(id: id, .information, "the guest in VM '\(name)' reports its applications OK")
             }
         case .autoThawed(let filesystems):
-            events.record(.warning, .integration, vm: name,
-                          "the guest in VM '\(name)' thawed \(filesystems.joined(separator: ", ")) by itself after the freeze timed out")
+            recordGuestEvent(id: id, .warning,
+                             "the guest in VM '\(name)' thawed \(filesystems.joined(separator: ", ")) by itself after the freeze timed out")
         case .clockStepped(let skew):
+            // The host sets the clock (after a start, a pause, a restore or a move): not the guest's doing.
             events.record(.information, .integration, vm: name,
                           "set the clock of VM '\(name)' (it was \(String(format: "%.3f", Double(skew) / 1e9)) s off)")
         case .violation(let service, let reason):
-            warnRateLimited(id: id, "the guest in VM '\(name)' broke the \(service.rawValue) protocol (\(reason)); "
-                            + "the host stops listening to it for a few seconds")
+            recordGuestEvent(id: id, .warning, "the guest in VM '\(name)' broke the \(service.rawValue) protocol (\(reason)); "
+                             + "the host stops listening to it for a few seconds")
         case .itemsRejected(let reason):
-            warnRateLimited(id: id, "the guest in VM '\(name)' sent KVP items beyond the limits: \(reason)")
+            recordGuestEvent(id: id, .warning, "the guest in VM '\(name)' sent KVP items beyond the limits: \(reason)")
         }
     }
 
-    /// A hostile guest must not flood the event log: one such warning per VM per minute.
-    private func warnRateLimited(id: String, _ message: String) {
-        let now = Date()
-        if let last = integrationWarnings[id], now.timeIntervalSince(last) < 60 { return }
-        integrationWarnings[id] = now
-        events.record(.warning, .integration, vm: vms[id]?.record.name, message)
+    /// Records an event the guest caused, within the VM's budget (`GuestEventLimiter`): a hostile or
+    /// flapping guest cannot grow the event log without bound.
+    func recordGuestEvent(id: String, _ level: EventLevel, _ message: String) {
+        let name = vms[id]?.record.name
+        switch guestEvents.admit(id) {
+        case .suppress:
+            return
+        case .record(let suppressed):
+            let note = suppressed > 0 ? " (\(suppressed) earlier event(s) from this guest were left out: it sends more than the host records)" : ""
+            events.record(level, .integration, vm: name, message + note)
+        }
     }
 
     private func recordRelease(_ negotiated: Negotiated, id: String) {

@@ -11,8 +11,8 @@ import Storage
 /// Starting, Saving or Stopping, another lifecycle operation is refused with `invalidState`.
 public actor VMManager {
     var vms: [String: ManagedVM] = [:]
-    /// When each VM last had a rate-limited integration warning logged.
-    var integrationWarnings: [String: Date] = [:]
+    /// How many guest-triggered events each VM may still have recorded.
+    var guestEvents = GuestEventLimiter()
     /// VMs arriving from other hosts, not yet committed: their memory is held for them.
     var arrivals: [String: VMRecord] = [:]
     /// Set by a host shutdown: no VM starts until viridiand restarts.
@@ -147,14 +147,27 @@ public actor VMManager {
 }
 
 extension VMManager {
-    /// The last `lastBytes` of the VM's console log (every boot, appended).
+    /// The last `lastBytes` of the VM's console log (every boot, appended; across its rotated copies).
     public func consoleLog(_ name: String, lastBytes: Int) throws -> [UInt8] {
         let vm = try lookup(name)
-        guard let handle = FileHandle(forReadingAtPath: paths(vm).consoleLog) else { return [] }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > UInt64(lastBytes) ? size - UInt64(lastBytes) : 0)
-        return Array((try? handle.readToEnd()) ?? Data())
+        do {
+            return try ConsoleLogRotation.tail(paths(vm).consoleLog, count: lastBytes)
+        } catch {
+            throw ViridianError(.internalError, "cannot read the console log of VM '\(vm.record.name)'", cause: error)
+        }
+    }
+
+    /// Keeps the console logs of running VMs within their bound (`ConsoleLogRotation`).
+    func rotateConsoleLogs() {
+        for vm in vms.values where vm.worker != nil {
+            do {
+                if try ConsoleLogRotation.rotateIfNeeded(paths(vm).consoleLog) {
+                    logger.info("rotated the console log", metadata: ["vm": "\(vm.record.name)"])
+                }
+            } catch {
+                events.record(.warning, .vmms, vm: vm.record.name, "cannot rotate the console log of VM '\(vm.record.name)': \(error)")
+            }
+        }
     }
 
     /// The console socket of a VM whose worker runs.
