@@ -123,7 +123,7 @@ public struct TestGuestBuilder: Sendable {
         }
         if let deb = existing() { return deb }
         try await HostCommand.check("apt-get", ["download", "-q", package], purpose: "downloading \(package)",
-                                    workingDirectory: directory)
+                                    workingDirectory: directory, timeout: .seconds(1800))
         guard let deb = existing() else {
             throw ViridianError(.engineFailure, "apt-get download left no .deb for \(package) in \(directory)")
         }

@@ -16,14 +16,38 @@ public struct CommandOutput: Sendable {
 }
 
 /// Runs host programs (`qemu-img`, `apt-get`, `mkfs.ext4`…) without a shell.
-/// Cancelling the calling task kills the program.
+/// Cancelling the calling task kills the program, and so does its timeout: a hung program fails
+/// its operation with a message and never blocks anything else.
 public enum HostCommand {
     /// How much of a program's output is kept.
     public static let outputLimit = 4 << 20
+    /// How long a program may run unless its caller says otherwise.
+    public static let defaultTimeout = Duration.seconds(300)
 
     /// Runs `executable` and returns its output, whatever its exit code.
+    /// - Throws: `timeout` (and the program is killed) when it runs longer than `timeout`.
     public static func run(_ executable: String, _ arguments: [String], workingDirectory: String? = nil,
-                           environment: [String: String] = [:], input: String? = nil) async throws -> CommandOutput {
+                           environment: [String: String] = [:], input: String? = nil,
+                           timeout: Duration = defaultTimeout) async throws -> CommandOutput {
+        try await withThrowingTaskGroup(of: CommandOutput?.self) { group in
+            group.addTask {
+                try await runToEnd(executable, arguments, workingDirectory: workingDirectory, environment: environment, input: input)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let output = first else {
+                let name = executable.split(separator: "/").last.map(String.init) ?? executable
+                throw ViridianError(.timeout, "\(name) \(arguments.first ?? "") did not finish within \(timeout.components.seconds) s and was stopped")
+            }
+            return output
+        }
+    }
+
+    private static func runToEnd(_ executable: String, _ arguments: [String], workingDirectory: String?,
+                                 environment: [String: String], input: String?) async throws -> CommandOutput {
         do {
             let result = try await Subprocess.run(
                 executable.hasPrefix("/") ? .path(FilePath(executable)) : .name(executable),
@@ -46,8 +70,10 @@ public enum HostCommand {
     /// Runs `executable` and throws an error naming `purpose` unless it exits 0.
     @discardableResult
     public static func check(_ executable: String, _ arguments: [String], purpose: String,
-                             workingDirectory: String? = nil, environment: [String: String] = [:]) async throws -> CommandOutput {
-        let output = try await run(executable, arguments, workingDirectory: workingDirectory, environment: environment)
+                             workingDirectory: String? = nil, environment: [String: String] = [:],
+                             timeout: Duration = defaultTimeout) async throws -> CommandOutput {
+        let output = try await run(executable, arguments, workingDirectory: workingDirectory, environment: environment,
+                                   timeout: timeout)
         guard output.exitCode == 0 else {
             throw ViridianError(.engineFailure, "\(purpose) failed: \(output.errorSummary)")
         }

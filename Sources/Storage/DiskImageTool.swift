@@ -35,7 +35,7 @@ public struct DiskImageTool: Sendable {
         try await DiskPath.writeAtomically(to: path) { temporary in
             try await HostCommand.check(qemuImg, ["create", "-q", "-f", format.qemuName]
                 + format.creationOptions(type: type) + [temporary, String(sizeBytes)],
-                purpose: "creating \(path)")
+                purpose: "creating \(path)", timeout: .seconds(3600))
         }
     }
 

@@ -1,6 +1,7 @@
 import APITypes
 @testable import Daemon
 import Engine
+import HostTools
 import Foundation
 import Inventory
 import Testing
@@ -80,5 +81,20 @@ struct BoundedHistoryTests {
         let settings = try WireJSON.decoder().decode(HostSettings.self, from: Data(old.utf8))
         #expect(settings.maxMigrations == 3 && settings.memoryReserveMiB == 1024)
         #expect(settings.events == .eventDefaults && settings.jobs == .jobDefaults)
+    }
+}
+
+/// Host programs cannot hang an operation.
+@Suite("Host command timeouts")
+struct HostCommandTimeoutTests {
+    @Test("a program that runs past its timeout is stopped and the call fails with timeout")
+    func timeout() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: ViridianError.self) {
+            try await HostCommand.run("/bin/sleep", ["30"], timeout: .milliseconds(300))
+        }
+        #expect(ContinuousClock.now - started < .seconds(25), "the sleep was stopped, not waited for")
+        let quick = try await HostCommand.run("/bin/echo", ["ok"], timeout: .seconds(30))
+        #expect(quick.standardOutput == "ok\n")
     }
 }
