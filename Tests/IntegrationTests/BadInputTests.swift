@@ -69,7 +69,9 @@ struct BadInputTests {
             #expect(added.exitCode == 0, "\(added.error)")
             let attached = try await daemon.client.vm("b1")
                 #expect(attached.drives.first?.locationName == "SCSI 0:0")
-            #expect(await daemon.cli(["vm", "disk", "remove", "b1", "--path", other]).exitCode == 0)
+            let twice = await daemon.cli(["vm", "disk", "remove", "b1", other, "--path", other])
+            #expect(twice.exitCode == 2, "the disk is named once: \(twice)")
+            #expect(await daemon.cli(["vm", "disk", "remove", "b1", other]).exitCode == 0, "as vm disk add names it")
             let detached = try await daemon.client.vm("b1")
                 #expect(detached.drives.isEmpty)
         }

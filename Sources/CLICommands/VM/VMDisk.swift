@@ -34,17 +34,19 @@ struct VMDisk: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Detach a disk, by path or location; the file stays.")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var vm: VMNameArgument
-        @Option(help: "The attached disk file.") var path: String?
+        @Argument(help: "The attached disk file (as in vm disk add).") var file: String?
+        @Option(help: "The attached disk file (the same as the argument).") var path: String?
         @OptionGroup var at: Location
 
         func validate() throws {
-            guard path != nil || (at.controllerType != nil && at.location != nil) else {
-                throw ValidationError("name the disk with --path, or with --controller-type and --location")
+            if file != nil, path != nil { throw ValidationError("name the disk once: as the argument or with --path") }
+            guard file != nil || path != nil || (at.controllerType != nil && at.location != nil) else {
+                throw ValidationError("name the disk by its file (vm disk remove VM FILE), or with --controller-type and --location")
             }
         }
 
         func run() async throws {
-            let info = try await options.client.removeDisk(vm.name, path: path.map(absolute), controllerType: at.controllerType,
+            let info = try await options.client.removeDisk(vm.name, path: (file ?? path).map(absolute), controllerType: at.controllerType,
                                                            controllerNumber: at.controllerNumber, location: at.location)
             if options.json { try Output.json(info) } else { print("Detached the disk from VM '\(info.name)'.") }
         }
