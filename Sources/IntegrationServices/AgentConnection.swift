@@ -153,6 +153,17 @@ public final class AgentConnection: Sendable {
 
     public var isClosed: Bool { state.withLock { $0.closed } }
 
+    /// Closes a connection that was never served (its link stopped while it connected): the
+    /// channel is closed through NIO's async wrapper, as `serve` would, never just dropped.
+    public func discard() async {
+        shutDown()
+        do {
+            try await channel.executeThenClose { _, outbound in outbound.finish() }
+        } catch {
+            logger.debug("closing an unused integration connection failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func shutDown() {
         let requests = state.withLock { state in
             state.closed = true

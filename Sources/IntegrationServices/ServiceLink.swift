@@ -41,7 +41,8 @@ final class ServiceLink: Sendable {
                 // A stop that came while connecting found no connection to close: close it here, or it
                 // would hold the port (QEMU serves one client at a time) from the hub that replaces this one.
                 if Task.isCancelled {
-                    connection.close()
+                    current.withLock { $0 = nil }
+                    await connection.discard()
                     break
                 }
                 var violated = false

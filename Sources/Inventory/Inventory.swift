@@ -111,6 +111,18 @@ public final class Inventory: Sendable {
                 table.add(column: "runningWhenHostStopped", .boolean).notNull().defaults(to: false)
             }
         }
+        migrator.registerMigration("v8-ownership") { db in
+            try db.create(table: "ownership") { table in
+                table.primaryKey("vmID", .text)
+                table.column("owner", .text).notNull()
+                table.column("generation", .integer).notNull()
+                table.column("state", .text).notNull()
+                table.column("peer", .text)
+                table.column("moveID", .text)
+                table.column("previousState", .text)
+                table.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 
@@ -160,11 +172,13 @@ public final class Inventory: Sendable {
     /// Adds a VM that arrived from another host, with its integration record, in one transaction.
     /// Stores a VM that moved here and, in the same transaction, the move's committed outcome:
     /// once this returns, the VM is this host's even if viridiand dies at once.
-    public func insertArrived(_ vm: VMRecord, integration: IntegrationRecord, moveID: String) throws {
+    public func insertArrived(_ vm: VMRecord, integration: IntegrationRecord, moveID: String,
+                              ownership: OwnershipRecord) throws {
         do {
             try database.write { db in
                 try vm.insert(db)
                 try integration.save(db)
+                try ownership.save(db)
                 try IncomingMoveRecord(id: moveID, vmID: vm.id, state: "committed").save(db)
                 // Outcomes older than a week are of no use to any source.
                 try IncomingMoveRecord.filter(Column("updatedAt") < Date().addingTimeInterval(-7 * 86_400)).deleteAll(db)

@@ -60,6 +60,7 @@ public final class ViridianHost: Sendable {
         let vms = try VMManager(inventory: inventory, jobs: jobs, events: events, catalog: catalog,
                                 launcher: WorkerLauncher(qemu: qemu), accelerator: decision.accelerator,
                                 stateDirectory: configuration.stateDirectory, settings: settings, switches: switches,
+                                ownership: LocalOwnershipStore(inventory: inventory, hostName: configuration.hostName),
                                 logger: logger)
         let host = ViridianHost(configuration: configuration, vms: vms, jobs: jobs, inventory: inventory, events: events,
                                 images: ImageService(inventory: inventory, catalog: catalog, jobs: jobs, events: events,
@@ -80,9 +81,11 @@ public final class ViridianHost: Sendable {
         await switches.recreateAll()
         await vms.adoptLegacyDisks()
         await host.images.adoptLegacyDisks()
+        await vms.adoptUnowned()
         let firstStartSinceBoot = try HostBoot.isFirstStartSinceBoot(inventory)
         await vms.reattachWorkers(hostRestarted: firstStartSinceBoot)
         await vms.reconcilePorts()
+        await host.migrations.settleUnfinishedDepartures()
         await vms.applyAutomaticStartActions(firstStartSinceBoot: firstStartSinceBoot)
         host.housekeeping.start(vms: vms, jobs: jobs, events: events, settings: settings)
         return host

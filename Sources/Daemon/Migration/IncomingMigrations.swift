@@ -299,6 +299,7 @@ actor IncomingMigrations {
     /// The source is still there: extend the lease.
     func keepAlive(_ id: String, peer: String) throws {
         guard pending[id]?.peerName == peer else { throw unknown(id) }
+        Failpoints.crash(at: "destination-exit-at-keepalive")
         pending[id]?.leaseEnds = .now + Self.lease
     }
 
@@ -335,7 +336,8 @@ actor IncomingMigrations {
         let integration = IntegrationRecord(vmID: entry.record.id, release: nil, agent: nil,
                                             hostItems: entry.request.hostItems, updatedAt: Date())
         do {
-            try await vms.storeArrival(entry.record, integration: integration, live: entry.pid != nil, moveID: id)
+            try await vms.storeArrival(entry.record, integration: integration, live: entry.pid != nil, moveID: id,
+                                       sourceGeneration: entry.request.generation)
         } catch {
             pending[id] = nil
             entry.marker.discard(entry.paths)
@@ -367,6 +369,7 @@ actor IncomingMigrations {
             // The VM stays this host's (stored); its worker could not be followed. Never tell the source otherwise.
             logger.error("cannot take over an arrived worker", metadata: ["vm": "\(entry.record.name)", "error": "\(error)"])
         }
+        try Failpoints.fail(at: "destination-lose-commit-reply")
         return IncomingStatus(state: .committed)
     }
 

@@ -116,6 +116,7 @@ struct LiveMove: Sendable {
                 try await mirrors?.finishWithoutPivot()
                 try await client.migrateContinue()
             default:
+                if info.transferredBytes > 0 { Failpoints.crash(at: "source-exit-mid-stream") }
                 if info.transferredBytes != lastBytes {
                     lastBytes = info.transferredBytes
                     lastProgress = .now

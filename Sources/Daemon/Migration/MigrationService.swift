@@ -69,7 +69,7 @@ final class MigrationService: Sendable {
     }
 
     private func perform(name: String, peer: PeerRegistry.Peer, request: MoveVMRequest, progress: JobProgress) async throws -> String {
-        let departing = try await vms.beginDeparture(name, jobID: progress.jobID)
+        let departing = try await vms.beginDeparture(name, to: peer.record.name, jobID: progress.jobID)
         let client = PeerClient(peer: peer, identity: peers.identity)
         let planID = Mutex<String?>(nil)
         let started = ContinuousClock.now
@@ -82,10 +82,13 @@ final class MigrationService: Sendable {
             let incoming = try await incomingRequest(departing, request, files: uploads.map { IncomingFile(name: $0.key, size: $0.value.size) })
             let plan: IncomingPlan = try await client.call(.POST, "/peer/v1/incoming", body: incoming, timeout: .seconds(120))
             planID.withLock { $0 = plan.id }
+            try await vms.noteMovePlan(departing.record.id, moveID: plan.id)
+            Failpoints.crash(at: "source-exit-after-plan")
             let prepared = ContinuousClock.now - started
             let copied = request.includeStorage ? plan.diskPaths.keys.compactMap { departing.record.configuration.drives[$0].path } : []
             guard let worker = departing.client else {
                 try await upload(uploads, to: client, plan: plan.id, progress: progress)
+                try await vms.markCommitting(departing.record.id)
                 try await commit(client, plan.id, resume: false)
                 await vms.departed(departing, to: peer.record.name, deleting: copied)
                 return "moved to \(peer.record.name) (the VM was \(departing.previousState.rawValue))"
@@ -99,7 +102,9 @@ final class MigrationService: Sendable {
             }
             progress.report(98, "handing the VM over to \(peer.record.name)")
             let handoverStarted = ContinuousClock.now
+            try await vms.markCommitting(departing.record.id)
             try await commit(client, plan.id, resume: departing.previousState == .running)
+            Failpoints.crash(at: "source-exit-after-commit")
             let handover = ContinuousClock.now - handoverStarted
             await vms.departed(departing, to: peer.record.name, deleting: copied)
             let elapsed = ContinuousClock.now - started
@@ -114,7 +119,12 @@ final class MigrationService: Sendable {
         } catch {
             let id = planID.withLock { $0 }
             if let undecided = error as? MoveOutcomeUnknown {
-                await uncancelled { await self.vms.departureFailed(departing, resume: false) }
+                await uncancelled {
+                    await self.vms.departureFailed(departing, outcomeKnown: false)
+                    if let record = try? await self.vms.ownershipRecord(departing.record.id) {
+                        await self.settleInBackground(record, departing)
+                    }
+                }
                 events.record(.error, .migration, vm: name,
                               "the move of VM '\(name)' to '\(peer.record.name)' has no known outcome (\(undecided.reason)); the VM stays paused "
                               + "here so that it never runs twice: if '\(peer.record.name)' lists it, remove it here, else resume it here")
@@ -172,7 +182,7 @@ final class MigrationService: Sendable {
                                tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
                                files: files,
                                consoleLog: (try? await vms.consoleLog(departing.record.name, lastBytes: IncomingRequest.consoleLogLimit)).map { Data($0) },
-                               diskImages: diskImages)
+                               diskImages: diskImages, generation: departing.generation)
     }
 
 
@@ -242,10 +252,14 @@ final class MigrationService: Sendable {
             switch status.state {
             case .committed: return
             case .pending: lost = ViridianError(.notResponding, "the destination is still committing")
-            case .aborted: throw ViridianError(.engineFailure, "the destination did not take the VM over")
+            case .aborted: throw MoveRefused()
             }
-        } catch let error as ViridianError where error.code == .notResponding || error.code == .timeout {
-            lost = error
+        } catch is MoveRefused {
+            throw ViridianError(.engineFailure, "the destination did not take the VM over")
+        } catch {
+            // Any other error may have come after the destination committed (an answer lost on the
+            // way, a failure after the VM was stored): only its recorded outcome tells.
+            lost = ViridianError.wrapping(error)
         }
         let deadline = ContinuousClock.now + Self.commitOutcomeWait
         while ContinuousClock.now < deadline {
@@ -260,6 +274,9 @@ final class MigrationService: Sendable {
         }
         throw MoveOutcomeUnknown(reason: lost.message)
     }
+
+    /// The destination answered the commit with "did not happen".
+    private struct MoveRefused: Error {}
 
     /// Runs `body` while telling the destination every few seconds that this host is still there;
     /// gives up the move when the destination stops answering.

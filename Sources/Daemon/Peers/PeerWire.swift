@@ -68,6 +68,9 @@ struct IncomingRequest: Codable, Sendable {
     /// What the source recorded about every file of the VM's hard disks (each disk's chain), so
     /// that a destination on shared storage opens them with the same formats and parents.
     var diskImages: [DiskImage]?
+    /// The VM's ownership generation on the source; the destination records one more (nil from a
+    /// source that did not record ownership: the destination starts at 1).
+    var generation: Int64?
 
     /// How much of the console log comes along.
     static let consoleLogLimit = 1 << 20

@@ -43,11 +43,13 @@ extension VMManager {
 
     /// The VM is ours now: stores it, with the move's committed outcome, in one transaction —
     /// before its processors run here. A live VM is stored Paused until its worker is taken over.
-    func storeArrival(_ record: VMRecord, integration: IntegrationRecord, live: Bool, moveID: String) throws {
+    func storeArrival(_ record: VMRecord, integration: IntegrationRecord, live: Bool, moveID: String,
+                      sourceGeneration: Int64?) throws {
         var stored = record
         stored.state = live ? .paused : (record.state == .saved ? .saved : .off)
         if !live { stored.startedAt = nil }
-        try inventory.insertArrived(stored, integration: integration, moveID: moveID)
+        let owned = OwnershipRecord(vmID: record.id, owner: ownership.hostName, generation: (sourceGeneration ?? 0) + 1)
+        try inventory.insertArrived(stored, integration: integration, moveID: moveID, ownership: owned)
         arrivals[record.id] = nil
         vms[record.id] = ManagedVM(record: stored, integration: integration)
     }

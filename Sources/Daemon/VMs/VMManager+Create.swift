@@ -55,6 +55,7 @@ extension VMManager {
             let record = VMRecord(id: id, name: request.name, state: .off, configuration: configuration,
                                   notes: request.notes ?? "", image: request.image, createdAt: Date(), startedAt: nil)
             try inventory.insert(record)
+            try claimNew(id)
             vms[id] = ManagedVM(record: record, integration: IntegrationRecord.empty(vmID: id))
             events.record(.information, .vmms, vm: record.name,
                           "VM '\(record.name)' was created (Generation \(configuration.generation.rawValue), \(configuration.memoryMiB) MiB, \(configuration.processorCount) processor\(configuration.processorCount == 1 ? "" : "s"))")

@@ -13,6 +13,8 @@ struct DepartingVM: Sendable {
     /// The state to return to when the move fails.
     let previousState: VMState
     let paths: WorkerPaths
+    /// The ownership generation the VM had here; the destination's is one more.
+    let generation: Int64
 }
 
 extension VMManager {
@@ -28,14 +30,21 @@ extension VMManager {
     }
 
     /// Holds the VM for the move (job `jobID`): a running VM becomes Migrating, an Off or Saved VM stays as it is.
-    func beginDeparture(_ name: String, jobID: String) throws -> DepartingVM {
+    func beginDeparture(_ name: String, to peer: String, jobID: String) throws -> DepartingVM {
         let vm = try lookup(name)
         _ = try checkMovable(name)
         let id = vm.record.id
         if vm.record.state.hasWorker, vm.worker == nil {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no worker to migrate")
         }
-        try beginOperation(.moving, vm, jobID: jobID)
+        try requireOwned(vm)
+        let generation = try markDeparting(id, peer: peer, previousState: vm.record.state)
+        do {
+            try beginOperation(.moving, vm, jobID: jobID)
+        } catch {
+            markOwnedAgain(id)
+            throw error
+        }
         if let worker = vm.worker {
             // The integration services let go of the guest's ports for the move: data QEMU writes into a
             // port while the VM is stopped for the switchover would change guest memory after its last copy.
@@ -43,14 +52,17 @@ extension VMManager {
             setState(id, .migrating)
         }
         return DepartingVM(record: vm.record, integration: vm.integration, client: vm.worker?.client,
-                           previousState: vm.record.state, paths: paths(vm))
+                           previousState: vm.record.state, paths: paths(vm), generation: generation)
     }
 
-    /// The move failed or was cancelled: the VM stays here, running again if it was running (and
-    /// `resume` allows: not when the destination may have taken it over), its integration services
-    /// connected again.
-    func departureFailed(_ departing: DepartingVM, resume: Bool = true) async {
+    /// The move failed or was cancelled: the VM stays here, running again if it was running, its
+    /// integration services connected again. With `outcomeKnown` false (the destination may have
+    /// taken it over) it stays paused, and its ownership stays `committing` until the destination
+    /// answers (`MigrationService+Settle`).
+    func departureFailed(_ departing: DepartingVM, outcomeKnown: Bool = true) async {
         let id = departing.record.id
+        let resume = outcomeKnown
+        if outcomeKnown { markOwnedAgain(id) }
         defer { endOperation(id) }
         guard let vm = vms[id], let client = vm.worker?.client, vm.record.state == .migrating else { return }
         var workerLogger = logger
@@ -82,6 +94,7 @@ extension VMManager {
         }
         vms[id] = nil
         guestEvents.forget(id)
+        releaseOwnership(id)
         do { try inventory.deleteVM(id: id) } catch {
             logger.error("cannot remove a departed VM from the inventory", metadata: ["vm": "\(departing.record.name)", "error": "\(error)"])
         }

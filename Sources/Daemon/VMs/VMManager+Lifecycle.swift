@@ -14,6 +14,7 @@ extension VMManager {
         let vm = try lookup(name)
         try requireIdle(vm)
         try requireHostNotStopping()
+        try requireOwned(vm)
         let previous = vm.record.state
         guard previous == .off || previous == .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(previous.rawValue); only an Off or Saved VM can start")
@@ -247,6 +248,7 @@ extension VMManager {
         guard vm.record.state == .paused, let worker = vm.worker else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); only a Paused VM can be resumed")
         }
+        try requireOwned(vm)
         try await withOperation(.resuming, vm) {
             try await worker.client.cont()
             await settleFromEngine(vm.record.id, worker: worker)

@@ -27,11 +27,14 @@ public actor VMManager {
     let host: HostCapacity
     let settings: HostSettingsStore
     let switches: SwitchService
+    /// Who may run each VM (this host's inventory now; etcd in a cluster).
+    let ownership: any OwnershipStore
     let logger: Logger
 
     init(inventory: Inventory, jobs: JobManager, events: EventLog, catalog: DiskCatalog, launcher: WorkerLauncher,
          accelerator: Accelerator, stateDirectory: String, settings: HostSettingsStore, switches: SwitchService,
-         logger: Logger) throws {
+         ownership: any OwnershipStore, logger: Logger) throws {
+        self.ownership = ownership
         self.inventory = inventory
         self.jobs = jobs
         self.events = events
