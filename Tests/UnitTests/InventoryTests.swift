@@ -42,4 +42,27 @@ struct InventoryTests {
         #expect(try inventory.events(vm: nil, minimumLevel: nil, since: Date().addingTimeInterval(60), limit: 10).isEmpty)
         #expect(try inventory.events(vm: nil, minimumLevel: nil, since: nil, limit: 1).map(\.message) == ["three"])
     }
+
+    @Test("ownership changes only by compare-and-swap on its generation and state")
+    func ownershipSwap() throws {
+        let (inventory, _) = try temporaryInventory()
+        let owned = OwnershipRecord(vmID: "vm1", owner: "hv1", generation: 1)
+        try inventory.swapOwnership(vmID: "vm1", expected: nil, expectedState: nil, new: owned)
+        #expect(throws: ViridianError.self, "a second claim of a recorded VM") {
+            try inventory.swapOwnership(vmID: "vm1", expected: nil, expectedState: nil, new: owned)
+        }
+        var departing = owned
+        departing.state = .departing
+        departing.peer = "hv2"
+        try inventory.swapOwnership(vmID: "vm1", expected: 1, expectedState: .owned, new: departing)
+        #expect(throws: ViridianError.self, "the state it expected is gone") {
+            try inventory.swapOwnership(vmID: "vm1", expected: 1, expectedState: .owned, new: owned)
+        }
+        #expect(throws: ViridianError.self, "a stale generation") {
+            try inventory.swapOwnership(vmID: "vm1", expected: 0, expectedState: .departing, new: owned)
+        }
+        #expect(try inventory.ownership(vmID: "vm1")?.state == .departing)
+        try inventory.swapOwnership(vmID: "vm1", expected: 1, expectedState: .departing, new: nil)
+        #expect(try inventory.ownership(vmID: "vm1") == nil && inventory.ownerships().isEmpty)
+    }
 }
