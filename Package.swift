@@ -83,6 +83,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
         ], resources: [.copy("Resources/openapi.yaml")], swiftSettings: strict),
         // The HTTP client the CLI (and tests) use to talk to viridiand.
         .target(name: "APIClient", dependencies: [
@@ -92,10 +93,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
         ], swiftSettings: strict),
         // The `viridian` command tree.
         .target(name: "CLICommands", dependencies: [
             "APITypes", "APIClient", "AgentProtocol",
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -125,7 +128,8 @@ let package = Package(
                           path: "bench/migration", swiftSettings: strict),
         .executableTarget(name: "network-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
                           path: "bench/network", swiftSettings: strict),
-        .executableTarget(name: "integration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
+        .executableTarget(name: "integration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport",
+                                                                  .product(name: "AsyncAlgorithms", package: "swift-async-algorithms")],
                           path: "bench/integration", swiftSettings: strict),
     ]
 )

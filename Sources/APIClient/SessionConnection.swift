@@ -1,4 +1,5 @@
 import APITypes
+import AsyncAlgorithms
 import Foundation
 import NIOCore
 import NIOWebSocket
@@ -19,20 +20,27 @@ public struct SessionConnection: Sendable {
 
     /// Starts the program and runs the session until it ends: `input` goes to the program,
     /// its output to `output`. Returns how it ended.
-    public func run(_ start: SessionStart, input: AsyncStream<SessionClientInput>,
+    public func run(_ start: SessionStart, input: AsyncChannel<SessionClientInput>,
                     output: @escaping @Sendable (SessionStream, ByteBufferView) -> Void) async throws -> SessionEnd {
         try await channel.executeThenClose { inbound, outbound in
             let first = try WireJSON.encoder().encode(start)
             try await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: first)))
+            // Each write waits until the socket takes it, so standard input is read no faster than viridiand
+            // (and, through it, the guest) takes it. A failed write means the session is gone: the reader
+            // below reports how it ended.
             let feeder = Task {
-                for await item in input {
-                    switch item {
-                    case .data(let buffer):
-                        try? await outbound.write(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer))
-                    case .control(let control):
-                        guard let data = try? WireJSON.encoder().encode(control) else { continue }
-                        try? await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: data)))
+                do {
+                    for await item in input {
+                        switch item {
+                        case .data(let buffer):
+                            try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: buffer))
+                        case .control(let control):
+                            let data = try WireJSON.encoder().encode(control)
+                            try await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: data)))
+                        }
                     }
+                } catch {
+                    input.finish()
                 }
             }
             defer { feeder.cancel() }

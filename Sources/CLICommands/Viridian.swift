@@ -33,7 +33,10 @@ extension ViridianCommand {
             Output.error(error.message)
             Foundation.exit(CLIExit.code(for: error))
         } catch {
-            exit(withError: error)
+            // Usage errors exit 2, as documented (ArgumentParser's own code for them is 64).
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
         }
     }
 }

@@ -1,12 +1,15 @@
 import AgentProtocol
 import APITypes
+import AsyncAlgorithms
 import Foundation
 import QMP
 
 extension IntegrationHub {
-    /// Runs a program in the guest, streaming its output to `output` and `input` to it.
-    /// Returns its exit code. Cancelling the task hangs the program up (SIGHUP).
-    public func exec(_ command: SessionCommand, input: AsyncStream<SessionInput>, output: SessionOutput) async throws -> Int32 {
+    /// Runs a program in the guest, streaming its output to `output` and `input` to it. `input` is
+    /// taken one item at a time as the guest's port accepts it, so a slow reader in the guest slows
+    /// the sender (nothing is dropped, nothing piles up). Returns its exit code. Cancelling the task
+    /// hangs the program up (SIGHUP).
+    public func exec(_ command: SessionCommand, input: AsyncChannel<SessionInput>, output: SessionOutput) async throws -> Int32 {
         guard !command.arguments.isEmpty, command.arguments.count <= 4096,
               command.arguments.reduce(0, { $0 + $1.utf8.count }) <= 128 * 1024 else {
             throw ViridianError(.invalidArgument, "a guest command needs a program name and at most 128 KiB of arguments")
@@ -22,7 +25,7 @@ extension IntegrationHub {
         return try await execFallback(command, input: input, output: output)
     }
 
-    private func execViridian(_ command: SessionCommand, input: AsyncStream<SessionInput>,
+    private func execViridian(_ command: SessionCommand, input: AsyncChannel<SessionInput>,
                               output: SessionOutput) async throws -> Int32 {
         let request = try connection(.session).openRequest()
         defer { request.close() }
@@ -33,16 +36,21 @@ extension IntegrationHub {
             throw ViridianError(.invalidArgument, "the guest could not start \(command.arguments[0].prefix(100)): \(started.error ?? "unknown error")")
         }
         let feeder = Task {
-            for await item in input {
-                switch item {
-                case .data(let bytes):
-                    for start in stride(from: 0, to: bytes.count, by: 64 * 1024) {
-                        try? await request.sendData(Array(bytes[start..<min(start + 64 * 1024, bytes.count)]))
+            // A send fails only when the session is gone; the frames loop below reports that.
+            do {
+                for await item in input {
+                    switch item {
+                    case .data(let bytes):
+                        for start in stride(from: 0, to: bytes.count, by: 64 * 1024) {
+                            try await request.sendData(Array(bytes[start..<min(start + 64 * 1024, bytes.count)]))
+                        }
+                    case .closeInput: try await request.send(CloseInput())
+                    case .resize(let columns, let rows): try await request.send(ResizeTerminal(columns: columns, rows: rows))
+                    case .signal(let signal): try await request.send(SignalProcess(signal: signal))
                     }
-                case .closeInput: try? await request.send(CloseInput())
-                case .resize(let columns, let rows): try? await request.send(ResizeTerminal(columns: columns, rows: rows))
-                case .signal(let signal): try? await request.send(SignalProcess(signal: signal))
                 }
+            } catch {
+                input.finish()
             }
         }
         defer { feeder.cancel() }
@@ -63,7 +71,7 @@ extension IntegrationHub {
         }
     }
 
-    private func execFallback(_ command: SessionCommand, input: AsyncStream<SessionInput>,
+    private func execFallback(_ command: SessionCommand, input: AsyncChannel<SessionInput>,
                               output: SessionOutput) async throws -> Int32 {
         // guest-exec takes the whole input up front: collect it until the caller closes it.
         var stdin: [UInt8] = []

@@ -6,7 +6,8 @@ import Testing
        .enabled(if: HostSupport.canBoot && AgentBundles.available && NetworkNamespaces.available,
                 Comment(rawValue: "\(HostSupport.missing); \(AgentBundles.missing); \(NetworkNamespaces.missing)")))
 struct SwitchTests {
-    @Test("external, internal and private switches; jumbo frames, queues, offloads, hot-plug; a crash leaves nothing behind", .guests(2))
+    @Test("external, internal and private switches; jumbo frames, queues, offloads, hot-plug; a crash leaves nothing behind",
+          .guests(3)) // sj has two processors: under TCG each vCPU is a host thread
     func switchesAndAdapters() async throws {
         try await SwitchLab.with(namespaces: 2) { daemon, net in
             // The "physical" NIC: a veth to a second namespace, carrying the host's only default route.

@@ -7,6 +7,7 @@
 //   the shutdown service.
 import APIClient
 import APITypes
+import AsyncAlgorithms
 import BenchSupport
 import Foundation
 import HostTools
@@ -135,11 +136,12 @@ var execTrips: [Double] = []
 for _ in 0..<30 {
     let start = ContinuousClock.now
     let session = try await SessionConnection.open(socketPath: daemon.socket, vm: "icbench")
-    let (input, feed) = AsyncStream<SessionClientInput>.makeStream()
-    feed.yield(.control(SessionControl(closeInput: true)))
+    let input = AsyncChannel<SessionClientInput>()
+    let closer = Task { await input.send(.control(SessionControl(closeInput: true))) }
     let end = try await session.run(SessionStart(arguments: ["true"], terminal: false, columns: 80, rows: 24, environment: [:]),
                                     input: input) { _, _ in }
-    feed.finish()
+    input.finish()
+    await closer.value
     precondition(end.exitCode == 0)
     execTrips.append(seconds(ContinuousClock.now - start))
 }

@@ -1,6 +1,7 @@
 import APIClient
 import APITypes
 import ArgumentParser
+import AsyncAlgorithms
 import Foundation
 import NIOCore
 import NIOPosix
@@ -14,28 +15,26 @@ struct GuestSession {
     /// Runs `start`; forwards standard input when `forwardInput` (until end of file), else closes it at once.
     func run(_ start: SessionStart, forwardInput: Bool, terminal: RawTerminal? = nil) async throws -> Int32 {
         let connection = try await SessionConnection.open(socketPath: client.socketPath, vm: vm)
-        let (input, feed) = AsyncStream<SessionClientInput>.makeStream()
-        let reader: Task<Void, Never>?
-        if forwardInput {
-            reader = Task.detached {
+        // Standard input is read one chunk at a time, each after the last was sent: a slow guest reader
+        // slows the pipe into this command, and nothing piles up here.
+        let input = AsyncChannel<SessionClientInput>()
+        let reader = Task.detached {
+            if forwardInput {
                 let stdin = FileHandle.standardInput
-                while true {
+                while !Task.isCancelled {
                     let data = stdin.availableData
                     if data.isEmpty { break }
-                    feed.yield(.data(ByteBuffer(bytes: data)))
+                    await input.send(.data(ByteBuffer(bytes: data)))
                 }
-                feed.yield(.control(SessionControl(closeInput: true)))
             }
-        } else {
-            reader = nil
-            feed.yield(.control(SessionControl(closeInput: true)))
+            await input.send(.control(SessionControl(closeInput: true)))
         }
         let end = try await connection.run(start, input: input) { stream, bytes in
             let handle = stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput
             handle.write(Data(bytes))
         }
-        feed.finish()
-        reader?.cancel()
+        input.finish()
+        reader.cancel()
         terminal?.restore()
         if let error = end.error { throw ViridianError(.init(wireName: error.code), error.message) }
         return end.exitCode ?? 255

@@ -13,7 +13,11 @@ public enum ApplicationBuilder {
     /// Swift runtime metadata race, seen once in the suite). Handlers run as tasks, not on the loop.
     static let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    public static func build(host: ViridianHost, logger: Logger) -> some ApplicationProtocol {
+    /// The routes served as WebSocket upgrades (below), which the router does not list.
+    static let webSocketRoutes = ["get /v1/vms/{name}/console", "get /v1/vms/{name}/exec"]
+
+    /// Every route of the API; the OpenAPI document is checked against it (`routes`).
+    static func router(host: ViridianHost) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         HostController(host: host).addRoutes(to: router)
@@ -24,7 +28,20 @@ public enum ApplicationBuilder {
         IntegrationController(host: host).addRoutes(to: router)
         MigrationController(host: host).addRoutes(to: router)
         NetworkController(host: host).addRoutes(to: router)
+        return router
+    }
 
+    /// `method /path/{parameter}` for every route the API answers, as the OpenAPI document writes them.
+    static func routes(host: ViridianHost) -> Set<String> {
+        let routed = router(host: host).routes.map { route in
+            let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            return "\(route.method.rawValue.lowercased()) /" + path.joined(separator: "/")
+        }
+        return Set(routed + webSocketRoutes)
+    }
+
+    public static func build(host: ViridianHost, logger: Logger) -> some ApplicationProtocol {
+        let router = router(host: host)
         let consoles = ConsoleBridge()
         return Application(
             router: router,

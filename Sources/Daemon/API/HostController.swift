@@ -15,9 +15,7 @@ struct HostController {
             return JSONResponse(value: JobReference(job: try host.images.buildTestGuest(qemuGuestAgent: qga)), status: .accepted)
         }
         router.get("openapi.yaml") { _, _ in
-            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-                  let data = FileManager.default.contents(atPath: url.path)
-            else { throw ViridianError(.notFound, "the OpenAPI document is not installed next to viridiand") }
+            let data = try OpenAPIDocument.load()
             return Response(status: .ok, headers: [.contentType: "application/yaml"],
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }

@@ -1,5 +1,6 @@
 import AgentProtocol
 import APITypes
+import AsyncAlgorithms
 import Foundation
 import HummingbirdWebSocket
 import IntegrationServices
@@ -19,7 +20,9 @@ struct SessionBridge {
                 ViridianError(.invalidArgument, "the first message must be a SessionStart")).error))
             return
         }
-        let (input, feed) = AsyncStream<SessionInput>.makeStream(bufferingPolicy: .bufferingOldest(256))
+        // Each client message waits until the guest took the one before: the WebSocket is read no
+        // faster than the guest reads, so a fast sender is slowed down, never dropped.
+        let input = AsyncChannel<SessionInput>()
         let command = SessionCommand(arguments: start.arguments, terminal: start.terminal, columns: start.columns,
                                      rows: start.rows, environment: start.environment)
         // The program runs in its own task; this one reads the client until it leaves.
@@ -36,20 +39,21 @@ struct SessionBridge {
             } catch {
                 ending = SessionEnd(exitCode: nil, error: ErrorResponse(ViridianError.wrapping(error)).error)
             }
+            input.finish()
             try? await end(outbound, ending)
         }
         while let message = try? await messages.next() {
             switch message {
             case .binary(let buffer):
-                feed.yield(.data(Array(buffer.readableBytesView)))
+                await input.send(.data(Array(buffer.readableBytesView)))
             case .text(let text):
                 guard let control = try? WireJSON.decoder().decode(SessionControl.self, from: Data(text.utf8)) else { continue }
-                if control.closeInput == true { feed.yield(.closeInput) }
-                if let columns = control.columns, let rows = control.rows { feed.yield(.resize(columns: columns, rows: rows)) }
-                if let signal = control.signal { feed.yield(.signal(signal)) }
+                if control.closeInput == true { await input.send(.closeInput) }
+                if let columns = control.columns, let rows = control.rows { await input.send(.resize(columns: columns, rows: rows)) }
+                if let signal = control.signal { await input.send(.signal(signal)) }
             }
         }
-        feed.finish()
+        input.finish()
         // The client left: hang the program up if it still runs.
         execution.cancel()
         await execution.value

@@ -137,7 +137,7 @@ public final class ViridianHost: Sendable {
 
     /// What this host tells a peer about itself.
     func peerHello() async -> PeerHello {
-        PeerHello(hostName: configuration.hostName, version: ViridianVersion.current, qemuVersion: qemu.version,
+        PeerHello(protocolVersion: PeerProtocol.version, hostName: configuration.hostName, version: ViridianVersion.current, qemuVersion: qemu.version,
                   accelerator: acceleratorDecision.accelerator, availableMemoryMiB: await vms.availableMemoryMiB(),
                   logicalProcessors: ProcessInfo.processInfo.activeProcessorCount, switches: switches.names())
     }

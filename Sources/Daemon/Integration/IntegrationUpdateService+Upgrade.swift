@@ -1,5 +1,6 @@
 import AgentProtocol
 import APITypes
+import AsyncAlgorithms
 import Foundation
 import IntegrationServices
 
@@ -48,8 +49,8 @@ extension IntegrationUpdateService {
             if force { arguments.append("--force") }
             let generation = hub.negotiationCount(.heartbeat)
             let transcript = Transcript()
-            let (input, feed) = AsyncStream<SessionInput>.makeStream()
-            feed.finish()
+            let input = AsyncChannel<SessionInput>()
+            input.finish()
             let code = try await hub.exec(SessionCommand(arguments: arguments, terminal: false), input: input) { _, bytes in
                 await transcript.append(bytes)
             }

@@ -58,6 +58,10 @@ actor IncomingMigrations {
     /// Checks the request, makes the disks (with storage), launches the waiting worker and
     /// returns where the source sends memory and disks. Leaves nothing behind when it fails.
     func prepare(_ request: IncomingRequest, from peer: PeerRegistry.Peer) async throws -> IncomingPlan {
+        guard request.protocolVersion == PeerProtocol.version else {
+            throw ViridianError(.conflict, "host '\(peer.record.name)' speaks host protocol \(request.protocolVersion.map(String.init) ?? "1"); "
+                                + "this host speaks version \(PeerProtocol.version): upgrade the older of the two before moving VMs between them")
+        }
         let id = UUID().uuidString.lowercased()
         var record = request.record
         guard UUID(uuidString: record.id)?.uuidString.lowercased() == record.id else {

@@ -144,6 +144,7 @@ final class MigrationService: Sendable {
 
     /// Refuses early when the peer lacks memory or a switch the VM uses.
     static func check(_ hello: PeerHello, fits departing: DepartingVM, peer: String) throws {
+        try PeerProtocol.requireCompatible(hello, peer: peer)
         let configuration = departing.record.configuration
         guard configuration.memoryMiB <= hello.availableMemoryMiB else {
             throw ViridianError(.conflict, "host '\(peer)' has \(max(0, hello.availableMemoryMiB)) MiB left for VMs; VM '\(departing.record.name)' needs \(configuration.memoryMiB) MiB")
@@ -175,7 +176,7 @@ final class MigrationService: Sendable {
         }
         let nvram = departing.record.configuration.generation == .two
             ? FileManager.default.contents(atPath: departing.paths.nvram) : nil
-        return IncomingRequest(sourceHost: peers.identity.hostName, record: departing.record,
+        return IncomingRequest(protocolVersion: PeerProtocol.version, sourceHost: peers.identity.hostName, record: departing.record,
                                hostItems: departing.integration.hostItems,
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,

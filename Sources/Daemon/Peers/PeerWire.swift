@@ -4,6 +4,8 @@ import Inventory
 
 /// What a peer says about itself (`GET /peer/v1/host`): enough for a source to refuse a move early.
 struct PeerHello: Codable, Sendable {
+    /// The host-to-host protocol this host speaks (`PeerProtocol.version`); nil from hosts before it was negotiated.
+    var protocolVersion: Int?
     var hostName: String
     var version: String
     var qemuVersion: String
@@ -13,6 +15,21 @@ struct PeerHello: Codable, Sendable {
     var logicalProcessors: Int
     /// The virtual switches VMs can connect to.
     var switches: [String]
+}
+
+/// The host-to-host protocol: moves between hosts need both to speak the same version.
+enum PeerProtocol {
+    /// 2: moves carry the VM's ownership generation, and a commit's outcome is always asked for when its answer is not "committed".
+    static let version = 2
+
+    /// Refuses a peer that speaks another version, saying which side to upgrade.
+    static func requireCompatible(_ hello: PeerHello, peer: String) throws {
+        guard hello.protocolVersion == version else {
+            let theirs = hello.protocolVersion.map { "version \($0)" } ?? "an older version"
+            throw ViridianError(.conflict, "host '\(peer)' runs Viridian \(hello.version), which speaks host protocol \(theirs); this host speaks version \(version): "
+                                + "upgrade the older of the two before moving VMs between them")
+        }
+    }
 }
 
 /// How a VM comes over.
@@ -51,6 +68,8 @@ struct MigrationTuning: Codable, Sendable {
 
 /// `POST /peer/v1/incoming`: the source asks the destination to prepare for a VM.
 struct IncomingRequest: Codable, Sendable {
+    /// The host protocol the source speaks (`PeerProtocol.version`); nil from older sources.
+    var protocolVersion: Int?
     var sourceHost: String
     var record: VMRecord
     var hostItems: [String: String]

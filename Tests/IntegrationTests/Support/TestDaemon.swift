@@ -136,7 +136,8 @@ final class TestDaemon: @unchecked Sendable {
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async -> CLIResult {
         do {
-            let result = try await HostCommand.run(executable, arguments, environment: environment, input: input)
+            // The CLI waits for jobs as long as they take (a first image build downloads a kernel).
+            let result = try await HostCommand.run(executable, arguments, environment: environment, input: input, timeout: .seconds(1800))
             return CLIResult(exitCode: result.exitCode, output: result.standardOutput, error: result.standardError)
         } catch {
             return CLIResult(exitCode: -1, output: "", error: "\(error)")
