@@ -48,10 +48,26 @@ extension ViridianClient {
     public func job(_ id: String) async throws -> JobInfo { try await call(.GET, "/v1/jobs/\(escape(id))") }
     public func cancelJob(_ id: String) async throws -> JobInfo { try await call(.POST, "/v1/jobs/\(escape(id))/cancel") }
 
-    /// Polls a job until it finishes, handing each change to `onProgress`; throws the job's error if it failed.
+    /// Waits until a job finishes, handing each change to `onProgress`; throws the job's error if it
+    /// failed. Follows the event stream (subscribed before the job's state is first read, so no
+    /// change is missed); polls every `pollInterval` when the stream is not there or ends early.
     @discardableResult
     public func waitForJob(_ id: String, pollInterval: Duration = .milliseconds(100),
                            onProgress: (JobInfo) -> Void = { _ in }) async throws -> JobInfo {
+        if let stream = try? await eventStream() {
+            var info = try await job(id)
+            onProgress(info)
+            var items = stream.makeAsyncIterator()
+            while !info.state.isFinished, let item = try? await items.next() {
+                guard let update = item.job, update.id == info.id else { continue }
+                info = update
+                onProgress(info)
+            }
+            if info.state.isFinished {
+                if let error = info.error { throw ViridianError(.init(wireName: error.code), error.message) }
+                return info
+            }
+        }
         while true {
             let info = try await job(id)
             onProgress(info)

@@ -62,7 +62,7 @@ public struct ViridianClient: Sendable {
         }
     }
 
-    private static func queryString(_ query: [String: String?]) -> String {
+    static func queryString(_ query: [String: String?]) -> String {
         let items = query.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }
         guard !items.isEmpty else { return "" }
         var components = URLComponents()

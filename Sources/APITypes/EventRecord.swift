@@ -31,3 +31,15 @@ public struct EventRecord: Codable, Sendable {
         self.message = message
     }
 }
+
+/// One line of `GET /v1/events/stream` (newline-delimited JSON): an event as it is recorded, or a
+/// job's new state (progress, finish). Exactly one field is set.
+public struct StreamItem: Codable, Sendable {
+    public var event: EventRecord?
+    public var job: JobInfo?
+
+    public init(event: EventRecord? = nil, job: JobInfo? = nil) {
+        self.event = event
+        self.job = job
+    }
+}

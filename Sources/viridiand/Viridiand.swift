@@ -72,6 +72,8 @@ struct Viridiand: AsyncParsableCommand {
             if let address = configuration.migrationListen {
                 services.append(try PeerListener.build(host: host, address: address, logger: logger))
             }
+            // Last in the list, so stopped first: ends the event streams before the servers wait for open requests.
+            services.append(EventStreamCloser(host: host))
             let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
@@ -85,5 +87,16 @@ struct Viridiand: AsyncParsableCommand {
 
     private func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// Ends the API's event streams when the daemon begins to stop, so the server's graceful shutdown
+/// (which waits for open requests) is not held by clients following `/v1/events/stream`.
+struct EventStreamCloser: Service {
+    let host: ViridianHost
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        host.closeEventStreams()
     }
 }

@@ -9,6 +9,14 @@ enum Output {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
+    /// Prints `value` as one line of JSON (for streams: one value a line) and flushes it.
+    static func jsonLine(_ value: some Encodable) throws {
+        let encoder = WireJSON.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        fflush(nil)
+    }
+
     /// Prints rows under headers, each column as wide as its widest cell.
     static func table(_ headers: [String], _ rows: [[String]]) {
         let widths = headers.indices.map { column in

@@ -7,6 +7,8 @@ import Logging
 struct EventLog: Sendable {
     let inventory: Inventory
     let logger: Logger
+    /// Clients following the event stream.
+    let feed: LiveFeed
 
     func record(_ level: EventLevel, _ source: EventSource, vm: String?, _ message: String) {
         var metadata: Logger.Metadata = ["source": "\(source.rawValue)"]
@@ -17,7 +19,7 @@ struct EventLog: Sendable {
         case .error: logger.error("\(message)", metadata: metadata)
         }
         do {
-            try inventory.appendEvent(level: level, source: source, vm: vm, message: message)
+            feed.publish(StreamItem(event: try inventory.appendEvent(level: level, source: source, vm: vm, message: message)))
         } catch {
             logger.error("cannot store event", metadata: ["error": "\(error)"])
         }

@@ -49,8 +49,9 @@ public final class ViridianHost: Sendable {
         try HostName.validate(configuration.hostName)
         let inventory = try Inventory(path: "\(configuration.stateDirectory)/inventory.sqlite")
         let catalog = DiskCatalog(tool: try DiskImageTool(), inventory: inventory)
-        let events = EventLog(inventory: inventory, logger: logger)
-        let jobs = JobManager(inventory: inventory, logger: logger)
+        let feed = LiveFeed()
+        let events = EventLog(inventory: inventory, logger: logger, feed: feed)
+        let jobs = JobManager(inventory: inventory, logger: logger, feed: feed)
         let settings = try HostSettingsStore(inventory: inventory)
         let identity = try HostIdentity.load(directory: "\(configuration.stateDirectory)/tls", hostName: configuration.hostName)
         let peers = try PeerRegistry(inventory: inventory, identity: identity)
@@ -159,6 +160,12 @@ public final class ViridianHost: Sendable {
             }
             return lines.isEmpty ? "no VM was running" : lines.joined(separator: "; ")
         }
+    }
+
+    /// Ends the event streams clients follow, so that the API server's graceful shutdown does not
+    /// wait for them.
+    public func closeEventStreams() {
+        events.feed.close()
     }
 
     /// Stops jobs and lets go of the workers; running VMs keep running.

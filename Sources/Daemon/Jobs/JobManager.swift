@@ -45,10 +45,13 @@ public final class JobManager: Sendable {
     private let entries = Mutex<[String: Entry]>([:])
     private let inventory: Inventory
     private let logger: Logger
+    /// Clients following the event stream hear every change of every job.
+    private let feed: LiveFeed
 
-    init(inventory: Inventory, logger: Logger) {
+    init(inventory: Inventory, logger: Logger, feed: LiveFeed) {
         self.inventory = inventory
         self.logger = logger
+        self.feed = feed
     }
 
     /// Starts `body` as a job and returns the job as it is now: Running, or Queued when `queued`
@@ -64,12 +67,16 @@ public final class JobManager: Sendable {
         entries.withLock { $0[id] = Entry(info: info, task: nil) }
         persist(info)
         let progress = JobProgress(jobID: id) { [weak self] percent, message in
-            self?.entries.withLock { entries in
-                guard var entry = entries[id], !entry.info.state.isFinished else { return }
+            let changed = self?.entries.withLock { entries -> JobInfo? in
+                guard var entry = entries[id], !entry.info.state.isFinished else { return nil }
+                let before = entry.info
                 if let percent { entry.info.percentComplete = percent }
                 if let message { entry.info.statusMessage = message }
                 entries[id] = entry
+                return before.percentComplete == entry.info.percentComplete && before.statusMessage == entry.info.statusMessage
+                    ? nil : entry.info
             }
+            if let changed { self?.feed.publish(StreamItem(job: changed)) }
         } start: { [weak self] in
             let info = self?.entries.withLock { entries -> JobInfo? in
                 guard var entry = entries[id], entry.info.state == .queued else { return nil }
@@ -192,6 +199,7 @@ public final class JobManager: Sendable {
 
     @discardableResult
     private func persist(_ info: JobInfo) -> Bool {
+        feed.publish(StreamItem(job: info))
         do {
             try inventory.save(info)
             return true
