@@ -121,7 +121,7 @@ struct VMOperationsTests {
         }
     }
 
-    @Test("a simulated host reboot: saved VMs come back running with their memory; StartIfRunning, Nothing and ShutDown are honoured", .guests(2))
+    @Test("a simulated host reboot: saved VMs come back running with their memory; StartIfRunning, Nothing and TurnOff are honoured", .guests(2))
     func hostReboot() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("keeper")
