@@ -51,6 +51,4 @@ final class LiveFeed: Sendable {
         for client in clients.withLock({ Array($0.streams.values) }) { client.yield(item) }
     }
 
-    /// How many clients follow the feed.
-    var clientCount: Int { clients.withLock { $0.streams.count } }
 }

@@ -36,8 +36,8 @@ extension VMManager {
         guard let vm = vms[id], let worker = vm.worker, vm.record.state == .running || vm.record.state == .paused else {
             return "\(name): \(vms[id]?.record.state.rawValue ?? "removed") already"
         }
-        if vm.operation != nil {
-            events.record(.warning, .vmms, vm: name, "VM '\(name)' is still busy (\(vm.operation!)) as the host shuts down; applying its stop action anyway")
+        if let operation = vm.operation {
+            events.record(.warning, .vmms, vm: name, "VM '\(name)' is still busy (\(operation)) as the host shuts down; applying its stop action anyway")
             vms[id]?.operation = nil
         }
         let action = vm.record.configuration.automaticActions.stopAction

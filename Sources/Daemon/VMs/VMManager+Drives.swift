@@ -78,6 +78,7 @@ extension VMManager {
 
     private func requireOff(_ name: String, _ what: String) throws -> ManagedVM {
         let vm = try lookup(name)
+        // `insertMedia` on an Off VM holds the turn already and ends up here through `setDVD`.
         if vm.operation?.kind != .changingDrives { try requireIdle(vm) }
         guard vm.record.state == .off else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); \(what) only while it is Off")
