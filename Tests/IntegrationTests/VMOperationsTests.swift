@@ -69,7 +69,6 @@ struct VMOperationsTests {
                 let events = (try? await daemon.client.events(vm: "flap")) ?? []
                 return events.contains { $0.message.contains("earlier event(s) from this guest were left out") }
             }
-            try await Task.sleep(for: .seconds(15))
             let elapsed = Double((ContinuousClock.now - started).components.seconds)
             let healthEvents = try await daemon.client.events(vm: "flap", limit: 10_000).filter { $0.message.contains("reports its applications") }
             // Burst 20, then one per 15 s (GuestEventLimiter), against about one change per heartbeat (1 s).
