@@ -123,7 +123,7 @@ public actor SwitchFabric {
         } catch {
             ports[port.key] = nil
             await removeTap(tap)
-            try? await applyRules()
+            await reapply(switchName: nil, after: "undoing the connection of \(tap)")
             throw error
         }
         return tap
@@ -147,8 +147,7 @@ public actor SwitchFabric {
             try await applyTraffic(switchName: port.switchName)
         } catch {
             ports[port.key] = old
-            try? await applyRules()
-            try? await applyTraffic(switchName: port.switchName)
+            await reapply(switchName: port.switchName, after: "undoing a change of \(names.tap(vmID: port.vmID, index: port.index))")
             throw error
         }
     }
@@ -157,8 +156,24 @@ public actor SwitchFabric {
     public func detach(_ key: PortKey) async {
         guard let port = ports.removeValue(forKey: key) else { return }
         await removeTap(names.tap(vmID: key.vmID, index: key.index))
-        try? await applyRules()
-        try? await applyTraffic(switchName: port.switchName)
+        await reapply(switchName: port.switchName, after: "removing \(names.tap(vmID: key.vmID, index: key.index))")
+    }
+
+    /// Applies the ruleset (and a switch's traffic control) again after a port went away or a change
+    /// was undone. The caller has its own outcome to report, so a failure here is logged as an error
+    /// naming what was being tidied, never dropped.
+    private func reapply(switchName: String?, after what: String) async {
+        do {
+            try await applyRules()
+        } catch {
+            logger.error("cannot apply the port rules again after \(what)", metadata: ["error": "\(error)"])
+        }
+        guard let switchName else { return }
+        do {
+            try await applyTraffic(switchName: switchName)
+        } catch {
+            logger.error("cannot apply traffic control again after \(what)", metadata: ["switch": "\(switchName)", "error": "\(error)"])
+        }
     }
 
     /// Removes every port of a VM.
