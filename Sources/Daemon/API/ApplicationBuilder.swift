@@ -45,7 +45,11 @@ public enum ApplicationBuilder {
         let consoles = ConsoleBridge()
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: SessionBridge.maximumMessage)) { request, _, _ in
+            // No automatic ping: a client's pong waits behind the input it is sending (backpressure holds
+            // its writes while the guest reads slowly), and a missed pong would close a healthy session.
+            // A client that goes away closes its end of the unix socket, which ends the session.
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: SessionBridge.maximumMessage,
+                                                                autoPing: .disabled)) { request, _, _ in
                 let parts = request.path?.split(separator: "/") ?? []
                 guard parts.count == 4, parts[0] == "v1", parts[1] == "vms" else { return .dontUpgrade }
                 let name = String(parts[2]).removingPercentEncoding ?? String(parts[2])
