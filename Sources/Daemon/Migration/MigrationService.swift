@@ -121,8 +121,11 @@ final class MigrationService: Sendable {
             if let undecided = error as? MoveOutcomeUnknown {
                 await uncancelled {
                     await self.vms.departureFailed(departing, outcomeKnown: false)
-                    if let record = try? await self.vms.ownershipRecord(departing.record.id) {
-                        await self.settleInBackground(record, departing)
+                    do {
+                        await self.settleInBackground(try await self.vms.ownershipRecord(departing.record.id), departing)
+                    } catch {
+                        self.events.record(.error, .migration, vm: name, "cannot read the ownership of VM '\(name)' to settle its handover "
+                                           + "(\(ViridianError.wrapping(error).message)); it stays paused and is settled when viridiand restarts")
                     }
                 }
                 events.record(.error, .migration, vm: name,
