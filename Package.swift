@@ -71,9 +71,38 @@ let package = Package(
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Inventory", dependencies: ["APITypes",
             .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        // viridiand's logic: VM lifecycle, jobs, event log, HTTP API.
+        // What every feature of the daemon shares: jobs, the event log and its live feed, host
+        // settings, the disk catalog, failpoints.
+        .target(name: "HostServices", dependencies: [
+            "APITypes", "AgentProtocol", "QMP", "Storage", "Inventory", "IntegrationServices",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Who owns each VM: the compare-and-swap store (local now; etcd for the cluster).
+        .target(name: "Ownership", dependencies: ["Inventory"], swiftSettings: strict),
+        // Other Viridian hosts: this host's identity and certificate authority, the peer list, the
+        // mutual-TLS client, the hello and its protocol version.
+        .target(name: "Peers", dependencies: [
+            "APITypes", "Inventory",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // Moves between hosts (live, offline, with storage) and storage moves here, over the VM
+        // host's narrow protocols (`DepartureHost`, `ArrivalHost`, `StorageMoveHost`).
+        .target(name: "Migration", dependencies: [
+            "APITypes", "QMP", "Engine", "Storage", "Inventory", "HostServices", "Peers",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // viridiand's composition: the VM host (VM lifecycle, disks, adapters, integration
+        // services), switches, images, and the HTTP API over every feature.
         .target(name: "Daemon", dependencies: [
             "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices", "VirtualSwitch",
+            "HostServices", "Ownership", "Peers", "Migration",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -111,7 +140,7 @@ let package = Package(
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
         .testTarget(name: "UnitTests", dependencies: [
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
-            "AgentProtocol", "IntegrationServices", "VirtualSwitch",
+            "AgentProtocol", "IntegrationServices", "VirtualSwitch", "HostServices", "Ownership", "Peers", "Migration",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),

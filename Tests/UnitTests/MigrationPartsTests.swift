@@ -1,6 +1,9 @@
 import APITypes
 @testable import Daemon
 import Foundation
+@testable import HostServices
+@testable import Migration
+@testable import Peers
 import Testing
 import X509
 

@@ -1,7 +1,8 @@
 import APITypes
+import Foundation
+import HostServices
 import Hummingbird
 import HummingbirdWebSocket
-import Foundation
 import Logging
 import NIOPosix
 

@@ -1,4 +1,5 @@
 import APITypes
+import HostServices
 import Hummingbird
 
 /// `/v1/jobs`: long operations, their progress, and cancel.

@@ -1,6 +1,8 @@
 import APITypes
 import Foundation
+import HostServices
 import Hummingbird
+import Peers
 
 /// Peers, host settings, moves and drains: `/v1/host/{certificate,peers,settings,drain}` and
 /// `/v1/vms/{name}/move`, `/v1/vms/{name}/move-storage`.

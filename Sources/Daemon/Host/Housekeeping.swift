@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 import Synchronization
 
 /// The daemon's periodic upkeep, so that nothing grows without bound: console logs of running VMs

@@ -1,6 +1,7 @@
 import APITypes
 import Foundation
 import GuestImage
+import HostServices
 import Inventory
 import Logging
 

@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 import Storage
 
 /// Virtual hard disk operations with the host's view of them: the recorded facts of each disk,

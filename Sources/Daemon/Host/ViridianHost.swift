@@ -2,8 +2,12 @@ import AgentProtocol
 import APITypes
 import Engine
 import Foundation
+import HostServices
 import Inventory
 import Logging
+import Migration
+import Ownership
+import Peers
 import Storage
 
 /// The version of Viridian (and of the integration services it ships).

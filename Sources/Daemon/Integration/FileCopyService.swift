@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 import IntegrationServices
 
 /// `viridian vm copy-file`: copies between a host path (the administrator's) and a guest path,

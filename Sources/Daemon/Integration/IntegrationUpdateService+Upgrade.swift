@@ -2,6 +2,7 @@ import AgentProtocol
 import APITypes
 import AsyncAlgorithms
 import Foundation
+import HostServices
 import IntegrationServices
 
 extension IntegrationUpdateService {

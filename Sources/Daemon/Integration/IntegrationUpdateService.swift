@@ -2,6 +2,7 @@ import AgentProtocol
 import APITypes
 import Foundation
 import GuestImage
+import HostServices
 import IntegrationServices
 import Synchronization
 

@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 import Inventory
 import Logging
 import VirtualSwitch

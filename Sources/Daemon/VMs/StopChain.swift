@@ -1,4 +1,5 @@
 import APITypes
+import HostServices
 
 /// What a graceful stop can do to a guest; `VMManager` drives a real worker, unit tests a fake.
 protocol StoppableGuest: Sendable {

@@ -1,13 +1,15 @@
 import APITypes
 import Engine
 import Foundation
+import HostServices
 import Inventory
+import Migration
 import QMP
 
 extension VMManager {
     /// Holds a place for a VM arriving from `source`: its name and id must be free, its memory
     /// must fit and its files exist (but `arriving`, uploaded later). Nothing is stored until `completeArrival`.
-    func reserveArrival(_ record: VMRecord, from source: String, arriving: Set<String>) throws {
+    package func reserveArrival(_ record: VMRecord, from source: String, arriving: Set<String>) throws {
         try VMName.validate(record.name)
         if vms[record.id] != nil || arrivals[record.id] != nil {
             throw ViridianError(.alreadyExists, "VM '\(record.name)' (id \(record.id)) is already on host, or arriving")
@@ -23,13 +25,13 @@ extension VMManager {
     }
 
     /// Gives back a place that `reserveArrival` held (the move failed).
-    func releaseArrival(_ id: String) async {
+    package func releaseArrival(_ id: String) async {
         arrivals[id] = nil
         await releasePorts(id)
     }
 
     /// Launches the worker that waits, paused, for the VM's memory over TLS.
-    func launchArrivalWorker(_ record: VMRecord, tlsDirectory: String) async throws -> Int32 {
+    package func launchArrivalWorker(_ record: VMRecord, tlsDirectory: String) async throws -> Int32 {
         let paths = WorkerPaths(stateDirectory: stateDirectory, vmID: record.id)
         let firmware = record.configuration.generation == .two
             ? try Firmware.uefi(secureBoot: record.configuration.secureBoot) : nil
@@ -43,7 +45,7 @@ extension VMManager {
 
     /// The VM is ours now: stores it, with the move's committed outcome, in one transaction —
     /// before its processors run here. A live VM is stored Paused until its worker is taken over.
-    func storeArrival(_ record: VMRecord, integration: IntegrationRecord, live: Bool, moveID: String,
+    package func storeArrival(_ record: VMRecord, integration: IntegrationRecord, live: Bool, moveID: String,
                       sourceGeneration: Int64?) throws {
         var stored = record
         stored.state = live ? .paused : (record.state == .saved ? .saved : .off)
@@ -56,7 +58,7 @@ extension VMManager {
 
     /// The committed outcome of the move `id` to this host, from the inventory (it survives restarts).
     /// - Throws: when the inventory cannot be read: "not committed" must never be a guess.
-    nonisolated func committedMove(_ id: String) throws -> Bool {
+    package nonisolated func committedMove(_ id: String) throws -> Bool {
         try inventory.incomingMove(id: id)?.state == "committed"
     }
 
@@ -67,7 +69,7 @@ extension VMManager {
 
     /// Takes over the worker of a stored arrival (when live; the caller has already let its
     /// processors run if they ran on the source). Returns the VM as it is here.
-    func takeOverArrival(_ record: VMRecord, workerPID: Int32?, from source: String) async throws -> VMInfo {
+    package func takeOverArrival(_ record: VMRecord, workerPID: Int32?, from source: String) async throws -> VMInfo {
         if let workerPID {
             do {
                 let client = try await attachWorker(id: record.id, pid: workerPID)
@@ -84,3 +86,5 @@ extension VMManager {
         return try lookup(record.name).info
     }
 }
+
+extension VMManager: ArrivalHost {}

@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 
 /// Hyper-V's automatic stop and start actions: what the host does with each VM when it shuts
 /// down (`viridian host shutdown`, run by `viridian-guests.service` as the system stops) and

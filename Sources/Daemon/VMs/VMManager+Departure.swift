@@ -2,24 +2,12 @@ import APITypes
 import Engine
 import Foundation
 import Inventory
+import Migration
 import QMP
-
-/// A VM as a move to another host sees it when the move begins.
-struct DepartingVM: Sendable {
-    let record: VMRecord
-    let integration: IntegrationRecord
-    /// The worker's monitor, for a live move; nil for an Off VM.
-    let client: QMPClient?
-    /// The state to return to when the move fails.
-    let previousState: VMState
-    let paths: WorkerPaths
-    /// The ownership generation the VM had here; the destination's is one more.
-    let generation: Int64
-}
 
 extension VMManager {
     /// Checks that `name` can move now, without changing anything (when the move is asked for).
-    func checkMovable(_ name: String) throws -> VMInfo {
+    package func checkMovable(_ name: String) throws -> VMInfo {
         let vm = try lookup(name)
         try requireIdle(vm)
         switch vm.record.state {
@@ -30,7 +18,7 @@ extension VMManager {
     }
 
     /// Holds the VM for the move (job `jobID`): a running VM becomes Migrating, an Off or Saved VM stays as it is.
-    func beginDeparture(_ name: String, to peer: String, jobID: String) throws -> DepartingVM {
+    package func beginDeparture(_ name: String, to peer: String, jobID: String) throws -> DepartingVM {
         let vm = try lookup(name)
         _ = try checkMovable(name)
         let id = vm.record.id
@@ -59,7 +47,7 @@ extension VMManager {
     /// integration services connected again. With `outcomeKnown` false (the destination may have
     /// taken it over) it stays paused, and its ownership stays `committing` until the destination
     /// answers (`MigrationService+Settle`).
-    func departureFailed(_ departing: DepartingVM, outcomeKnown: Bool = true) async {
+    package func departureFailed(_ departing: DepartingVM, outcomeKnown: Bool = true) async {
         let id = departing.record.id
         let resume = outcomeKnown
         if outcomeKnown { markOwnedAgain(id) }
@@ -81,7 +69,7 @@ extension VMManager {
 
     /// The destination owns the VM now: end the worker here (its state is already there) and
     /// forget the VM, deleting `files` (disks that were copied) and its folder.
-    func departed(_ departing: DepartingVM, to destination: String, deleting files: [String]) async {
+    package func departed(_ departing: DepartingVM, to destination: String, deleting files: [String]) async {
         let id = departing.record.id
         if let worker = vms[id]?.worker {
             vms[id]?.exitExpected = true
@@ -114,7 +102,7 @@ extension VMManager {
 
 extension VMManager {
     /// Checks that the VM's disks can move now (Running, Paused or Off, and no other move).
-    func checkStorageMovable(_ name: String) throws -> VMInfo {
+    package func checkStorageMovable(_ name: String) throws -> VMInfo {
         let vm = try lookup(name)
         try requireIdle(vm)
         guard [.running, .paused, .off].contains(vm.record.state) else {
@@ -124,7 +112,7 @@ extension VMManager {
     }
 
     /// Holds the VM for a storage move; returns its record and, when it runs, its monitor.
-    func beginStorageMove(_ name: String, jobID: String) throws -> (VMRecord, QMPClient?) {
+    package func beginStorageMove(_ name: String, jobID: String) throws -> (VMRecord, QMPClient?) {
         _ = try checkStorageMovable(name)
         let vm = try lookup(name)
         try beginOperation(.movingStorage, vm, jobID: jobID)
@@ -132,7 +120,7 @@ extension VMManager {
     }
 
     /// Ends a storage move: with `newPaths`, the VM's disks are those files from now on.
-    func endStorageMove(_ id: String, newPaths: [Int: String]?) {
+    package func endStorageMove(_ id: String, newPaths: [Int: String]?) {
         endOperation(id)
         guard let newPaths, var vm = vms[id] else { return }
         for (index, path) in newPaths where vm.record.configuration.drives.indices.contains(index) {
@@ -142,3 +130,5 @@ extension VMManager {
         store(vm.record)
     }
 }
+
+extension VMManager: DepartureHost, StorageMoveHost {}

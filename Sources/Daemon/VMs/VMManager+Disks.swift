@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 import Storage
 
 extension VMManager {

@@ -1,6 +1,7 @@
 import APITypes
 import Engine
 import Foundation
+import HostServices
 import QMP
 
 extension VMManager {

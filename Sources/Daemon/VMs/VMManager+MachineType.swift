@@ -3,7 +3,7 @@ import Engine
 
 extension VMManager {
     /// Why this host cannot run `configuration`'s machine type, or nil when it can.
-    nonisolated func machineTypeRefusal(_ configuration: VMConfiguration) -> String? {
+    package nonisolated func machineTypeRefusal(_ configuration: VMConfiguration) -> String? {
         configuration.machineType.flatMap { launcher.qemu.machineTypes.refusal($0, qemuVersion: launcher.qemu.version) }
     }
 

@@ -1,6 +1,7 @@
 import APITypes
 import Engine
 import Foundation
+import HostServices
 import Inventory
 import QMP
 import VirtualSwitch

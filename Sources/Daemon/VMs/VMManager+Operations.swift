@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostServices
 
 /// One operation per VM at a time. An operation takes the VM's turn synchronously on the
 /// manager's actor before its first `await`, so two requests can never both pass the checks

@@ -1,6 +1,8 @@
 import APITypes
 import Foundation
+import HostServices
 import Inventory
+import Migration
 
 /// The VM's side of the ownership store: a VM runs here only while its record says this host
 /// owns it, and a move changes the record step by step, so that a daemon that dies mid-move
@@ -39,7 +41,7 @@ extension VMManager {
     }
 
     /// The ownership record a step of a move starts from. - Throws: when it is missing.
-    func ownershipRecord(_ id: String) throws -> OwnershipRecord {
+    package func ownershipRecord(_ id: String) throws -> OwnershipRecord {
         guard let record = try ownership.record(id) else {
             throw ViridianError(.invalidState, "VM \(id) has no ownership record on this host")
         }
@@ -59,7 +61,7 @@ extension VMManager {
     }
 
     /// The destination prepared the move `moveID`: recorded, so a restart can ask about it.
-    func noteMovePlan(_ id: String, moveID: String) throws {
+    package func noteMovePlan(_ id: String, moveID: String) throws {
         let current = try ownershipRecord(id)
         guard current.state == .departing else { return }
         var next = current
@@ -69,7 +71,7 @@ extension VMManager {
 
     /// About to ask the destination to take the VM over: departing → committing. From here on
     /// only the destination's answer decides, and the VM must not run here until it is known.
-    func markCommitting(_ id: String) throws {
+    package func markCommitting(_ id: String) throws {
         let current = try ownershipRecord(id)
         guard current.state == .departing else { throw ViridianError(.invalidState, "VM \(id) is not departing") }
         var next = current
@@ -103,7 +105,7 @@ extension VMManager {
     }
 
     /// Holds a VM whose handover is being settled: no other operation may touch it meanwhile.
-    func holdForSettling(_ id: String, jobID: String?) {
+    package func holdForSettling(_ id: String, jobID: String?) {
         vms[id]?.operation = VMOperation(.moving, jobID: jobID)
         if let worker = vms[id]?.worker {
             // As at the start of a move: the integration services let go of the guest's ports, and
@@ -114,12 +116,12 @@ extension VMManager {
     }
 
     /// Lets go of a VM whose handover could not be settled (it stays as it is).
-    func endSettling(_ id: String) {
+    package func endSettling(_ id: String) {
         endOperation(id)
     }
 
     /// Unfinished departures (after a restart, or a move whose outcome is unknown), with the VM as it is now.
-    func unfinishedDepartures() throws -> [(record: OwnershipRecord, vm: DepartingVM)] {
+    package func unfinishedDepartures() throws -> [(record: OwnershipRecord, vm: DepartingVM)] {
         try ownership.all().compactMap { record in
             guard record.state != .owned, let vm = vms[record.vmID] else { return nil }
             return (record, DepartingVM(record: vm.record, integration: vm.integration, client: vm.worker?.client,

@@ -1,8 +1,10 @@
 import APITypes
 import Engine
 import Foundation
+import HostServices
 import Inventory
 import Logging
+import Ownership
 import QMP
 import Storage
 

@@ -1,5 +1,0 @@
-/// A move whose commit was sent but whose outcome the destination never told: it may run the VM.
-/// The source then keeps the VM paused, so that it never runs on two hosts.
-struct MoveOutcomeUnknown: Error {
-    let reason: String
-}

@@ -1,0 +1,13 @@
+import APITypes
+import Inventory
+import QMP
+
+/// What a storage move (Move-VMStorage) needs from the VM host.
+package protocol StorageMoveHost: Sendable {
+    /// Checks that the VM's disks can move now.
+    func checkStorageMovable(_ name: String) async throws -> VMInfo
+    /// Holds the VM for a storage move (job `jobID`); returns its record and, when it runs, its monitor.
+    func beginStorageMove(_ name: String, jobID: String) async throws -> (VMRecord, QMPClient?)
+    /// Ends a storage move: with `newPaths`, the VM's disks are those files from now on.
+    func endStorageMove(_ id: String, newPaths: [Int: String]?) async
+}
