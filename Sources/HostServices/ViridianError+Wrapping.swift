@@ -9,7 +9,8 @@ extension ViridianError {
         switch error {
         case let error as ViridianError: error
         case is CancellationError: ViridianError(.cancelled, "the operation was cancelled")
-        case let error as QMPError: ViridianError(.engineFailure, error.description)
+        case let error as QMPError:
+            if case .blockJobsTimedOut = error { ViridianError(.timeout, error.description) } else { ViridianError(.engineFailure, error.description) }
         case let error as AgentConnectionError:
             if case .timeout = error { ViridianError(.timeout, error.description) } else { ViridianError(.notResponding, error.description) }
         case let error as AgentProtocolError: ViridianError(.engineFailure, "the guest broke the protocol: \(error)")

@@ -66,7 +66,7 @@ package actor IncomingMigrations {
                                 + "this host speaks version \(PeerProtocol.version): upgrade the older of the two before moving VMs between them")
         }
         let id = UUID().uuidString.lowercased()
-        var record = request.record
+        var record = request.vm.record
         guard UUID(uuidString: record.id)?.uuidString.lowercased() == record.id else {
             throw ViridianError(.invalidArgument, "the VM id '\(record.id.prefix(40))' is not a lowercase UUID")
         }
@@ -252,7 +252,7 @@ package actor IncomingMigrations {
         var uploads: [String: String] = [:]
         for file in request.files {
             guard file.size >= 0 else { throw ViridianError(.invalidArgument, "a file of the move has a negative size") }
-            if file.name == IncomingFile.savedState, request.record.state == .saved {
+            if file.name == IncomingFile.savedState, request.vm.state == .saved {
                 uploads[file.name] = paths.savedState
             } else if let index = diskPaths.first(where: { IncomingFile.disk($0.key) == file.name })?.key, let path = diskPaths[index] {
                 uploads[file.name] = path
@@ -260,7 +260,7 @@ package actor IncomingMigrations {
                 throw ViridianError(.invalidArgument, "the move names an unexpected file '\(file.name.prefix(40))'")
             }
         }
-        if request.record.state == .saved, uploads[IncomingFile.savedState] == nil {
+        if request.vm.state == .saved, uploads[IncomingFile.savedState] == nil {
             throw ViridianError(.invalidArgument, "a Saved VM moves with its saved state")
         }
         return uploads

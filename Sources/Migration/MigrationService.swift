@@ -181,7 +181,7 @@ package final class MigrationService: Sendable {
         }
         let nvram = departing.record.configuration.generation == .two
             ? FileManager.default.contents(atPath: departing.paths.nvram) : nil
-        return IncomingRequest(protocolVersion: PeerProtocol.version, sourceHost: peers.identity.hostName, record: departing.record,
+        return IncomingRequest(protocolVersion: PeerProtocol.version, sourceHost: peers.identity.hostName, vm: MovingVM(departing.record),
                                hostItems: departing.integration.hostItems,
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,

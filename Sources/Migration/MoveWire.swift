@@ -3,6 +3,37 @@ import Foundation
 import Inventory
 import Peers
 
+/// A VM as it travels between hosts: what the destination needs to run it, apart from how either
+/// host stores it (the inventory's `VMRecord` can change without changing the host protocol).
+package struct MovingVM: Codable, Sendable {
+    package var id: String
+    package var name: String
+    /// The state on the source when the move began.
+    package var state: VMState
+    package var configuration: VMConfiguration
+    package var notes: String
+    package var image: String?
+    package var createdAt: Date
+    package var startedAt: Date?
+
+    package init(_ record: VMRecord) {
+        id = record.id
+        name = record.name
+        state = record.state
+        configuration = record.configuration
+        notes = record.notes
+        image = record.image
+        createdAt = record.createdAt
+        startedAt = record.startedAt
+    }
+
+    /// The VM as this host stores it.
+    package var record: VMRecord {
+        VMRecord(id: id, name: name, state: state, configuration: configuration, notes: notes, image: image,
+                 createdAt: createdAt, startedAt: startedAt)
+    }
+}
+
 /// How a VM comes over.
 package enum IncomingMode: String, Codable, Sendable {
     /// A running or paused VM: a worker waits for the memory stream.
@@ -42,7 +73,7 @@ package struct IncomingRequest: Codable, Sendable {
     /// The host protocol the source speaks (`PeerProtocol.version`); nil from older sources.
     package var protocolVersion: Int?
     package var sourceHost: String
-    package var record: VMRecord
+    package var vm: MovingVM
     package var hostItems: [String: String]
     package var mode: IncomingMode
     package var includeStorage: Bool

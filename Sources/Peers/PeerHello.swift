@@ -31,7 +31,8 @@ package struct PeerHello: Codable, Sendable {
 /// The host-to-host protocol: moves between hosts need both to speak the same version.
 package enum PeerProtocol {
     /// 2: moves carry the VM's ownership generation, and a commit's outcome is always asked for when its answer is not "committed".
-    package static let version = 2
+    /// 3: a move carries the VM as `MovingVM` (`vm`), no longer the source's inventory record.
+    package static let version = 3
 
     /// Refuses a peer that speaks another version, saying which side to upgrade.
     package static func requireCompatible(_ hello: PeerHello, peer: String) throws {

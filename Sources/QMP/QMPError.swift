@@ -10,6 +10,10 @@ public enum QMPError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolViolation(String)
     /// The socket could not be opened.
     case connectionFailed(String)
+    /// A block job (mirror, backup) ended with an error.
+    case blockJobFailed(job: String, reason: String)
+    /// Block jobs did not reach the awaited state in time.
+    case blockJobsTimedOut(jobs: [String], after: Duration)
 
     public var description: String {
         switch self {
@@ -18,6 +22,8 @@ public enum QMPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .disconnected: "the QEMU monitor connection closed"
         case .protocolViolation(let detail): "QEMU monitor protocol error: \(detail)"
         case .connectionFailed(let detail): "cannot connect to the QEMU monitor: \(detail)"
+        case .blockJobFailed(let job, let reason): "copying a disk failed (block job \(job)): \(reason)"
+        case .blockJobsTimedOut(let jobs, let after): "block jobs \(jobs.joined(separator: ", ")) did not finish within \(after)"
         }
     }
 }

@@ -105,7 +105,7 @@ extension VMManager {
             let name = vm.record.name
             Task {
                 if actions.startDelaySeconds > 0 { try? await Task.sleep(for: .seconds(actions.startDelaySeconds)) }
-                await self.automaticStart(id: id, name: name, action: actions.startAction)
+                self.automaticStart(id: id, name: name, action: actions.startAction)
             }
         }
     }
