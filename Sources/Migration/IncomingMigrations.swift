@@ -15,8 +15,8 @@ import Storage
 /// inventory; an abort, a dead worker or a lapsed lease (the source stopped calling) discards
 /// the worker and every file made for it.
 package actor IncomingMigrations {
-    /// How long a prepared move lives without a keepalive or commit from its source.
-    package static let lease = Duration.seconds(20)
+    /// How long a prepared move lives without a keepalive or commit from its source, by default.
+    package static let defaultLease = Duration.seconds(20)
 
     private struct Pending {
         let peerName: String
@@ -44,10 +44,13 @@ package actor IncomingMigrations {
     private let events: EventLog
     private let stateDirectory: String
     private let logger: Logger
+    /// How long a prepared move lives without a keepalive or commit from its source.
+    private let lease: Duration
 
     package init(vms: any ArrivalHost, peers: PeerRegistry, settings: HostSettingsStore, catalog: DiskCatalog, events: EventLog,
-         stateDirectory: String, logger: Logger) {
+                 stateDirectory: String, logger: Logger, lease: Duration = IncomingMigrations.defaultLease) {
         self.vms = vms
+        self.lease = lease
         self.peers = peers
         self.settings = settings
         self.catalog = catalog
@@ -102,7 +105,7 @@ package actor IncomingMigrations {
                 try nvram.write(to: URL(fileURLWithPath: paths.nvram))
             }
             var entry = Pending(peerName: peer.record.name, request: request, record: record, paths: paths, marker: marker, client: nil, pid: nil,
-                                exports: [:], leaseEnds: .now + Self.lease)
+                                exports: [:], leaseEnds: .now + lease)
             entry.uploads = try uploads(request, diskPaths: diskPaths, paths: paths)
             var plan = IncomingPlan(id: id, hostName: peers.identity.hostName, endpoints: endpoints(for: peer),
                                     migrationPort: nil, nbdPort: nil, exports: [:], diskPaths: diskPaths)
@@ -286,7 +289,7 @@ package actor IncomingMigrations {
                 written += Int64(buffer.readableBytes)
                 guard written <= size else { throw ViridianError(.invalidArgument, "'\(name)' is larger than announced") }
                 try handle.write(contentsOf: buffer.readableBytesView)
-                pending[id]?.leaseEnds = .now + Self.lease
+                pending[id]?.leaseEnds = .now + lease
             }
             try handle.synchronize()
             try handle.close()
@@ -307,7 +310,7 @@ package actor IncomingMigrations {
     package func keepAlive(_ id: String, peer: String) throws {
         guard pending[id]?.peerName == peer else { throw unknown(id) }
         Failpoints.crash(at: "destination-exit-at-keepalive")
-        pending[id]?.leaseEnds = .now + Self.lease
+        pending[id]?.leaseEnds = .now + lease
     }
 
     /// Takes the VM over: only when its memory arrived completely (live). The VM and the move's
@@ -426,7 +429,7 @@ package actor IncomingMigrations {
         Task { [weak self] in
             while let self, let ends = await self.leaseEnd(id) {
                 if ContinuousClock.now >= ends {
-                    await self.abort(id, reason: "the source stopped answering for \(Self.lease)")
+                    await self.abort(id, reason: "the source stopped answering for \(self.lease)")
                     return
                 }
                 try? await Task.sleep(for: .seconds(1))

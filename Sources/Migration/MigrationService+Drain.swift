@@ -33,7 +33,7 @@ extension MigrationService {
         var assigned: [String: Int] = [:]
         var free: [String: Int] = [:]
         for peer in targets {
-            let hello: PeerHello? = try? await PeerClient(peer: peer, identity: peers.identity).call(.GET, "/peer/v1/host", timeout: .seconds(10))
+            let hello: PeerHello? = try? await peers.client(peer).call(.GET, "/peer/v1/host", timeout: .seconds(10))
             free[peer.record.name] = hello?.availableMemoryMiB ?? -1
         }
         var started: [JobInfo] = []

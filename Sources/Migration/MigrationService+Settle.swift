@@ -49,11 +49,16 @@ extension MigrationService {
             }
             return
         }
-        let client = PeerClient(peer: peer, identity: peers.identity)
+        let client: PeerClient
+        do { client = try peers.client(peer) } catch {
+            await vms.endSettling(departing.record.id)
+            events.record(.error, .migration, vm: name, "cannot settle the handover of VM '\(name)' to '\(peerName)': \(ViridianError.wrapping(error).message); it stays paused and is settled when viridiand restarts")
+            return
+        }
         if record.state == .departing {
             if let moveID = record.moveID {
                 do {
-                    let _: IncomingStatus = try await client.call(.DELETE, "/peer/v1/incoming/\(moveID)", timeout: .seconds(10))
+                    try await client.discard(moveID)
                 } catch {
                     // Gone already, or unreachable: its lease runs out and it discards the move by itself.
                 }
@@ -68,33 +73,22 @@ extension MigrationService {
             await vms.departureFailed(departing)
             return
         }
-        var warned = false
-        while !Task.isCancelled {
-            do {
-                let status: IncomingStatus = try await client.call(.GET, "/peer/v1/incoming/\(moveID)", timeout: .seconds(10))
-                switch status.state {
-                case .committed:
-                    await vms.departed(departing, to: peerName, deleting: [])
-                    events.record(.information, .migration, vm: name,
-                                  "settled the interrupted handover of VM '\(name)': '\(peerName)' had taken it over; its worker here was ended")
-                    return
-                case .aborted:
-                    await vms.departureFailed(departing)
-                    events.record(.warning, .migration, vm: name,
-                                  "settled the interrupted handover of VM '\(name)': '\(peerName)' did not take it over; the VM stays on this host")
-                    return
-                case .pending:
-                    break
-                }
-            } catch {
-                if !warned {
-                    warned = true
-                    events.record(.warning, .migration, vm: name,
-                                  "cannot learn from '\(peerName)' whether it took VM '\(name)' over (\(ViridianError.wrapping(error).message)); "
-                                  + "the VM stays paused here and viridiand keeps asking")
-                }
-            }
-            try? await Task.sleep(for: Self.settleRetry)
+        let outcome = await Handover(peer: client, retry: Self.settleRetry).settle(moveID) { error in
+            events.record(.warning, .migration, vm: name,
+                          "cannot learn from '\(peerName)' whether it took VM '\(name)' over (\(error.message)); "
+                          + "the VM stays paused here and viridiand keeps asking")
+        }
+        switch outcome {
+        case .tookOver:
+            await vms.departed(departing, to: peerName, deleting: [])
+            events.record(.information, .migration, vm: name,
+                          "settled the interrupted handover of VM '\(name)': '\(peerName)' had taken it over; its worker here was ended")
+        case .stayedHere:
+            await vms.departureFailed(departing)
+            events.record(.warning, .migration, vm: name,
+                          "settled the interrupted handover of VM '\(name)': '\(peerName)' did not take it over; the VM stays on this host")
+        case nil:
+            break
         }
     }
 }

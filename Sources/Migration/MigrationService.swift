@@ -71,8 +71,8 @@ package final class MigrationService: Sendable {
     }
 
     private func perform(name: String, peer: PeerRegistry.Peer, request: MoveVMRequest, progress: JobProgress) async throws -> String {
+        let client = try peers.client(peer)
         let departing = try await vms.beginDeparture(name, to: peer.record.name, jobID: progress.jobID)
-        let client = PeerClient(peer: peer, identity: peers.identity)
         let planID = Mutex<String?>(nil)
         let started = ContinuousClock.now
         do {
@@ -91,7 +91,7 @@ package final class MigrationService: Sendable {
             guard let worker = departing.client else {
                 try await upload(uploads, to: client, plan: plan.id, progress: progress)
                 try await vms.markCommitting(departing.record.id)
-                try await commit(client, plan.id, resume: false)
+                try await Handover(peer: client).commit(plan.id, resume: false)
                 await vms.departed(departing, to: peer.record.name, deleting: copied)
                 return "moved to \(peer.record.name) (the VM was \(departing.previousState.rawValue))"
             }
@@ -105,7 +105,7 @@ package final class MigrationService: Sendable {
             progress.report(98, "handing the VM over to \(peer.record.name)")
             let handoverStarted = ContinuousClock.now
             try await vms.markCommitting(departing.record.id)
-            try await commit(client, plan.id, resume: departing.previousState == .running)
+            try await Handover(peer: client).commit(plan.id, resume: departing.previousState == .running)
             Failpoints.crash(at: "source-exit-after-commit")
             let handover = ContinuousClock.now - handoverStarted
             await vms.departed(departing, to: peer.record.name, deleting: copied)
@@ -137,7 +137,8 @@ package final class MigrationService: Sendable {
                                     + "the VM stays paused on this host until you check '\(peer.record.name)'")
             }
             await uncancelled {
-                if let id { let _: IncomingStatus? = try? await client.call(.DELETE, "/peer/v1/incoming/\(id)", timeout: .seconds(10)) }
+                // Best effort: a destination that does not hear this discards the move when its lease lapses.
+                if let id { try? await client.discard(id) }
                 await self.vms.departureFailed(departing)
             }
             let reason = ViridianError.wrapping(error)
@@ -242,47 +243,6 @@ package final class MigrationService: Sendable {
     private static func size(_ path: String) -> Int64 {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
-
-    /// How long a source that lost the commit's answer keeps asking the destination what happened.
-    package static let commitOutcomeWait = Duration.seconds(90)
-
-    /// Asks the destination to take the VM over. When the answer is lost (the connection broke, the
-    /// destination died), asks what happened until the destination says "committed" or "did not
-    /// happen" — its outcome is durable, also across its restart; without an answer within
-    /// `commitOutcomeWait` the outcome is unknown and the caller must not resume the VM here.
-    private func commit(_ client: PeerClient, _ id: String, resume: Bool) async throws {
-        let lost: ViridianError
-        do {
-            let status: IncomingStatus = try await client.call(.POST, "/peer/v1/incoming/\(id)/commit",
-                                                               body: CommitRequest(resume: resume), timeout: .seconds(60))
-            switch status.state {
-            case .committed: return
-            case .pending: lost = ViridianError(.notResponding, "the destination is still committing")
-            case .aborted: throw MoveRefused()
-            }
-        } catch is MoveRefused {
-            throw ViridianError(.engineFailure, "the destination did not take the VM over")
-        } catch {
-            // Any other error may have come after the destination committed (an answer lost on the
-            // way, a failure after the VM was stored): only its recorded outcome tells.
-            lost = ViridianError.wrapping(error)
-        }
-        let deadline = ContinuousClock.now + Self.commitOutcomeWait
-        while ContinuousClock.now < deadline {
-            if let status: IncomingStatus = try? await client.call(.GET, "/peer/v1/incoming/\(id)", timeout: .seconds(5)) {
-                switch status.state {
-                case .committed: return
-                case .aborted: throw ViridianError(.engineFailure, "the destination did not take the VM over (\(lost.message))")
-                case .pending: break
-                }
-            }
-            try await Task.sleep(for: .seconds(1))
-        }
-        throw MoveOutcomeUnknown(reason: lost.message)
-    }
-
-    /// The destination answered the commit with "did not happen".
-    private struct MoveRefused: Error {}
 
     /// Runs `body` while telling the destination every few seconds that this host is still there;
     /// gives up the move when the destination stops answering.

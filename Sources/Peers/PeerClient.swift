@@ -10,25 +10,18 @@ import NIOSSL
 /// host certificate, and accepts only a listener whose certificate the peer's CA issued.
 package struct PeerClient: Sendable {
     package let peer: PeerRegistry.Peer
-    package let identity: HostIdentity
+    /// The peer's client from `PeerConnections`, shared by every call to it.
+    private let client: HTTPClient
 
-    package init(peer: PeerRegistry.Peer, identity: HostIdentity) {
+    init(peer: PeerRegistry.Peer, client: HTTPClient) {
         self.peer = peer
-        self.identity = identity
+        self.client = client
     }
 
     /// Sends a request and decodes the JSON reply; the peer's errors come back as `ViridianError`s naming it.
     package func call<Reply: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable & Sendable)? = Optional<String>.none,
                                 timeout: Duration = .seconds(30), as type: Reply.Type = Reply.self) async throws -> Reply {
-        let client = try makeClient(timeout: timeout)
-        do {
-            let reply: Reply = try await send(client, method, path, body: body, timeout: timeout)
-            try await client.shutdown()
-            return reply
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+        try await send(method, path, body: body, timeout: timeout)
     }
 
     /// Uploads `file` (exactly `size` bytes) with PUT to `path`, reporting bytes sent.
@@ -57,19 +50,16 @@ package struct PeerClient: Sendable {
         request.method = .PUT
         request.body = .stream(chunks, length: .known(size))
         let timeout = Duration.seconds(max(120, size >> 20))
-        let client = try makeClient(timeout: timeout)
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
             let bytes = try await response.body.collect(upTo: 1 << 20)
-            try await client.shutdown()
             try requireSuccess(response, bytes)
         } catch {
-            try? await client.shutdown()
             throw error as? ViridianError ?? connectionError(error)
         }
     }
 
-    private func send<Reply: Decodable>(_ client: HTTPClient, _ method: HTTPMethod, _ path: String, body: (some Encodable & Sendable)?,
+    private func send<Reply: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable & Sendable)?,
                                         timeout: Duration) async throws -> Reply {
         var request = HTTPClientRequest(url: "https://\(peer.endpoint)\(path)")
         request.method = method
@@ -101,22 +91,6 @@ package struct PeerClient: Sendable {
             throw ViridianError(remote.code, "peer '\(peer.record.name)': \(remote.message)")
         }
         throw ViridianError(.notResponding, "peer '\(peer.record.name)' answered \(response.status.code)")
-    }
-
-    private func makeClient(timeout: Duration) throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        do {
-            tls.certificateChain = [.certificate(try NIOSSLCertificate(bytes: Array(identity.certificatePEM.utf8), format: .pem))]
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem))
-            tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(peer.authority.pem.utf8), format: .pem)])
-        } catch {
-            throw ViridianError(.internalError, "cannot load the certificates for peer '\(peer.record.name)'", cause: error)
-        }
-        tls.certificateVerification = .noHostnameVerification
-        tls.minimumTLSVersion = .tlsv13
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(timeout.components.seconds)))
-        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
     /// Says which side refused whom, or that the peer is not there.

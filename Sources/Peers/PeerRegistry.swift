@@ -17,10 +17,13 @@ package final class PeerRegistry: Sendable {
     private let inventory: Inventory
     package let identity: HostIdentity
     private let peers: Mutex<[Peer]>
+    /// The clients calls to peers share.
+    package let connections: PeerConnections
 
     package init(inventory: Inventory, identity: HostIdentity) throws {
         self.inventory = inventory
         self.identity = identity
+        connections = PeerConnections(identity: identity)
         peers = Mutex(try inventory.peers().compactMap { record in
             (try? PeerAuthority(pem: record.certificate)).map { Peer(record: record, authority: $0) }
         })
@@ -48,6 +51,12 @@ package final class PeerRegistry: Sendable {
     package func remove(_ name: String) throws {
         guard try inventory.deletePeer(name: name) else { throw Self.unknown(name) }
         peers.withLock { $0.removeAll { $0.record.name.lowercased() == name.lowercased() } }
+        connections.forget(name)
+    }
+
+    /// A client for calls to `peer` over its shared connections.
+    package func client(_ peer: Peer) throws -> PeerClient {
+        PeerClient(peer: peer, client: try connections.client(for: peer))
     }
 
     package func all() -> [Peer] { peers.withLock { $0 } }

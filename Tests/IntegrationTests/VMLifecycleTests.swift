@@ -17,6 +17,8 @@ struct VMLifecycleTests {
             #expect(created.state == .off)
             #expect(created.generation == 1 && created.memoryMiB == 256 && created.processorCount == 1)
             #expect(created.drives.first?.controllerType == .ide)
+            #expect(created.drives.contains { $0.kind == .dvd && $0.controllerType == .ide && $0.controllerNumber == 1 && $0.location == 0 && $0.path == nil },
+                    "a Generation 1 VM gets an empty DVD drive at IDE 1:0, as New-VM does: \(created.drives)")
 
             let start = await daemon.cli(["vm", "start", "life1"])
             #expect(start.exitCode == 0, "\(start.error)")
@@ -83,6 +85,16 @@ struct VMLifecycleTests {
             let pid = try #require(try await daemon.client.vm("gen2").workerPID)
             let arguments = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8).split(separator: "\0")
             #expect(arguments.contains("pc-q35-7.2,smm=on") || arguments.contains("pc-q35-7.2"), "\(arguments)")
+
+            // A running Generation 2 VM without a DVD drive gets a SCSI one hot-added for the setup disk.
+            #expect(try await daemon.client.vm("gen2").drives.allSatisfy { $0.kind == .hardDisk }, "created without a DVD drive")
+            try await daemon.waitForIntegration("gen2")
+            let insert = await daemon.cli(["vm", "ic", "insert-disk", "gen2"])
+            #expect(insert.exitCode == 0, "insert-disk on a running Generation 2 VM: \(insert.error)")
+            let dvd = try #require(try await daemon.client.vm("gen2").drives.first { $0.kind == .dvd })
+            #expect(dvd.controllerType == .scsi && dvd.path?.hasSuffix(".iso") == true, "\(dvd)")
+            let seen = await daemon.exec("gen2", ["sh", "-c", "for i in $(seq 50); do [ -s /sys/block/sr0/size ] && [ $(cat /sys/block/sr0/size) -gt 0 ] && break; sleep 0.2; done; cat /sys/block/sr0/size"])
+            #expect(seen.exitCode == 0 && (Int(seen.output.trimmingWhitespace()) ?? 0) > 0, "the guest sees the hot-added DVD with its medium: \(seen)")
             let stop = await daemon.cli(["vm", "stop", "gen2", "--turn-off"])
             #expect(stop.exitCode == 0 && stop.output.contains("turned off"))
         }

@@ -60,7 +60,7 @@ extension ViridianHost {
                     var info = PeerRegistry.info(peer)
                     guard check else { return (index, info) }
                     do {
-                        let hello: PeerHello = try await PeerClient(peer: peer, identity: self.peers.identity)
+                        let hello: PeerHello = try await self.peers.client(peer)
                             .call(.GET, "/peer/v1/host", timeout: .seconds(5))
                         info.status = "Connected"
                         info.reportedHostName = hello.hostName

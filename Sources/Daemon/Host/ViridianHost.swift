@@ -178,6 +178,7 @@ public final class ViridianHost: Sendable {
         await jobs.cancelAll()
         await incoming.abortAll()
         await vms.detachAll()
+        await peers.connections.shutDown()
         events.record(.information, .vmms, vm: nil, "viridiand stopped; running VMs keep running")
     }
 }

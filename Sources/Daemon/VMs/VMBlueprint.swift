@@ -4,7 +4,7 @@ import Inventory
 
 /// Turns a create request (and an image) into a VM configuration with Hyper-V's defaults:
 /// Generation 1, 1 processor, 1024 MiB, one synthetic adapter on the Default Switch,
-/// Generation 1 disks on IDE and the DVD at IDE 1:0, Generation 2 everything on SCSI 0.
+/// Generation 1 disks on IDE and a DVD drive (empty unless given) at IDE 1:0, Generation 2 everything on SCSI 0.
 struct VMBlueprint {
     let request: CreateVMRequest
     let image: ImageInfo?
@@ -18,6 +18,9 @@ struct VMBlueprint {
         }
         if let dvd = request.dvd {
             drives.append(try nextLocation(in: drives, generation: generation, kind: .dvd, path: dvd))
+        } else if generation == .one {
+            // As New-VM: a Generation 1 VM always has a DVD drive (empty), since IDE drives cannot be added while it runs.
+            drives.append(try nextLocation(in: drives, generation: generation, kind: .dvd, path: nil))
         }
         return VMConfiguration(
             generation: generation,
@@ -83,7 +86,7 @@ struct VMBlueprint {
 
     /// The first free location for a new drive; an image's root disk keeps its location free.
     private func nextLocation(in drives: [DriveAttachment], generation: Generation, kind: DriveKind,
-                              path: String) throws -> DriveAttachment {
+                              path: String?) throws -> DriveAttachment {
         let reserved = image != nil ? [Self.rootDrive(path: "", generation: generation).locationName] : []
         guard let drive = DriveLocations.firstFree(kind: kind, generation: generation,
                                                    taken: Set(drives.map(\.locationName) + reserved), path: path)

@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import QMP
 import Storage
 
 extension VMManager {
@@ -93,7 +94,8 @@ extension VMManager {
 
 extension VMManager {
     /// Puts `path` into the VM's DVD drive. Off: as `setDVD` (adding a drive if there is none).
-    /// Running or Paused: swaps the medium in the existing drive, as inserting a disc would.
+    /// Running or Paused: swaps the medium in the existing drive, as inserting a disc would; a
+    /// Generation 2 VM without one gets a SCSI DVD drive hot-added (IDE has no hot-plug).
     public func insertMedia(_ name: String, path: String) async throws -> VMInfo {
         try await withOperation(.changingDrives, try lookup(name)) { try await performInsertMedia(name, path: path) }
     }
@@ -102,13 +104,13 @@ extension VMManager {
     private func performInsertMedia(_ name: String, path: String) async throws -> VMInfo {
         let vm = try lookup(name)
         guard let worker = vm.worker else { return try setDVD(name, path: path) }
-        guard vm.record.state == .running || vm.record.state == .paused,
-              let index = vm.record.configuration.drives.firstIndex(where: { $0.kind == .dvd }) else {
-            throw ViridianError(.invalidState, vm.record.state.isTransitional
-                                ? "VM '\(vm.record.name)' is \(vm.record.state.rawValue); try again when it settles"
-                                : "VM '\(vm.record.name)' has no DVD drive; add one while it is Off (viridian vm dvd set)")
+        guard vm.record.state == .running || vm.record.state == .paused else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); try again when it settles")
         }
         try DiskPath.requireExisting(path)
+        guard let index = vm.record.configuration.drives.firstIndex(where: { $0.kind == .dvd }) else {
+            return try await hotAddDVD(vm, client: worker.client, path: path)
+        }
         try await worker.client.execute("blockdev-change-medium", arguments: [
             "id": .string("disk\(index)"), "filename": .string(path), "format": .string("raw"),
             "read-only-mode": .string("read-only"),
@@ -117,6 +119,44 @@ extension VMManager {
         current.record.configuration.drives[index].path = path
         vms[vm.record.id] = current
         store(current.record)
+        return current.info
+    }
+
+    /// Adds a SCSI DVD drive holding `path` to a running Generation 2 VM, on the first free location
+    /// of a controller it already has (`blockdev-add` of the medium, then `device_add scsi-cd`).
+    private func hotAddDVD(_ vm: ManagedVM, client: QMPClient, path: String) async throws -> VMInfo {
+        let configuration = vm.record.configuration
+        guard configuration.generation == .two else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no DVD drive, and a Generation 1 VM's IDE drives cannot be added while it runs; "
+                                + "add one while it is Off: viridian vm dvd set \(vm.record.name) \(path)")
+        }
+        let controllers = Set(configuration.drives.filter { $0.controllerType == .scsi }.map(\.controllerNumber))
+        let taken = Set(configuration.drives.map(\.locationName))
+        guard let drive = DriveLocations.firstFree(kind: .dvd, generation: .two, taken: taken, path: path),
+              controllers.contains(drive.controllerNumber) else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no free location on a SCSI controller it has; add a DVD drive while it is Off")
+        }
+        let index = configuration.drives.count
+        try await client.blockdevAdd(["driver": .string("raw"), "node-name": .string("drive\(index)"), "read-only": .bool(true),
+                                      "file": .object(["driver": .string("file"), "filename": .string(path),
+                                                       "node-name": .string("file\(index)"), "read-only": .bool(true)])])
+        do {
+            try await client.execute("device_add", arguments: [
+                "driver": .string("scsi-cd"), "drive": .string("drive\(index)"), "bus": .string("scsi\(drive.controllerNumber).0"),
+                "channel": .int(0), "scsi-id": .int(Int64(drive.location)), "lun": .int(0), "id": .string("disk\(index)"),
+            ])
+        } catch {
+            do { try await client.blockdevDel(nodeName: "drive\(index)") } catch {
+                logger.warning("cannot remove the medium of a DVD drive that was not added", metadata: ["vm": "\(vm.record.name)", "error": "\(error)"])
+            }
+            throw error
+        }
+        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(vm.record.name)' was removed") }
+        current.record.configuration.drives.append(drive)
+        vms[vm.record.id] = current
+        store(current.record)
+        events.record(.information, .storage, vm: vm.record.name,
+                      "a DVD drive holding \(path) was added to VM '\(vm.record.name)' at \(drive.locationName) while it runs")
         return current.info
     }
 }
