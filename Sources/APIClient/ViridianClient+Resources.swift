@@ -110,6 +110,9 @@ extension ViridianClient {
     public func resizeVHD(_ request: ResizeVHDRequest) async throws -> VHDInfo {
         try await call(.POST, "/v1/vhds/resize", body: request)
     }
+    public func repairVHD(_ request: RepairVHDRequest) async throws -> VHDRepairReport {
+        try await call(.POST, "/v1/vhds/repair", body: request)
+    }
     public func convertVHD(_ request: ConvertVHDRequest) async throws -> JobInfo {
         try await call(.POST, "/v1/vhds/convert", body: request, as: JobReference.self).job
     }

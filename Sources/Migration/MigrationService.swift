@@ -77,12 +77,29 @@ package final class MigrationService: Sendable {
         let started = ContinuousClock.now
         do {
             progress.report(1, "asking \(peer.record.name) to prepare")
-            let hello: PeerHello = try await client.call(.GET, "/peer/v1/host")
-            try Self.check(hello, fits: departing, peer: peer.record.name)
+            // The hello runs beside the preparation of a live move (the destination checks the same
+            // again while it prepares); an offline move hears it first, before its disks are flattened.
+            let hello = Task { try await client.call(.GET, "/peer/v1/host", as: PeerHello.self) }
+            defer { hello.cancel() }
+            if departing.client == nil { try Self.check(try await hello.value, fits: departing, peer: peer.record.name) }
             let uploads = departing.client == nil ? try await offlineFiles(departing, includeStorage: request.includeStorage, progress: progress) : [:]
             defer { for (name, file) in uploads where name != IncomingFile.savedState { try? FileManager.default.removeItem(atPath: file.path) } }
             let incoming = try await incomingRequest(departing, request, files: uploads.map { IncomingFile(name: $0.key, size: $0.value.size) })
-            let plan: IncomingPlan = try await client.call(.POST, "/peer/v1/incoming", body: incoming, timeout: .seconds(120))
+            let preparation: Result<IncomingPlan, any Error>
+            do {
+                preparation = .success(try await client.call(.POST, "/peer/v1/incoming", body: incoming, timeout: .seconds(120)))
+            } catch {
+                preparation = .failure(error)
+            }
+            do {
+                try Self.check(try await hello.value, fits: departing, peer: peer.record.name)
+            } catch {
+                // The hello's refusal names the reason best (another protocol version, too little memory); a
+                // prepared move is let go at once (its lease would discard it too).
+                if case .success(let plan) = preparation { try? await client.discard(plan.id) }
+                throw error
+            }
+            let plan = try preparation.get()
             planID.withLock { $0 = plan.id }
             try await vms.noteMovePlan(departing.record.id, moveID: plan.id)
             Failpoints.crash(at: "source-exit-after-plan")

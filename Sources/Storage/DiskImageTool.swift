@@ -150,9 +150,9 @@ public struct DiskImageTool: Sendable {
     private func readInfo(_ path: String, _ formatArguments: [String]) async throws -> QemuImgInfo {
         let output = try await HostCommand.run(qemuImg, ["info", "-U", "--output=json"] + formatArguments + [path])
         guard output.exitCode == 0 else {
-            if output.standardError.contains("needs to be replayed") || output.standardError.contains("log that needs") {
+            if Self.saysLogMustBeReplayed(output.standardError) {
                 throw ViridianError(.invalidState, "\(path) is a VHDX whose log must be replayed (Hyper-V leaves one after a crash); "
-                                    + "replay it with: qemu-img check -r all -f vhdx \(path)")
+                                    + "replay it with: viridian vhd repair \(path)")
             }
             throw ViridianError(.invalidArgument, "qemu-img cannot read \(path): \(output.errorSummary)")
         }

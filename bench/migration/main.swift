@@ -91,6 +91,8 @@ struct Measure {
     var total: Double
     var downtime: Double
     var megabytes: Double
+    /// Viridian's phases from the move's summary (ms): asking the destination to prepare, the stream, the commit.
+    var phases: (preparing: Double, streaming: Double, handover: Double)?
 }
 
 var bareSource = try await bareWorker("bare0", incoming: false)
@@ -167,7 +169,9 @@ var where_ = (a, "bench-b", b)
         throw ViridianError(.engineFailure, "the guest's kernel reports an error after the move")
     }
     return Measure(total: total, downtime: number(after: "downtime ", in: message) + number(after: "handover ", in: message),
-                   megabytes: number(after: "ms, ", in: message))
+                   megabytes: number(after: "ms, ", in: message),
+                   phases: (number(after: "preparing ", in: message), number(after: "streaming ", in: message),
+                            number(after: "handover ", in: message)))
 }
 
 /// The number after the last `prefix` in `text`.
@@ -193,9 +197,11 @@ for run in 1...runs {
     _ = try await where_.0.resumeVM("mig")
     try await Task.sleep(for: .seconds(3))
     viridian.append(try await viridianMove())
-    say(String(format: "run %d: bare %.3f s, %.0f ms down, %.1f MiB | bare TLS %.3f s, %.0f ms down | viridian %.3f s, %.0f ms down (with handover), %.1f MiB",
+    let phases = viridian.last!.phases ?? (.nan, .nan, .nan)
+    say(String(format: "run %d: bare %.3f s, %.0f ms down, %.1f MiB | bare TLS %.3f s, %.0f ms down | viridian %.3f s, %.0f ms down (with handover), %.1f MiB; "
+               + "preparing %.0f ms, streaming %.0f ms, handover %.0f ms",
                run, bare.last!.total, bare.last!.downtime, bare.last!.megabytes, bareTLS.last!.total, bareTLS.last!.downtime,
-               viridian.last!.total, viridian.last!.downtime, viridian.last!.megabytes))
+               viridian.last!.total, viridian.last!.downtime, viridian.last!.megabytes, phases.preparing, phases.streaming, phases.handover))
 }
 killBare("bare\(bareGeneration)")
 let bareTotal = median(bare.map(\.total)), viridianTotal = median(viridian.map(\.total))

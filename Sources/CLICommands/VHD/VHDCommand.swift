@@ -5,7 +5,7 @@ import ArgumentParser
 struct VHDCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vhd", abstract: "Create and manage virtual hard disks (VHDX, VHD, qcow2).",
-        subcommands: [VHDNew.self, VHDShow.self, VHDResize.self, VHDConvert.self, VHDMerge.self])
+        subcommands: [VHDNew.self, VHDShow.self, VHDResize.self, VHDConvert.self, VHDMerge.self, VHDRepair.self])
 
     static func print(_ info: VHDInfo, json: Bool) throws {
         if json { return try Output.json(info) }

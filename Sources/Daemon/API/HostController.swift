@@ -22,7 +22,7 @@ struct HostController {
     }
 }
 
-/// `/v1/vhds`: virtual hard disks (New-VHD, Get-VHD, Resize-VHD, Convert-VHD, Merge-VHD).
+/// `/v1/vhds`: virtual hard disks (New-VHD, Get-VHD, Resize-VHD, Convert-VHD, Merge-VHD, Repair-VHD).
 struct VHDController {
     let vhds: VHDService
 
@@ -47,6 +47,9 @@ struct VHDController {
         group.post("convert") { request, context in
             let job = try await vhds.convert(try await request.decodeJSON(as: ConvertVHDRequest.self, context: context))
             return JSONResponse(value: JobReference(job: job), status: .accepted)
+        }
+        group.post("repair") { request, context in
+            JSONResponse(value: try await vhds.repair(try await request.decodeJSON(as: RepairVHDRequest.self, context: context)))
         }
         group.post("merge") { request, context in
             let job = try await vhds.merge(try await request.decodeJSON(as: MergeVHDRequest.self, context: context))

@@ -68,6 +68,31 @@ struct VHDService: Sendable {
         }
     }
 
+    /// Repair-VHD: checks the disk and repairs what qemu-img can (a VHDX's unreplayed log
+    /// first). The recorded format is used; a file Viridian does not know is probed once. No VM
+    /// may have it open while it runs.
+    func repair(_ request: RepairVHDRequest) async throws -> VHDRepairReport {
+        let image: DiskImage
+        if let recorded = try catalog.recorded(request.path) {
+            if let declared = request.format, declared != recorded.format {
+                throw ViridianError(.conflict, "\(request.path) is recorded as \(recorded.format.rawValue), not \(declared.rawValue)")
+            }
+            image = recorded
+        } else {
+            image = DiskImage(path: request.path, format: try await tool.formatForRepair(path: request.path, declared: request.format))
+        }
+        try await vms.requireNotInUseByRunningVM(request.path)
+        let report = try await tool.repair(image)
+        let fixed = (report.logReplayed ? ["its log was replayed"] : [])
+            + (report.corruptionsFixed - (report.logReplayed ? 1 : 0) > 0 ? ["\(report.corruptionsFixed) corruption(s) fixed"] : [])
+            + (report.leaksFixed > 0 ? ["\(report.leaksFixed) leaked cluster(s) freed"] : [])
+        let left = report.corruptionsLeft + report.leaksLeft
+        events.record(left > 0 ? .warning : .information, .storage, vm: nil,
+                      "\(request.path) was checked: " + (fixed.isEmpty ? "nothing to repair" : fixed.joined(separator: ", "))
+                      + (left > 0 ? "; \(report.corruptionsLeft) corruption(s) and \(report.leaksLeft) leak(s) remain" : ""))
+        return report
+    }
+
     func merge(_ request: MergeVHDRequest) async throws -> JobInfo {
         let child = try await catalog.identify(request.path, remember: false)
         guard let parentPath = child.parentPath else {

@@ -24,7 +24,7 @@ extension IntegrationUpdateService {
                 return await install(name, hub: hub, previous: previous, agentFile: agentFile, force: force)
             }
             // File copy is off: turn it on for the update, and back off before reporting.
-            let outcome: IntegrationUpdateResult
+            var outcome: IntegrationUpdateResult
             do {
                 _ = try await vms.setIntegrationService(name, .fcopy, enabled: true)
                 try await waitUntil(.seconds(20)) { hub.negotiatedRelease(.fcopy) != nil }
@@ -32,7 +32,15 @@ extension IntegrationUpdateService {
             } catch {
                 outcome = result(name, .failed, from: previous, to: nil, "\(ViridianError.wrapping(error).message)")
             }
-            _ = try? await vms.setIntegrationService(name, .fcopy, enabled: false)
+            do {
+                _ = try await vms.setIntegrationService(name, .fcopy, enabled: false)
+            } catch {
+                // The update's own outcome stands; the user learns that file copy stayed on.
+                let reason = "file copy, turned on for the update, could not be turned off again: \(ViridianError.wrapping(error).message) "
+                    + "(viridian vm ic disable \(name) fcopy)"
+                outcome.message += "; \(reason)"
+                events.record(.warning, .integration, vm: name, "VM '\(name)': \(reason)")
+            }
             return outcome
         } catch {
             return result(name, .failed, from: from, to: nil, "\(ViridianError.wrapping(error).message)")
