@@ -37,10 +37,17 @@ public final class AgentConnection: Sendable {
         self.channel = channel
     }
 
+    /// Bytes queued for the guest beyond which a sender waits, and below which it goes on.
+    static let writeBufferHigh = 2 << 20
+    static let writeBufferLow = 512 << 10
+
     /// Connects to the port's socket. Call `serve` next.
     public static func connect(socketPath: String, service: IntegrationService, hostRelease: String,
                                logger: Logger) async throws -> AgentConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // Several frames in flight (file copy sends 128 KiB frames): the default 64 KiB high
+            // mark would let only one wait at a time, and the guest would idle between frames.
+            .channelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: writeBufferLow, high: writeBufferHigh))
             .connect(unixDomainSocketPath: socketPath) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameByteDecoder()))

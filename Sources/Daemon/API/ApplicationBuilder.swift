@@ -22,13 +22,18 @@ public enum ApplicationBuilder {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         HostController(host: host).addRoutes(to: router)
+        TrustedPeerController(host: host).addRoutes(to: router)
+        ImageController(host: host).addRoutes(to: router)
+        APIDocumentController().addRoutes(to: router)
         VMController(vms: host.vms).addRoutes(to: router.group("v1/vms"))
+        NetworkAdapterController(vms: host.vms).addRoutes(to: router)
+        VMIntegrationController(host: host).addRoutes(to: router)
+        MoveController(host: host).addRoutes(to: router)
+        IntegrationUpdateController(host: host).addRoutes(to: router)
+        SwitchController(host: host).addRoutes(to: router)
         JobController(jobs: host.jobs).addRoutes(to: router.group("v1/jobs"))
         EventController(host: host).addRoutes(to: router.group("v1/events"))
         VHDController(vhds: host.vhds).addRoutes(to: router.group("v1/vhds"))
-        IntegrationController(host: host).addRoutes(to: router)
-        MigrationController(host: host).addRoutes(to: router)
-        NetworkController(host: host).addRoutes(to: router)
         return router
     }
 

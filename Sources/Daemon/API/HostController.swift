@@ -1,59 +1,27 @@
 import APITypes
 import Foundation
+import HostServices
 import Hummingbird
+import Peers
 
-/// `/v1/host`, `/v1/images` and the API's own description at `/openapi.yaml`.
+/// `/v1/host`: the host, its shutdown, its certificate and its settings.
 struct HostController {
     let host: ViridianHost
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("v1/host") { _, _ in JSONResponse(value: await host.info()) }
         router.post("v1/host/shutdown") { _, _ in JSONResponse(value: JobReference(job: host.shutDownHost()), status: .accepted) }
-        router.get("v1/images") { _, _ in JSONResponse(value: try host.images.list()) }
-        router.post("v1/images/test-guest") { request, _ in
-            let qga = request.uri.queryParameters["agent"] == "qemu-guest-agent"
-            return JSONResponse(value: JobReference(job: try host.images.buildTestGuest(qemuGuestAgent: qga)), status: .accepted)
+        router.get("v1/host/certificate") { _, _ in
+            let identity = host.peers.identity
+            return JSONResponse(value: HostCertificate(hostName: identity.hostName, certificate: identity.authorityPEM,
+                                                       fingerprint: try PeerAuthority(pem: identity.authorityPEM).fingerprint))
         }
-        router.get("openapi.yaml") { _, _ in
-            let data = try OpenAPIDocument.load()
-            return Response(status: .ok, headers: [.contentType: "application/yaml"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
-    }
-}
-
-/// `/v1/vhds`: virtual hard disks (New-VHD, Get-VHD, Resize-VHD, Convert-VHD, Merge-VHD, Repair-VHD).
-struct VHDController {
-    let vhds: VHDService
-
-    func addRoutes(to group: RouterGroup<APIRequestContext>) {
-        group.get { request, _ in
-            guard let path = request.uri.queryParameters["path"] else { throw APIError.missingParameter("path") }
-            let format = try request.uri.queryParameters["format"].map { text in
-                guard let format = VHDFormat(rawValue: String(text)) else {
-                    throw ViridianError(.invalidArgument, "format must be vhdx, vhd, qcow2 or raw, not '\(text)'")
-                }
-                return format
-            }
-            return JSONResponse(value: try await vhds.show(String(path), declared: format))
-        }
-        group.post { request, context in
-            let body = try await request.decodeJSON(as: NewVHDRequest.self, context: context)
-            return JSONResponse(value: try await vhds.create(body), status: .created)
-        }
-        group.post("resize") { request, context in
-            JSONResponse(value: try await vhds.resize(try await request.decodeJSON(as: ResizeVHDRequest.self, context: context)))
-        }
-        group.post("convert") { request, context in
-            let job = try await vhds.convert(try await request.decodeJSON(as: ConvertVHDRequest.self, context: context))
-            return JSONResponse(value: JobReference(job: job), status: .accepted)
-        }
-        group.post("repair") { request, context in
-            JSONResponse(value: try await vhds.repair(try await request.decodeJSON(as: RepairVHDRequest.self, context: context)))
-        }
-        group.post("merge") { request, context in
-            let job = try await vhds.merge(try await request.decodeJSON(as: MergeVHDRequest.self, context: context))
-            return JSONResponse(value: JobReference(job: job), status: .accepted)
+        router.get("v1/host/settings") { _, _ in JSONResponse(value: host.settings.settings) }
+        router.patch("v1/host/settings") { request, context in
+            let body = try await request.decodeJSON(as: SetHostSettingsRequest.self, context: context)
+            let settings = try host.settings.update(body, physicalMemoryMiB: Int(ProcessInfo.processInfo.physicalMemory >> 20))
+            await host.migrations.slots.wake()
+            return JSONResponse(value: settings)
         }
     }
 }

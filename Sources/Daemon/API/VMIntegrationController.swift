@@ -1,11 +1,10 @@
 import AgentProtocol
 import APITypes
-import Foundation
 import Hummingbird
 
-/// Integration services: `/v1/vms/{name}/integration-services`, `/kvp`, `/freeze`, `/thaw`,
-/// `/copy-file`, and the host-wide `/v1/integration/report` and `/update`.
-struct IntegrationController {
+/// A VM's integration services: `/v1/vms/{name}/integration-services`, `/kvp`, `/freeze`,
+/// `/thaw`, `/copy-file` and `/integration-disk`.
+struct VMIntegrationController {
     let host: ViridianHost
 
     func addRoutes(to router: Router<APIRequestContext>) {
@@ -45,15 +44,6 @@ struct IntegrationController {
         group.post(":name/integration-disk") { _, context in
             let job = try await host.integrationUpdates.insertSetupDisk(vm: try name(context))
             return JSONResponse(value: JobReference(job: job), status: .accepted)
-        }
-        router.get("v1/integration/report") { _, _ in JSONResponse(value: await vms.integrationReport()) }
-        router.post("v1/integration/update") { request, context in
-            let body = try await request.decodeJSON(as: IntegrationUpdateRequest.self, context: context)
-            let job = try await host.integrationUpdates.update(body)
-            return JSONResponse(value: JobReference(job: job), status: .accepted)
-        }
-        router.get("v1/integration/update/:job") { _, context in
-            JSONResponse(value: try host.integrationUpdates.results(job: try context.parameters.require("job")))
         }
     }
 
