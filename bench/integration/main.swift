@@ -164,7 +164,7 @@ for run in 1...runs {
     let stopStart = ContinuousClock.now
     let stop = try await client.waitForJob(try await client.stopVM("icbench", StopVMRequest()).id, pollInterval: .milliseconds(10))
     stopTimes.append(seconds(ContinuousClock.now - stopStart))
-    precondition(stop.statusMessage?.contains("shutdown integration service") == true, "\(stop.statusMessage ?? "")")
+    precondition(stop.statusMessage?.contains("shut down by the guest") == true, "\(stop.statusMessage ?? "")")
     try await client.waitForJob(try await client.startVM("icbench").id)
     try await waitForAgent("icbench")
 
