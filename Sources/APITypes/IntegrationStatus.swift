@@ -92,10 +92,19 @@ public struct KVPChangeRequest: Codable, Sendable {
     public var set: [String: String]
     public var remove: [String]
 
-    public init(set: [String: String], remove: [String]) {
+    public init(set: [String: String] = [:], remove: [String] = []) {
         self.set = set
         self.remove = remove
     }
+
+    /// Each field is optional, as the API document says.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        set = try container.decodeIfPresent([String: String].self, forKey: .set) ?? [:]
+        remove = try container.decodeIfPresent([String].self, forKey: .remove) ?? []
+    }
+
+    private enum CodingKeys: String, CodingKey { case set, remove }
 }
 
 /// Body of `POST /v1/vms/{name}/freeze`.

@@ -36,6 +36,17 @@ public struct VLANSetting: Codable, Sendable, Equatable {
 
     public static let untagged = VLANSetting(mode: .untagged)
 
+    /// Only `mode` is required (an access VLAN has no allowed list), as the API document says.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try container.decode(VLANMode.self, forKey: .mode)
+        accessID = try container.decodeIfPresent(Int.self, forKey: .accessID)
+        allowedIDs = try container.decodeIfPresent([Int].self, forKey: .allowedIDs) ?? []
+        nativeID = try container.decodeIfPresent(Int.self, forKey: .nativeID)
+    }
+
+    private enum CodingKeys: String, CodingKey { case mode, accessID, allowedIDs, nativeID }
+
     /// Throws unless the ids fit the mode and 1–4094.
     public func validate() throws {
         let ids = [accessID, nativeID].compactMap { $0 } + allowedIDs

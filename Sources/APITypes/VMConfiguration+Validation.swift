@@ -10,23 +10,10 @@ public struct HostCapacity: Sendable {
 }
 
 extension VMName {
-    /// Throws unless `name` is a valid VM name: 1–64 characters of letters, digits, `.`, `_`, `-`,
+    /// Throws unless `name` is a valid VM name (`NameRule`): 1–64 letters, digits, `.`, `_`, `-`,
     /// starting with a letter or digit (so it is safe as a file name and in a URL).
     public static func validate(_ name: String) throws {
-        guard !name.isEmpty else { throw ViridianError(.invalidArgument, "a VM name cannot be empty") }
-        guard name.count <= HyperVLimits.nameMaxLength else {
-            throw ViridianError(.invalidArgument, "VM name '\(name.prefix(20))…' is longer than \(HyperVLimits.nameMaxLength) characters")
-        }
-        guard let first = name.unicodeScalars.first, isAlphanumeric(first),
-              name.unicodeScalars.allSatisfy({ isAlphanumeric($0) || "._-".unicodeScalars.contains($0) })
-        else {
-            throw ViridianError(.invalidArgument,
-                                "VM name '\(name)' is invalid: use letters, digits, '.', '_' and '-', starting with a letter or digit")
-        }
-    }
-
-    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+        try NameRule.validate(name, what: "VM name")
     }
 }
 

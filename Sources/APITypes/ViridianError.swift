@@ -72,8 +72,10 @@ public struct ErrorResponse: Codable, Sendable {
     }
     public var error: Body
 
+    /// The wire form of `error`: its code and message. The cause stays in the daemon's log: it can
+    /// hold a library's internals (types, source locations), never meant for a client.
     public init(_ error: ViridianError) {
-        self.error = Body(code: error.code.description, message: error.description)
+        self.error = Body(code: error.code.description, message: error.message)
     }
 
     /// The error this response describes.

@@ -93,21 +93,9 @@ public struct HostNetworkFeature: Codable, Sendable, Equatable {
 
 /// Namespace for switch name rules.
 public enum SwitchName {
-    /// Throws unless `name` is 1–64 printable characters without `/` (Hyper-V allows spaces).
+    /// Throws unless `name` is a valid switch name: the one name rule (`NameRule`), with single
+    /// spaces between words as Hyper-V allows ("Default Switch").
     public static func validate(_ name: String) throws {
-        let printable = name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f && $0 != "/" && $0 != "\"" }
-        guard (1...64).contains(name.count), printable, name.trimmingCharacters(in: " ") == name else {
-            throw ViridianError(.invalidArgument,
-                                "'\(name)' is not a valid switch name (1–64 printable characters, no '/' or quotes, no leading or trailing spaces)")
-        }
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Character) -> String {
-        var text = Substring(self)
-        while text.first == set { text = text.dropFirst() }
-        while text.last == set { text = text.dropLast() }
-        return String(text)
+        try NameRule.validate(name, what: "switch name", spaces: true)
     }
 }

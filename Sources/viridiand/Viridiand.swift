@@ -35,6 +35,12 @@ struct Viridiand: AsyncParsableCommand {
     @Option(help: "Accept moves from peers on ADDR:PORT (mutual TLS; 0.0.0.0 for every network). Default: no incoming moves.")
     var migrationListen: String?
 
+    @Option(help: "Close a connection that is idle, or whose request stops half-way, after this many seconds (1-3600).")
+    var connectionIdleTimeout: Int = 60
+
+    @Option(help: "Connections the API socket holds at once (beyond it, new ones are closed).")
+    var maxApiConnections: Int = 512
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -54,6 +60,8 @@ struct Viridiand: AsyncParsableCommand {
         case "tcg": forced = .tcg
         default: throw ValidationError("--accelerator must be auto, kvm or tcg")
         }
+        guard (1...3600).contains(connectionIdleTimeout) else { throw ValidationError("--connection-idle-timeout must be 1 to 3600 seconds") }
+        guard (1...65536).contains(maxApiConnections) else { throw ValidationError("--max-api-connections must be 1 to 65536") }
         let stateDirectory = absolute(stateDir ?? DefaultLocations.stateDirectory)
         let configuration = DaemonConfiguration(
             stateDirectory: stateDirectory,
@@ -62,7 +70,8 @@ struct Viridiand: AsyncParsableCommand {
             accelerator: forced,
             guestAgentDirectory: guestAgentDir.map(absolute),
             hostName: hostName ?? ProcessInfo.processInfo.hostName,
-            migrationListen: try migrationListen.map { try HostPort(parsing: $0) })
+            migrationListen: try migrationListen.map { try HostPort(parsing: $0) },
+            listenerLimits: ListenerLimits(idleTimeout: .seconds(connectionIdleTimeout), apiConnections: maxApiConnections))
         do {
             try SocketFile.prepare(configuration.socketPath)
             let host = try await ViridianHost.open(configuration, logger: logger)

@@ -48,3 +48,16 @@ extension Request {
         }
     }
 }
+
+extension RequestContext {
+    /// The path parameter `key`, percent-decoded once; every route takes names and ids through
+    /// here ("Default%20Switch" is the switch "Default Switch"). A decoded value that holds `/` or a
+    /// NUL is refused: an encoded slash never reaches another resource.
+    func pathParameter(_ key: String) throws -> String {
+        let raw = try parameters.require(key)
+        guard let decoded = raw.removingPercentEncoding, !decoded.contains("/"), !decoded.contains("\0") else {
+            throw ViridianError(.invalidArgument, "'\(Quote.prefix(raw))' is not a valid \(key) in a path")
+        }
+        return decoded
+    }
+}

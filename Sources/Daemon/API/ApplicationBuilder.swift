@@ -2,6 +2,7 @@ import APITypes
 import Foundation
 import HostServices
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOPosix
@@ -49,41 +50,59 @@ public enum ApplicationBuilder {
     public static func build(host: ViridianHost, logger: Logger) -> some ApplicationProtocol {
         let router = router(host: host)
         let consoles = ConsoleBridge()
+        let limits = host.configuration.listenerLimits
+        let connections = ConnectionLimit(maximum: limits.apiConnections)
+        // No automatic ping: a client's pong waits behind the input it is sending (backpressure holds
+        // its writes while the guest reads slowly), and a missed pong would close a healthy session.
+        // A client that goes away closes its end of the unix socket, which ends the session.
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(additionalChannelHandlers: [RequestHeadSeen()],
+                         idleTimeout: .seconds(Int64(limits.idleTimeout.components.seconds))),
+            ws: .init(maxFrameSize: SessionBridge.maximumMessage, autoPing: .disabled))
+        let server = HTTPServerBuilder { responder in
+            GuardedChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, channel, _ in
+                FirstRequestDeadline.end(on: channel)
+                let decision = try await upgrade(request, host: host, consoles: consoles)
+                if case .upgrade = decision { try await GuardedChannel<HTTP1WebSocketUpgradeChannel>.leaveHTTP(channel) }
+                return decision
+            }, limit: connections, firstRequestTimeout: limits.idleTimeout)
+        }
         return Application(
             router: router,
-            // No automatic ping: a client's pong waits behind the input it is sending (backpressure holds
-            // its writes while the guest reads slowly), and a missed pong would close a healthy session.
-            // A client that goes away closes its end of the unix socket, which ends the session.
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: SessionBridge.maximumMessage,
-                                                                autoPing: .disabled)) { request, _, _ in
-                let parts = request.path?.split(separator: "/") ?? []
-                guard parts.count == 4, parts[0] == "v1", parts[1] == "vms" else { return .dontUpgrade }
-                let name = String(parts[2]).removingPercentEncoding ?? String(parts[2])
-                if parts[3] == "exec" {
-                    return .upgrade([:]) { inbound, outbound, _ in
-                        do {
-                            let hub = try await host.vms.integrationHub(name)
-                            try await SessionBridge().run(hub: hub, inbound: inbound, outbound: outbound)
-                        } catch {
-                            let body = ErrorResponse(ViridianError.wrapping(error)).error
-                            let data = try WireJSON.encoder().encode(SessionEnd(exitCode: nil, error: body))
-                            try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
-                    }
-                }
-                guard parts[3] == "console" else { return .dontUpgrade }
-                return .upgrade([:]) { inbound, outbound, _ in
-                    guard let socket = try? await host.vms.consoleSocket(name) else {
-                        try await outbound.close(.unexpectedServerError, reason: "VM '\(name)' is not running")
-                        return
-                    }
-                    try await consoles.run(vm: name, socketPath: socket, inbound: inbound, outbound: outbound)
-                }
-            },
-            configuration: .init(address: .unixDomainSocket(path: host.configuration.socketPath), serverName: "viridiand"),
+            server: server,
+            configuration: .init(address: .unixDomainSocket(path: host.configuration.socketPath), serverName: "viridiand",
+                                 backlog: ListenerLimits.backlog),
             onServerRunning: { _ in HostAccess.openSocket(host.configuration.socketPath, logger: logger) },
             eventLoopGroupProvider: .shared(eventLoop),
             logger: logger)
+    }
+
+    /// Which requests become WebSocket sessions: a VM's console and `exec`.
+    private static func upgrade(_ request: HTTPRequest, host: ViridianHost, consoles: ConsoleBridge) async throws
+        -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        let parts = request.path?.split(separator: "/") ?? []
+        guard parts.count == 4, parts[0] == "v1", parts[1] == "vms" else { return .dontUpgrade }
+        let name = String(parts[2]).removingPercentEncoding ?? String(parts[2])
+        if parts[3] == "exec" {
+            return .upgrade([:]) { inbound, outbound, _ in
+                do {
+                    let hub = try await host.vms.integrationHub(name)
+                    try await SessionBridge().run(hub: hub, inbound: inbound, outbound: outbound)
+                } catch {
+                    let body = ErrorResponse(ViridianError.wrapping(error)).error
+                    let data = try WireJSON.encoder().encode(SessionEnd(exitCode: nil, error: body))
+                    try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+            }
+        }
+        guard parts[3] == "console" else { return .dontUpgrade }
+        return .upgrade([:]) { inbound, outbound, _ in
+            guard let socket = try? await host.vms.consoleSocket(name) else {
+                try await outbound.close(.unexpectedServerError, reason: "VM '\(name)' is not running")
+                return
+            }
+            try await consoles.run(vm: name, socketPath: socket, inbound: inbound, outbound: outbound)
+        }
     }
 }

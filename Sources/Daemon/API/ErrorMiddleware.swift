@@ -3,6 +3,7 @@ import Foundation
 import HostServices
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Maps every error to one JSON shape (`{"error": {"code", "message"}}`) and an HTTP status,
 /// once, at the API boundary.
@@ -11,20 +12,38 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as NIOTooManyBytesError {
+            context.logger.info("request body over the limit", metadata: ["path": "\(request.uri.path)", "collected": "\(error.maxBytes ?? 0)"])
+            let limit = ByteSize.format(UInt64(context.maxUploadSize))
+            return try Self.response(ViridianError(.invalidArgument, "the request body is larger than the limit of \(limit)"), status: .contentTooLarge)
         } catch {
             let viridian = APIError.viridianError(error)
             if viridian.code == .internalError {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            } else if let cause = viridian.cause {
+                context.logger.info("request refused", metadata: ["path": "\(request.uri.path)", "error": "\(viridian.message)", "cause": "\(cause)"])
             }
-            let data = try WireJSON.encoder().encode(ErrorResponse(viridian))
-            return Response(status: APIError.status(viridian.code), headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return try Self.response(viridian, status: APIError.status(viridian.code))
         }
+    }
+
+    /// The error body; a message is cut to `messageLimit` so that no input is echoed back whole.
+    private static func response(_ error: ViridianError, status: HTTPResponse.Status) throws -> Response {
+        var shown = error
+        if shown.message.count > APIError.messageLimit {
+            shown = ViridianError(error.code, String(error.message.prefix(APIError.messageLimit)) + "…")
+        }
+        let data = try WireJSON.encoder().encode(ErrorResponse(shown))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
 /// Errors of the HTTP layer itself, and the mapping of codes to statuses.
 enum APIError {
+    /// The longest error message a response carries (messages quote input only as a short prefix;
+    /// this bounds what any other message could echo).
+    static let messageLimit = 1024
+
     static func badBody(_ error: DecodingError) -> ViridianError {
         let detail: String
         switch error {

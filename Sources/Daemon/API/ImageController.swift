@@ -8,7 +8,12 @@ struct ImageController {
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("v1/images") { _, _ in JSONResponse(value: try host.images.list()) }
         router.post("v1/images/test-guest") { request, _ in
-            let qga = request.uri.queryParameters["agent"] == "qemu-guest-agent"
+            let qga: Bool
+            switch request.uri.queryParameters["agent"].map(String.init) {
+            case nil, "viridian": qga = false
+            case "qemu-guest-agent": qga = true
+            case let other?: throw ViridianError(.invalidArgument, "agent must be viridian or qemu-guest-agent, not '\(Quote.prefix(other))'")
+            }
             return JSONResponse(value: JobReference(job: try host.images.buildTestGuest(qemuGuestAgent: qga)), status: .accepted)
         }
     }

@@ -13,7 +13,7 @@ struct IntegrationUpdateController {
             return JSONResponse(value: JobReference(job: job), status: .accepted)
         }
         router.get("v1/integration/update/:job") { _, context in
-            JSONResponse(value: try host.integrationUpdates.results(job: try context.parameters.require("job")))
+            JSONResponse(value: try host.integrationUpdates.results(job: try context.pathParameter("job")))
         }
     }
 }

@@ -8,9 +8,9 @@ struct JobController {
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get { _, _ in JSONResponse(value: try jobs.list()) }
-        group.get(":id") { _, context in JSONResponse(value: try jobs.job(id: try context.parameters.require("id"))) }
+        group.get(":id") { _, context in JSONResponse(value: try jobs.job(id: try context.pathParameter("id"))) }
         group.post(":id/cancel") { _, context in
-            JSONResponse(value: try jobs.cancel(id: try context.parameters.require("id")), status: .accepted)
+            JSONResponse(value: try jobs.cancel(id: try context.pathParameter("id")), status: .accepted)
         }
     }
 }

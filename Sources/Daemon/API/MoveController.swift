@@ -13,12 +13,12 @@ struct MoveController {
         router.get("v1/host/drain") { _, _ in JSONResponse(value: host.migrations.drainStatus()) }
         router.post("v1/vms/:name/move") { request, context in
             let body = try await request.decodeJSON(as: MoveVMRequest.self, context: context)
-            let job = try await host.migrations.move(try context.parameters.require("name"), body)
+            let job = try await host.migrations.move(try context.pathParameter("name"), body)
             return JSONResponse(value: JobReference(job: job), status: .accepted)
         }
         router.post("v1/vms/:name/move-storage") { request, context in
             let body = try await request.decodeJSON(as: MoveStorageRequest.self, context: context)
-            let job = try await host.migrations.moveStorage(try context.parameters.require("name"), body)
+            let job = try await host.migrations.moveStorage(try context.pathParameter("name"), body)
             return JSONResponse(value: JobReference(job: job), status: .accepted)
         }
     }

@@ -1,6 +1,7 @@
 import APITypes
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -42,8 +43,18 @@ public enum PeerListener {
         let router = Router(context: PeerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         PeerController(host: host).addRoutes(to: router.group("peer/v1"))
-        return Application(router: router, server: try .tls(.http1(), configuration: tlsConfiguration(host.peers)),
-                           configuration: .init(address: .hostname(address.host, port: address.port), serverName: "viridiand-migration"),
+        let limits = host.configuration.listenerLimits
+        let connections = ConnectionLimit(maximum: limits.peerConnections)
+        let tls = try tlsConfiguration(host.peers)
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestHeadSeen()],
+                                               idleTimeout: .seconds(Int64(limits.idleTimeout.components.seconds)))
+        let server = HTTPServerBuilder { responder in
+            GuardedChannel(base: try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), configuration: tls),
+                           limit: connections, firstRequestTimeout: limits.idleTimeout)
+        }
+        return Application(router: router, server: server,
+                           configuration: .init(address: .hostname(address.host, port: address.port), serverName: "viridiand-migration",
+                                                backlog: ListenerLimits.backlog),
                            logger: logger)
     }
 

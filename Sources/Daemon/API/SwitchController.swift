@@ -12,14 +12,14 @@ struct SwitchController {
             return JSONResponse(value: try await host.switches.create(body), status: .created)
         }
         router.get("v1/switches/:switch") { _, context in
-            JSONResponse(value: try await host.switches.show(try context.parameters.require("switch")))
+            JSONResponse(value: try await host.switches.show(try context.pathParameter("switch")))
         }
         router.patch("v1/switches/:switch") { request, context in
             let body = try await request.decodeJSON(as: SetSwitchRequest.self, context: context)
-            return JSONResponse(value: try await host.switches.set(try context.parameters.require("switch"), body))
+            return JSONResponse(value: try await host.switches.set(try context.pathParameter("switch"), body))
         }
         router.delete("v1/switches/:switch") { _, context in
-            try await host.removeSwitch(try context.parameters.require("switch"))
+            try await host.removeSwitch(try context.pathParameter("switch"))
             return Response(status: .noContent)
         }
     }

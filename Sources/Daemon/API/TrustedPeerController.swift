@@ -16,7 +16,7 @@ struct TrustedPeerController {
             return JSONResponse(value: try host.peers.add(body), status: .created)
         }
         router.delete("v1/host/peers/:peer") { _, context in
-            try host.peers.remove(try context.parameters.require("peer"))
+            try host.peers.remove(try context.pathParameter("peer"))
             return Response(status: .noContent)
         }
     }

@@ -55,7 +55,7 @@ struct VMController {
     }
 
     private func name(_ context: APIRequestContext) throws -> String {
-        try context.parameters.require("name")
+        try context.pathParameter("name")
     }
 
     private func job(_ info: JobInfo) -> JSONResponse<JobReference> {

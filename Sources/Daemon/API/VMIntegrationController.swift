@@ -48,11 +48,11 @@ struct VMIntegrationController {
     }
 
     private func name(_ context: APIRequestContext) throws -> String {
-        try context.parameters.require("name")
+        try context.pathParameter("name")
     }
 
     private func service(_ context: APIRequestContext) throws -> IntegrationService {
-        let text = try context.parameters.require("service")
+        let text = try context.pathParameter("service")
         guard let service = IntegrationService(rawValue: text.lowercased()) else {
             throw ViridianError(.invalidArgument, "unknown integration service '\(text)'; one of: "
                                 + IntegrationService.allCases.map(\.rawValue).joined(separator: ", "))

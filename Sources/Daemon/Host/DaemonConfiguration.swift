@@ -18,9 +18,13 @@ public struct DaemonConfiguration: Sendable {
     public var hostName: String
     /// Where the migration listener listens; nil: this host accepts no incoming moves.
     public var migrationListen: HostPort?
+    /// Timeouts and connection caps of the listeners.
+    public var listenerLimits: ListenerLimits
 
     public init(stateDirectory: String, socketPath: String, cacheDirectory: String, accelerator: Accelerator?,
-                guestAgentDirectory: String? = nil, hostName: String, migrationListen: HostPort? = nil) {
+                guestAgentDirectory: String? = nil, hostName: String, migrationListen: HostPort? = nil,
+                listenerLimits: ListenerLimits = ListenerLimits()) {
+        self.listenerLimits = listenerLimits
         self.stateDirectory = stateDirectory
         self.socketPath = socketPath
         self.cacheDirectory = cacheDirectory

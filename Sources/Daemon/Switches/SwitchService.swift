@@ -91,6 +91,7 @@ actor SwitchService {
     /// Creates a switch: the bridge first, then the record (a failure leaves neither).
     func create(_ request: NewSwitchRequest) async throws -> VirtualSwitchInfo {
         try SwitchName.validate(request.name)
+        if let notes = request.notes { try FreeText.validate(notes, what: "notes") }
         guard request.type != .nat else {
             throw ViridianError(.invalidArgument, "there is one NAT switch, '\(NetworkAdapter.defaultSwitch)'; create external, internal or private switches")
         }
@@ -168,7 +169,10 @@ actor SwitchService {
             try await requireFabric().setMTU(mtu, switchName: record.name)
             record.mtu = mtu
         }
-        if let notes = request.notes { record.notes = notes }
+        if let notes = request.notes {
+            try FreeText.validate(notes, what: "notes")
+            record.notes = notes
+        }
         try inventory.update(record)
         return try await show(record.name)
     }

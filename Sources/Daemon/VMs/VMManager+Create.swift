@@ -12,9 +12,7 @@ extension VMManager {
         if vms.values.contains(where: { $0.record.name.lowercased() == request.name.lowercased() }) {
             throw ViridianError(.alreadyExists, "a VM named '\(request.name)' already exists")
         }
-        if let notes = request.notes, notes.count > HyperVLimits.notesMaxLength {
-            throw ViridianError(.invalidArgument, "notes are limited to \(HyperVLimits.notesMaxLength) characters")
-        }
+        if let notes = request.notes { try FreeText.validate(notes, what: "notes") }
         let image = try request.image.map { name in
             guard let image = try inventory.image(named: name) else {
                 throw ViridianError(.notFound, "no image named '\(name)'; build the test guest with: viridian image test-guest")
@@ -102,9 +100,7 @@ extension VMManager {
         }
         try configuration.validate(host: host)
         if let notes = request.notes {
-            guard notes.count <= HyperVLimits.notesMaxLength else {
-                throw ViridianError(.invalidArgument, "notes are limited to \(HyperVLimits.notesMaxLength) characters")
-            }
+            try FreeText.validate(notes, what: "notes")
             vm.record.notes = notes
         }
         vm.record.configuration = configuration
