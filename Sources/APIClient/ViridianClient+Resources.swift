@@ -12,8 +12,9 @@ extension ViridianClient {
     public func setVM(_ name: String, _ request: SetVMRequest) async throws -> VMInfo {
         try await call(.PATCH, "/v1/vms/\(escape(name))", body: request)
     }
-    public func removeVM(_ name: String, deleteDisks: Bool) async throws {
-        _ = try await send(.DELETE, "/v1/vms/\(escape(name))", query: ["deleteDisks": deleteDisks ? "true" : nil])
+    public func removeVM(_ name: String, deleteDisks: Bool, deleteAttachedDisks: Bool = false) async throws {
+        _ = try await send(.DELETE, "/v1/vms/\(escape(name))", query: ["deleteDisks": deleteDisks ? "true" : nil,
+                                                                       "deleteAttachedDisks": deleteAttachedDisks ? "true" : nil])
     }
     public func startVM(_ name: String) async throws -> JobInfo { try await jobCall("/v1/vms/\(escape(name))/start") }
     public func stopVM(_ name: String, _ request: StopVMRequest) async throws -> JobInfo {

@@ -97,6 +97,31 @@ struct DiskTrustTests {
         }
     }
 
+    @Test("vm remove --delete-disks keeps attached disks; --delete-attached-disks deletes them")
+    func deleteAttachedDisks() async throws {
+        try await TestDaemon.with { daemon in
+            let folder = "\(daemon.stateDirectory)/attached"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let attached = "\(folder)/made-elsewhere.qcow2"
+            let made = await TestDaemon.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", attached, "16M"])
+            try #require(made.exitCode == 0, "\(made.error)")
+            let created = "\(folder)/made-here.vhdx"
+            #expect(await daemon.cli(["vhd", "new", created, "--size", "16M"]).exitCode == 0)
+            for name in ["att1", "att2"] {
+                #expect(await daemon.cli(["vm", "create", name, "--memory", "64M", "--network", "none"]).exitCode == 0)
+            }
+            #expect(await daemon.cli(["vm", "disk", "add", "att1", attached]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "disk", "add", "att1", created]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "remove", "att1", "--delete-disks"]).exitCode == 0)
+            #expect(FileManager.default.fileExists(atPath: attached), "--delete-disks deletes only what Viridian created")
+            #expect(!FileManager.default.fileExists(atPath: created), "a vhd new disk is Viridian's")
+
+            #expect(await daemon.cli(["vm", "disk", "add", "att2", attached]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "remove", "att2", "--delete-attached-disks"]).exitCode == 0)
+            #expect(!FileManager.default.fileExists(atPath: attached), "--delete-attached-disks deletes an attached disk")
+        }
+    }
+
     /// Flattens `path` to raw through qemu-img with its known format and checks the canary's bytes are not in it.
     private func expectNoSecret(in path: String, what: String) async throws {
         let flat = path + ".flat"

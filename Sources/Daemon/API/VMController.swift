@@ -18,7 +18,9 @@ struct VMController {
             return JSONResponse(value: try await vms.set(try name(context), body))
         }
         group.delete(":name") { request, context in
-            try await vms.remove(try name(context), deleteDisks: request.uri.queryParameters["deleteDisks"] == "true")
+            let query = request.uri.queryParameters
+            try await vms.remove(try name(context), deleteDisks: query["deleteDisks"] == "true",
+                                 deleteAttachedDisks: query["deleteAttachedDisks"] == "true")
             return Response(status: .noContent)
         }
         group.post(":name/start") { _, context in job(try await vms.start(try name(context))) }

@@ -109,8 +109,9 @@ extension VMManager {
         return vm.info
     }
 
-    /// Deletes a VM that is Off or Saved (Remove-VM). Its disks stay unless `deleteDisks`.
-    public func remove(_ name: String, deleteDisks: Bool) throws {
+    /// Deletes a VM that is Off or Saved (Remove-VM). Its disks stay unless `deleteDisks` (the
+    /// disks Viridian created for it) or `deleteAttachedDisks` (also recorded disks only attached).
+    public func remove(_ name: String, deleteDisks: Bool, deleteAttachedDisks: Bool = false) throws {
         let vm = try lookup(name)
         try requireIdle(vm)
         guard vm.record.state == .off || vm.record.state == .saved else {
@@ -122,8 +123,9 @@ extension VMManager {
         let paths = paths(vm)
         try? FileManager.default.removeItem(atPath: paths.vmDirectory)
         WorkerLauncher.cleanUp(paths)
-        let deleted = deleteDisks ? deleteCreatedDisks(of: vm) : []
-        let disksNote = deleteDisks ? " and its \(deleted.count) disk(s)" : ""
+        let deleting = deleteDisks || deleteAttachedDisks
+        let deleted = deleting ? deleteDiskFiles(of: vm, includingAttached: deleteAttachedDisks) : []
+        let disksNote = deleting ? " and its \(deleted.count) disk(s)" : ""
         events.record(.information, .vmms, vm: vm.record.name, "VM '\(vm.record.name)'\(disksNote) was removed")
     }
 

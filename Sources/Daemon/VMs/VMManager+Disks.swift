@@ -22,15 +22,21 @@ extension VMManager {
     }
 
     /// Deletes the disks of a removed VM that Viridian created (its root disk, `vhd new` disks, disks a
-    /// move brought), unless another VM uses them or another disk depends on them. Attached files stay.
-    func deleteCreatedDisks(of vm: ManagedVM) -> [String] {
+    /// move brought) and, with `includingAttached`, the recorded disks that were only attached —
+    /// unless another VM uses them or another disk depends on them. Files that are no recorded disk stay.
+    func deleteDiskFiles(of vm: ManagedVM, includingAttached: Bool) -> [String] {
         var deleted: [String] = []
         for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
             guard let path = drive.path, vmUsing(path: path) == nil else { continue }
             do {
-                guard let record = try catalog.record(path), record.origin == .created,
-                      record.ownerVMID == nil || record.ownerVMID == vm.record.id else {
-                    events.record(.information, .storage, vm: vm.record.name, "kept \(path): Viridian did not create it")
+                guard let record = try catalog.record(path) else {
+                    events.record(.information, .storage, vm: vm.record.name, "kept \(path): it is not a recorded virtual disk")
+                    continue
+                }
+                let created = record.origin == .created && (record.ownerVMID == nil || record.ownerVMID == vm.record.id)
+                guard created || includingAttached else {
+                    events.record(.information, .storage, vm: vm.record.name,
+                                  "kept \(path): Viridian did not create it (--delete-attached-disks deletes attached disks too)")
                     continue
                 }
                 let dependents = try catalog.dependents(of: path)
