@@ -1,6 +1,7 @@
 import APIClient
 import APITypes
 import Foundation
+import HostTools
 import Testing
 
 /// The API under hostile or careless input, against a real viridiand: HTTP that is not HTTP,
@@ -124,6 +125,30 @@ struct HostileInputTests {
             agent.send("POST /v1/images/test-guest?agent=bogus HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
             let agentAnswer = agent.readUntilClosed(within: .seconds(10)) ?? ""
             #expect(agentAnswer.hasPrefix("HTTP/1.1 400") && agentAnswer.contains("viridian or qemu-guest-agent"), "\(agentAnswer.prefix(300))")
+        }
+    }
+
+    @Test("the migration listener: an idle connection is closed; malformed HTTP from a trusted peer over TLS gets 400 and the connection closes")
+    func migrationListener() async throws {
+        try await TestHosts.with(count: 2, arguments: ["--connection-idle-timeout", "2"]) { hosts in
+            let listener = try #require(try await hosts[1].client.host().migrationListener)
+            let port = try #require(Int(listener.split(separator: ":").last ?? ""), "\(listener)")
+            let idle = try RawConnection(host: "127.0.0.1", port: port)
+            #expect(idle.readUntilClosed(within: .seconds(15)) != nil, "a connection that never starts TLS is closed")
+
+            let tls = "\(hosts[0].stateDirectory)/tls"
+            for (what, request) in [("a garbage request line", "GARBAGE\r\n\r\n"),
+                                    ("a negative Content-Length", "POST /peer/v1/incoming HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n")] {
+                let answer = try await HostCommand.run("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-quiet",
+                                                                           "-cert", "\(tls)/host.pem", "-key", "\(tls)/host.key"],
+                                                       input: request, timeout: .seconds(30))
+                #expect(answer.standardOutput.hasPrefix("HTTP/1.1 400"), "\(what): \(answer.standardOutput.prefix(200)) \(answer.standardError.suffix(300))")
+            }
+            let halfHeader = try await HostCommand.run("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-quiet",
+                                                                           "-cert", "\(tls)/host.pem", "-key", "\(tls)/host.key"],
+                                                       input: "GET /peer/v1/host HTTP/1.1\r\nHost: x\r\n", timeout: .seconds(30))
+            // Left open, s_client would run into its 30 s limit and the call would throw.
+            #expect(!halfHeader.standardOutput.contains("HTTP/1.1 200"), "half a request gets no answer, and is closed: \(halfHeader.standardOutput.prefix(200))")
         }
     }
 }

@@ -15,7 +15,7 @@ final class TestHosts: @unchecked Sendable {
 
     /// Starts `count` hosts named `host-1`…, listening on `listenAddresses` (loopback by default),
     /// optionally each inside a network namespace, makes every pair peers, runs `body`, tears down.
-    static func with(count: Int, namespaces: [String]? = nil, listenAddresses: [String]? = nil,
+    static func with(count: Int, namespaces: [String]? = nil, listenAddresses: [String]? = nil, arguments: [String] = [],
                      _ body: (TestHosts) async throws -> Void) async throws {
         var hosts: [TestDaemon] = []
         var names: [String] = []
@@ -26,7 +26,7 @@ final class TestHosts: @unchecked Sendable {
                 let name = "host-\(index + 1)"
                 let port = try freePort()
                 let listen = "\(listenAddresses?[index] ?? "127.0.0.1"):\(port)"
-                daemon.arguments = ["--host-name", name, "--migration-listen", namespaces == nil ? listen : "0.0.0.0:\(port)"]
+                daemon.arguments = ["--host-name", name, "--migration-listen", namespaces == nil ? listen : "0.0.0.0:\(port)"] + arguments
                 if let namespaces { daemon.launchPrefix = ["/usr/sbin/ip", "netns", "exec", namespaces[index]] }
                 try await daemon.start()
                 hosts.append(daemon)
