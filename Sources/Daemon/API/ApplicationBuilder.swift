@@ -63,7 +63,7 @@ public enum ApplicationBuilder {
             GuardedChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, channel, _ in
                 FirstRequestDeadline.end(on: channel)
                 let decision = try await upgrade(request, host: host, consoles: consoles)
-                if case .upgrade = decision { try await GuardedChannel<HTTP1WebSocketUpgradeChannel>.leaveHTTP(channel) }
+                if case .upgrade = decision { try await HTTPErrorHandling.leaveHTTP(channel) }
                 return decision
             }, limit: connections, firstRequestTimeout: limits.idleTimeout)
         }

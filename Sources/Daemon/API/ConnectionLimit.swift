@@ -12,9 +12,6 @@ final class ConnectionLimit: Sendable {
         self.maximum = maximum
     }
 
-    /// Connections held now.
-    var count: Int { open.withLock { $0 } }
-
     /// The handler each new connection gets.
     func handler() -> some ChannelHandler { Counter(limit: self) }
 

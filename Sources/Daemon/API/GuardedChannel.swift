@@ -35,13 +35,4 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
     }
-
-    /// Takes the HTTP error handler out before a connection becomes a WebSocket session (it
-    /// handles only HTTP parts).
-    static func leaveHTTP(_ channel: any Channel) async throws {
-        try await channel.eventLoop.submit {
-            let pipeline = channel.pipeline.syncOperations
-            pipeline.removeHandler(try pipeline.handler(type: HTTPServerProtocolErrorHandler.self), promise: nil)
-        }.get()
-    }
 }
