@@ -24,7 +24,7 @@ package final class MigrationService: Sendable {
     package let drains = Mutex<(job: String?, moves: [String])>((nil, []))
 
     package init(vms: any DepartureHost & StorageMoveHost, peers: PeerRegistry, jobs: JobManager, events: EventLog, catalog: DiskCatalog,
-         settings: HostSettingsStore, memoryCopyPauseReason: String?) {
+                 settings: HostSettingsStore, memoryCopyPauseReason: String?) {
         self.vms = vms
         self.memoryCopyPauseReason = memoryCopyPauseReason
         self.peers = peers

@@ -7,7 +7,7 @@ package enum MigrationTuningSetup {
     /// Sets capabilities for `tuning`, and the TLS credentials (and, on the source, the host name
     /// the destination's certificate must carry).
     package static func apply(_ tuning: MigrationTuning, to client: QMPClient, tlsCredentials: String, tlsHostName: String?,
-                      pauseBeforeSwitchover: Bool = false) async throws {
+                              pauseBeforeSwitchover: Bool = false) async throws {
         let multifd = tuning.channels > 1 || tuning.compression == .zlib || tuning.compression == .zstd
         try await client.setMigrationCapabilities([
             "pause-before-switchover": pauseBeforeSwitchover,

@@ -20,7 +20,7 @@ package struct PeerClient: Sendable {
 
     /// Sends a request and decodes the JSON reply; the peer's errors come back as `ViridianError`s naming it.
     package func call<Reply: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable & Sendable)? = Optional<String>.none,
-                                timeout: Duration = .seconds(30), as type: Reply.Type = Reply.self) async throws -> Reply {
+                                        timeout: Duration = .seconds(30), as type: Reply.Type = Reply.self) async throws -> Reply {
         try await send(method, path, body: body, timeout: timeout)
     }
 

@@ -13,15 +13,12 @@ extension DiskImageTool {
     /// read-only to probe; qemu-img's refusal says it is a VHDX.
     public func formatForRepair(path: String, declared: VHDFormat?) async throws -> VHDFormat {
         if let declared { return declared }
-        try DiskPath.requireRegularFile(path)
-        let output = try await HostCommand.run(qemuImg, ["info", "-U", "--output=json", path])
-        if output.exitCode != 0, Self.saysLogMustBeReplayed(output.standardError) { return .vhdx }
-        guard output.exitCode == 0 else { throw ViridianError(.invalidArgument, "qemu-img cannot read \(path): \(output.errorSummary)") }
-        let report = try QemuImgInfo.decode(output.standardOutput)
-        guard let format = VHDFormat(qemuName: report.format), format != .raw else {
-            throw ViridianError(.invalidArgument, "\(path) is not a VHDX, VHD or qcow2 image; a raw disk has no metadata to repair")
+        do {
+            return try await probe(path: path, declared: nil).format
+        } catch let error as ViridianError where error.code == .invalidState {
+            // `readInfo`'s one `invalidState`: a VHDX log that must be replayed.
+            return .vhdx
         }
-        return format
     }
 
     /// Checks `image` and repairs what qemu-img can (`qemu-img check -r all`, Repair-VHD): a

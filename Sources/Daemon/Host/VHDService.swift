@@ -83,8 +83,10 @@ struct VHDService: Sendable {
         }
         try await vms.requireNotInUseByRunningVM(request.path)
         let report = try await tool.repair(image)
+        // qemu-img counts a replayed VHDX log as one fixed corruption.
+        let otherFixes = report.corruptionsFixed - (report.logReplayed ? 1 : 0)
         let fixed = (report.logReplayed ? ["its log was replayed"] : [])
-            + (report.corruptionsFixed - (report.logReplayed ? 1 : 0) > 0 ? ["\(report.corruptionsFixed) corruption(s) fixed"] : [])
+            + (otherFixes > 0 ? ["\(otherFixes) corruption(s) fixed"] : [])
             + (report.leaksFixed > 0 ? ["\(report.leaksFixed) leaked cluster(s) freed"] : [])
         let left = report.corruptionsLeft + report.leaksLeft
         events.record(left > 0 ? .warning : .information, .storage, vm: nil,
