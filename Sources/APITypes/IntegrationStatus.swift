@@ -160,6 +160,17 @@ public struct IntegrationUpdateRequest: Codable, Sendable {
         self.force = force
         self.agentFile = agentFile
     }
+
+    /// Each field is optional, as the API document says (no VMs, not all, not forced).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        vms = try container.decodeIfPresent([String].self, forKey: .vms) ?? []
+        all = try container.decodeIfPresent(Bool.self, forKey: .all) ?? false
+        force = try container.decodeIfPresent(Bool.self, forKey: .force) ?? false
+        agentFile = try container.decodeIfPresent(String.self, forKey: .agentFile)
+    }
+
+    private enum CodingKeys: String, CodingKey { case vms, all, force, agentFile }
 }
 
 /// How one VM's agent upgrade ended.

@@ -36,6 +36,22 @@ public struct MoveVMRequest: Codable, Sendable {
         self.compression = compression
         self.channels = channels
     }
+
+    /// Only `destination` is required, as the API document says; a move without `includeStorage` keeps the disks where they are.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        destination = try container.decode(String.self, forKey: .destination)
+        includeStorage = try container.decodeIfPresent(Bool.self, forKey: .includeStorage) ?? false
+        destinationPath = try container.decodeIfPresent(String.self, forKey: .destinationPath)
+        bandwidthMiBps = try container.decodeIfPresent(Int.self, forKey: .bandwidthMiBps)
+        downtimeMilliseconds = try container.decodeIfPresent(Int.self, forKey: .downtimeMilliseconds)
+        compression = try container.decodeIfPresent(MigrationCompression.self, forKey: .compression)
+        channels = try container.decodeIfPresent(Int.self, forKey: .channels)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case destination, includeStorage, destinationPath, bandwidthMiBps, downtimeMilliseconds, compression, channels
+    }
 }
 
 /// `POST /v1/vms/{name}/move-storage` (Move-VMStorage): move a VM's disks to another folder on this host.

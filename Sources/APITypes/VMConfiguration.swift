@@ -8,7 +8,7 @@ public enum Generation: Int, Codable, Sendable {
 }
 
 /// A storage controller type.
-public enum ControllerType: String, Codable, Sendable {
+public enum ControllerType: String, Codable, Sendable, CaseIterable {
     case ide = "IDE"
     case scsi = "SCSI"
 }

@@ -142,6 +142,15 @@ public struct StopVMRequest: Codable, Sendable {
         self.turnOff = turnOff
         self.timeoutSeconds = timeoutSeconds
     }
+
+    /// Each field is optional, as the API document says: `{}` is a graceful shutdown.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        turnOff = try container.decodeIfPresent(Bool.self, forKey: .turnOff) ?? false
+        timeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
+    }
+
+    private enum CodingKeys: String, CodingKey { case turnOff, timeoutSeconds }
 }
 
 /// `POST /v1/vms/{name}/disks`: attach a hard disk.

@@ -11,7 +11,7 @@ struct VMConsole: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var vm: VMNameArgument
     @Flag(help: "Print the console log so far and exit.") var log = false
-    @Option(help: "With --log: at most this many bytes from the end.") var bytes: Int?
+    @Option(help: "With --log: at most this many bytes from the end (default 1048576, at most 16777216).") var bytes: Int?
 
     func run() async throws {
         if log {

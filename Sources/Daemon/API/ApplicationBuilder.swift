@@ -20,14 +20,19 @@ public enum ApplicationBuilder {
 
     /// Every route of the API; the OpenAPI document is checked against it (`routes`).
     static func router(host: ViridianHost) -> Router<APIRequestContext> {
+        router(host: host, vms: host.vms)
+    }
+
+    /// The same router with the VM routes served by `vms` (router tests give it a fake).
+    static func router(host: ViridianHost, vms: any VMService) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         HostController(host: host).addRoutes(to: router)
         TrustedPeerController(host: host).addRoutes(to: router)
         ImageController(host: host).addRoutes(to: router)
         APIDocumentController().addRoutes(to: router)
-        VMController(vms: host.vms).addRoutes(to: router.group("v1/vms"))
-        NetworkAdapterController(vms: host.vms).addRoutes(to: router)
+        VMController(vms: vms).addRoutes(to: router.group("v1/vms"))
+        NetworkAdapterController(vms: vms).addRoutes(to: router)
         VMIntegrationController(host: host).addRoutes(to: router)
         MoveController(host: host).addRoutes(to: router)
         IntegrationUpdateController(host: host).addRoutes(to: router)

@@ -17,9 +17,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let limit = ByteSize.format(UInt64(context.maxUploadSize))
             return try Self.response(ViridianError(.invalidArgument, "the request body is larger than the limit of \(limit)"), status: .contentTooLarge)
         } catch {
-            let viridian = APIError.viridianError(error)
+            var viridian = APIError.viridianError(error)
             if viridian.code == .internalError {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                if !(error is ViridianError) {
+                    // A library's own error: its text can name types and source files, which stay in the log.
+                    viridian = ViridianError(.internalError, "viridiand failed unexpectedly; its log has the details (request \(context.id))")
+                }
             } else if let cause = viridian.cause {
                 context.logger.info("request refused", metadata: ["path": "\(request.uri.path)", "error": "\(viridian.message)", "cause": "\(cause)"])
             }

@@ -7,28 +7,16 @@ struct EventController {
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get { request, _ in
-            let query = request.uri.queryParameters
-            let level = try query["level"].map { text -> EventLevel in
-                guard let level = EventLevel(rawValue: String(text).lowercased()) else {
-                    throw ViridianError(.invalidArgument, "level must be information, warning or error, not '\(text)'")
-                }
-                return level
-            }
-            let since = try query["since"].map { try TimeParsing.parse(String($0)) }
-            let limit = min(max(query["limit"].flatMap { Int(String($0)) } ?? 500, 1), 10_000)
-            return JSONResponse(value: try host.inventory.events(vm: query["vm"].map(String.init), minimumLevel: level,
+            let level = try request.queryChoice("level", as: EventLevel.self)
+            let since = try request.queryText("since").map { try TimeParsing.parse($0) }
+            let limit = try request.queryInteger("limit", in: 1...10_000) ?? 500
+            return JSONResponse(value: try host.inventory.events(vm: request.queryText("vm"), minimumLevel: level,
                                                                   since: since, limit: limit))
         }
         // Newline-delimited JSON, one `StreamItem` a line, until the client leaves; `{}` lines keep it alive.
         group.get("stream") { request, _ in
-            let query = request.uri.queryParameters
-            let vm = query["vm"].map { String($0).lowercased() }
-            let level = try query["level"].map { text -> EventLevel in
-                guard let level = EventLevel(rawValue: String(text).lowercased()) else {
-                    throw ViridianError(.invalidArgument, "level must be information, warning or error, not '\(text)'")
-                }
-                return level
-            }
+            let vm = request.queryText("vm")?.lowercased()
+            let level = try request.queryChoice("level", as: EventLevel.self)
             let feed = host.events.feed.subscribe()
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-cache"],
                             body: ResponseBody { writer in

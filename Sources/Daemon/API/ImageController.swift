@@ -9,7 +9,7 @@ struct ImageController {
         router.get("v1/images") { _, _ in JSONResponse(value: try host.images.list()) }
         router.post("v1/images/test-guest") { request, _ in
             let qga: Bool
-            switch request.uri.queryParameters["agent"].map(String.init) {
+            switch request.queryText("agent") {
             case nil, "viridian": qga = false
             case "qemu-guest-agent": qga = true
             case let other?: throw ViridianError(.invalidArgument, "agent must be viridian or qemu-guest-agent, not '\(Quote.prefix(other))'")

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// `/v1/vms/{name}/nics[/{index}]`: a VM's network adapters.
 struct NetworkAdapterController {
-    let vms: VMManager
+    let vms: any VMService
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("v1/vms/:name/nics") { _, context in

@@ -9,7 +9,7 @@ struct TrustedPeerController {
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("v1/host/peers") { request, _ in
-            JSONResponse(value: await host.peerList(check: request.uri.queryParameters["check"] == "true"))
+            JSONResponse(value: await host.peerList(check: try request.queryFlag("check")))
         }
         router.post("v1/host/peers") { request, context in
             let body = try await request.decodeJSON(as: AddPeerRequest.self, context: context)

@@ -7,14 +7,9 @@ struct VHDController {
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get { request, _ in
-            guard let path = request.uri.queryParameters["path"] else { throw APIError.missingParameter("path") }
-            let format = try request.uri.queryParameters["format"].map { text in
-                guard let format = VHDFormat(rawValue: String(text)) else {
-                    throw ViridianError(.invalidArgument, "format must be vhdx, vhd, qcow2 or raw, not '\(text)'")
-                }
-                return format
-            }
-            return JSONResponse(value: try await vhds.show(String(path), declared: format))
+            guard let path = request.queryText("path") else { throw APIError.missingParameter("path") }
+            let format = try request.queryChoice("format", as: VHDFormat.self)
+            return JSONResponse(value: try await vhds.show(path, declared: format))
         }
         group.post { request, context in
             let body = try await request.decodeJSON(as: NewVHDRequest.self, context: context)

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/v1/vms`: VMs and their lifecycle.
 struct VMController {
-    let vms: VMManager
+    let vms: any VMService
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.get { _, _ in JSONResponse(value: await vms.list()) }
@@ -18,9 +18,8 @@ struct VMController {
             return JSONResponse(value: try await vms.set(try name(context), body))
         }
         group.delete(":name") { request, context in
-            let query = request.uri.queryParameters
-            try await vms.remove(try name(context), deleteDisks: query["deleteDisks"] == "true",
-                                 deleteAttachedDisks: query["deleteAttachedDisks"] == "true")
+            try await vms.remove(try name(context), deleteDisks: try request.queryFlag("deleteDisks"),
+                                 deleteAttachedDisks: try request.queryFlag("deleteAttachedDisks"))
             return Response(status: .noContent)
         }
         group.post(":name/start") { _, context in job(try await vms.start(try name(context))) }
@@ -37,24 +36,27 @@ struct VMController {
             return JSONResponse(value: try await vms.addDisk(try name(context), body))
         }
         group.delete(":name/disks") { request, context in
-            let query = request.uri.queryParameters
-            let controller = query["controllerType"].flatMap { ControllerType(rawValue: String($0).uppercased()) }
-            return JSONResponse(value: try await vms.removeDisk(
-                try name(context), path: query["path"].map(String.init), controllerType: controller,
-                controllerNumber: query["controllerNumber"].flatMap { Int(String($0)) },
-                location: query["location"].flatMap { Int(String($0)) }))
+            JSONResponse(value: try await vms.removeDisk(
+                try name(context), path: request.queryText("path"), controllerType: try request.queryChoice("controllerType", as: ControllerType.self),
+                controllerNumber: try request.queryInteger("controllerNumber", in: Self.controllerSlots),
+                location: try request.queryInteger("location", in: Self.controllerSlots)))
         }
         group.put(":name/dvd") { request, context in
             let body = try await request.decodeJSON(as: SetDVDRequest.self, context: context)
             return JSONResponse(value: try await vms.setDVD(try name(context), path: body.path))
         }
         group.get(":name/console/log") { request, context in
-            let limit = request.uri.queryParameters["bytes"].flatMap { Int(String($0)) } ?? (1 << 20)
-            let text = try await vms.consoleLog(try name(context), lastBytes: min(max(limit, 0), 16 << 20))
+            let limit = try request.queryInteger("bytes", in: 0...Self.consoleLogLimit) ?? (1 << 20)
+            let text = try await vms.consoleLog(try name(context), lastBytes: limit)
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
     }
+
+    /// Controller numbers and locations a query may name (Hyper-V's SCSI controller has 64 locations).
+    static let controllerSlots = 0...63
+    /// The most of a console log one request returns.
+    static let consoleLogLimit = 16 << 20
 
     private func name(_ context: APIRequestContext) throws -> String {
         try context.pathParameter("name")
