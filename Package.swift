@@ -101,11 +101,16 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // Checkpoints of VMs (Checkpoint-VM and friends) on every disk format, over the VM host's
+        // narrow protocol (`CheckpointHost`): overlays, the tree, merging what no checkpoint needs.
+        .target(name: "Checkpoints", dependencies: [
+            "APITypes", "QMP", "Engine", "Storage", "Inventory", "HostServices", "IntegrationServices",
+        ], swiftSettings: strict),
         // viridiand's composition: the VM host (VM lifecycle, disks, adapters, integration
         // services), switches, images, and the HTTP API over every feature.
         .target(name: "Daemon", dependencies: [
             "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices", "VirtualSwitch",
-            "HostServices", "Ownership", "Peers", "Migration",
+            "HostServices", "Ownership", "Peers", "Migration", "Checkpoints",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -147,7 +152,7 @@ let package = Package(
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
         .testTarget(name: "UnitTests", dependencies: [
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
-            "AgentProtocol", "IntegrationServices", "VirtualSwitch", "HostServices", "Ownership", "Peers", "Migration",
+            "AgentProtocol", "IntegrationServices", "VirtualSwitch", "HostServices", "Ownership", "Peers", "Migration", "Checkpoints",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),

@@ -123,12 +123,15 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     public var machineType: String?
     /// What the host does with the VM when it shuts down and comes back.
     public var automaticActions: AutomaticActions
+    /// Which checkpoints the VM takes (production by default, as Hyper-V since 2016).
+    public var checkpointType: CheckpointType
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
                 bootOrder: [BootDevice],
                 integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled,
-                machineType: String? = nil, automaticActions: AutomaticActions = AutomaticActions()) {
+                machineType: String? = nil, automaticActions: AutomaticActions = AutomaticActions(),
+                checkpointType: CheckpointType = .production) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -140,11 +143,12 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.integrationServices = integrationServices
         self.machineType = machineType
         self.automaticActions = automaticActions
+        self.checkpointType = checkpointType
     }
 
     private enum CodingKeys: String, CodingKey {
         case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
-        case integrationServices, machineType, automaticActions
+        case integrationServices, machineType, automaticActions, checkpointType
     }
 
     /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults.
@@ -162,5 +166,6 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
             ?? IntegrationService.defaultEnabled
         machineType = try container.decodeIfPresent(String.self, forKey: .machineType)
         automaticActions = try container.decodeIfPresent(AutomaticActions.self, forKey: .automaticActions) ?? AutomaticActions()
+        checkpointType = try container.decodeIfPresent(CheckpointType.self, forKey: .checkpointType) ?? .production
     }
 }

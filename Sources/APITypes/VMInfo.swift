@@ -28,6 +28,8 @@ public struct VMInfo: Codable, Sendable {
     public var engineStatus: String?
     /// How the host stops and starts the VM when it shuts down and comes back.
     public var automaticActions: AutomaticActions
+    /// Which checkpoints the VM takes.
+    public var checkpointType: CheckpointType
     public var createdAt: Date
 
     public init(id: String, name: String, state: VMState, configuration: VMConfiguration, notes: String,
@@ -51,6 +53,7 @@ public struct VMInfo: Codable, Sendable {
         self.workerPID = workerPID
         self.operation = operation
         self.automaticActions = configuration.automaticActions
+        self.checkpointType = configuration.checkpointType
         self.createdAt = createdAt
     }
 }
@@ -114,11 +117,14 @@ public struct SetVMRequest: Codable, Sendable {
     public var automaticStopAction: AutomaticActions.StopAction?
     public var automaticStartAction: AutomaticActions.StartAction?
     public var automaticStartDelaySeconds: Int?
+    /// May change in any state.
+    public var checkpointType: CheckpointType?
 
     public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
                 bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil,
                 automaticStopAction: AutomaticActions.StopAction? = nil, automaticStartAction: AutomaticActions.StartAction? = nil,
-                automaticStartDelaySeconds: Int? = nil) {
+                automaticStartDelaySeconds: Int? = nil, checkpointType: CheckpointType? = nil) {
+        self.checkpointType = checkpointType
         self.automaticStopAction = automaticStopAction
         self.automaticStartAction = automaticStartAction
         self.automaticStartDelaySeconds = automaticStartDelaySeconds

@@ -34,6 +34,8 @@ public struct WorkerPaths: Sendable {
     public var consoleLog: String { "\(vmDirectory)/console.log" }
     /// The memory and device state of a Saved VM.
     public var savedState: String { "\(vmDirectory)/saved-state.bin" }
+    /// The VM's checkpoint files: the overlays its disks are on, and standard checkpoints' memory.
+    public var checkpointDirectory: String { "\(vmDirectory)/checkpoints" }
     /// The UEFI variable store of a Generation 2 VM.
     public var nvram: String { "\(vmDirectory)/nvram.fd" }
 }

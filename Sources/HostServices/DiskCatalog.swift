@@ -123,11 +123,16 @@ package final class DiskCatalog: Sendable {
         try inventory.disks(withParent: path).map(\.path)
     }
 
-    /// Refuses to change `path` in a way that would corrupt the disks built on it.
+    /// Refuses to change `path` in a way that would corrupt the disks built on it, or the checkpoints that hold it.
     package func requireNoDependents(_ path: String, _ action: String, except: String? = nil) throws {
         let dependents = try dependents(of: path).filter { $0 != except }
         guard dependents.isEmpty else {
             throw ViridianError(.conflict, "\(path) cannot be \(action): it is the parent of \(dependents.joined(separator: ", "))")
+        }
+        let checkpoints = try inventory.checkpointsHolding(path)
+        guard checkpoints.isEmpty else {
+            throw ViridianError(.conflict, "\(path) cannot be \(action): it holds the checkpoint\(checkpoints.count == 1 ? "" : "s") "
+                                + checkpoints.map { "'\($0)'" }.joined(separator: ", ") + " (see: viridian vm checkpoint list)")
         }
     }
 

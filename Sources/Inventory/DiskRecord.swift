@@ -73,3 +73,22 @@ extension Inventory {
         }
     }
 }
+
+extension Inventory {
+    /// The disks recorded under `folder`.
+    public func disks(inFolder folder: String) throws -> [DiskRecord] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        do {
+            return try database.read { db in
+                try DiskRecord.filter(Column("path").like(Self.likePattern(prefix) + "%", escape: "\\")).order(Column("path")).fetchAll(db)
+            }
+        } catch {
+            throw ViridianError(.internalError, "cannot read the disk records", cause: error)
+        }
+    }
+
+    /// `text` with LIKE's wildcards escaped.
+    static func likePattern(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+}

@@ -123,6 +123,24 @@ public final class Inventory: Sendable {
                 table.column("updatedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v9-checkpoints") { db in
+            try db.create(table: "checkpoint") { table in
+                table.primaryKey("id", .text)
+                table.column("vmID", .text).notNull().indexed().references("vm", onDelete: .cascade)
+                table.column("name", .text).notNull().collate(.nocase)
+                table.column("parentID", .text)
+                table.column("kind", .text).notNull()
+                table.column("vmState", .text).notNull()
+                table.column("configuration", .jsonText).notNull()
+                table.column("memoryFile", .text)
+                table.column("createdAt", .datetime).notNull()
+                table.uniqueKey(["vmID", "name"])
+            }
+            try db.create(table: "checkpointPosition") { table in
+                table.primaryKey("vmID", .text).references("vm", onDelete: .cascade)
+                table.column("checkpointID", .text)
+            }
+        }
         return migrator
     }
 

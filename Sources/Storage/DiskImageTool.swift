@@ -133,17 +133,13 @@ public struct DiskImageTool: Sendable {
     /// Folds the differencing disk `child` into its recorded parent `parent` and deletes the child
     /// (Merge-VHD), reporting percent.
     public func merge(child: DiskImage, into parent: DiskImage, progress: @escaping @Sendable (Int) -> Void) async throws {
-        guard child.parentPath == parent.path else {
-            throw ViridianError(.invalidArgument, "\(child.path) is not a differencing disk of \(parent.path)")
-        }
         let childInfo = try await info(child)
         let parentInfo = try await info(parent)
         if childInfo.sizeBytes > parentInfo.sizeBytes && (parent.format == .vhdx || parent.format == .vhd) {
             throw ViridianError(.invalidArgument,
                                 "\(child.path) is larger than its \(parent.format.rawValue.uppercased()) parent, which QEMU cannot grow; convert the parent to qcow2 first")
         }
-        try await HostCommand.stream(qemuImg, ["commit", "-p", "--image-opts", DiskImage.imageOptions([child, parent])],
-                                     purpose: "merging \(child.path) into \(parent.path)", onOutput: QemuImgProgress.parser(progress))
+        try await commit(child: child, into: parent, progress: progress)
         try FileManager.default.removeItem(atPath: child.path)
     }
 

@@ -4,7 +4,7 @@ import ArgumentParser
 /// `viridian vm set NAME …` (Set-VM), for an Off VM.
 struct VMSet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "set", abstract: "Change a VM's settings: hardware while it is Off; notes and automatic actions at any time.",
+        commandName: "set", abstract: "Change a VM's settings: hardware while it is Off; notes, automatic actions and the checkpoint type at any time.",
         discussion: """
             Automatic actions (Hyper-V's AutomaticStopAction / AutomaticStartAction): when the host shuts down \
             (viridian host shutdown, run by viridian-guests.service as the system stops) a running VM is saved \
@@ -29,6 +29,9 @@ struct VMSet: AsyncParsableCommand {
     var automaticStartAction: String?
     @Option(help: "How long to wait before the automatic start: seconds (30, 30s), minutes (2m) or hours (1h), at most 1h.")
     var automaticStartDelay: String?
+    @Option(help: ArgumentHelp("Which checkpoints the VM takes: production (the default), production-only, standard or disabled.",
+                               discussion: "production freezes the guest's file systems around a disk-only point (applied, the VM is Off and boots clean), and takes a standard checkpoint with a warning when the guest cannot freeze; production-only fails instead; standard keeps memory and device state too (applied, the VM is Saved at that moment)."))
+    var checkpointType: String?
 
     func run() async throws {
         let stopAction = try automaticStopAction.map { text in
@@ -43,6 +46,12 @@ struct VMSet: AsyncParsableCommand {
             }
             return action
         }
+        let checkpoints = try checkpointType.map { text in
+            guard let type = CheckpointType(optionName: text) else {
+                throw ValidationError("--checkpoint-type is production, production-only, standard or disabled, not '\(text)'")
+            }
+            return type
+        }
         let order = try bootOrder.map { text in
             try text.split(separator: ",").map { item in
                 guard let device = BootDevice.allCases.first(where: { $0.rawValue.lowercased() == item.lowercased() }) else {
@@ -54,7 +63,7 @@ struct VMSet: AsyncParsableCommand {
         let info = try await options.client.setVM(vm.name, SetVMRequest(
             processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType,
             automaticStopAction: stopAction, automaticStartAction: startAction,
-            automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds)))
+            automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds), checkpointType: checkpoints))
         if options.json { try Output.json(info) } else { print("Updated VM '\(info.name)'.") }
     }
 }

@@ -1,5 +1,6 @@
 import AgentProtocol
 import APITypes
+import Checkpoints
 import Engine
 import Foundation
 import HostServices
@@ -32,6 +33,7 @@ public final class ViridianHost: Sendable {
     let peers: PeerRegistry
     let incoming: IncomingMigrations
     let migrations: MigrationService
+    let checkpoints: CheckpointService
     let qemu: QEMUBinary
     let acceleratorDecision: AcceleratorProbe.Decision
     let startedAt = Date()
@@ -118,6 +120,7 @@ public final class ViridianHost: Sendable {
         migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, catalog: catalog, settings: settings,
                                       memoryCopyPauseReason: MemoryCopyRule.pauseReason(accelerator: acceleratorDecision.accelerator,
                                                                                         qemuVersion: qemu.version))
+        checkpoints = CheckpointService(host: vms, inventory: inventory, catalog: catalog, jobs: jobs, events: events)
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger

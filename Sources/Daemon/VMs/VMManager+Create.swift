@@ -75,7 +75,7 @@ extension VMManager {
         let changesHardware = request.processorCount != nil || request.memoryMiB != nil || request.bootOrder != nil
             || request.machineType != nil || request.append != nil
         if changesHardware, vm.record.state != .off {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type and the kernel command line change only while it is Off (notes and automatic actions change at any time)")
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
         }
         var configuration = vm.record.configuration
         if let cpus = request.processorCount { configuration.processorCount = cpus }
@@ -98,6 +98,7 @@ extension VMManager {
             }
             configuration.automaticActions.startDelaySeconds = delay
         }
+        if let type = request.checkpointType { configuration.checkpointType = type }
         try configuration.validate(host: host)
         if let notes = request.notes {
             try FreeText.validate(notes, what: "notes")
@@ -117,14 +118,20 @@ extension VMManager {
         guard vm.record.state == .off || vm.record.state == .saved else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); stop it before removing it")
         }
+        let deleting = deleteDisks || deleteAttachedDisks
+        var disks = vm.record.configuration.drives.filter { $0.kind == .hardDisk }.compactMap(\.path)
+        if !deleting { try requireNoCheckpoints(vm, "removing it without --delete-disks") }
+        if try !inventory.checkpoints(vmID: vm.record.id).isEmpty {
+            let folder = paths(vm).checkpointDirectory + "/"
+            disks = disks.filter { !$0.hasPrefix(folder) } + (try forgetCheckpointOverlays(of: vm))
+        }
         try inventory.deleteVM(id: vm.record.id)
         vms[vm.record.id] = nil
         guestEvents.forget(vm.record.id)
         let paths = paths(vm)
         try? FileManager.default.removeItem(atPath: paths.vmDirectory)
         WorkerLauncher.cleanUp(paths)
-        let deleting = deleteDisks || deleteAttachedDisks
-        let deleted = deleting ? deleteDiskFiles(of: vm, includingAttached: deleteAttachedDisks) : []
+        let deleted = deleting ? deleteDiskFiles(of: vm, paths: disks, includingAttached: deleteAttachedDisks) : []
         let disksNote = deleting ? " and its \(deleted.count) disk(s)" : ""
         events.record(.information, .vmms, vm: vm.record.name, "VM '\(vm.record.name)'\(disksNote) was removed")
     }

@@ -21,13 +21,13 @@ extension VMManager {
         try catalog.requireNoDependents(image.path, "attached writable")
     }
 
-    /// Deletes the disks of a removed VM that Viridian created (its root disk, `vhd new` disks, disks a
+    /// Deletes the disks `paths` of a removed VM that Viridian created (its root disk, `vhd new` disks, disks a
     /// move brought) and, with `includingAttached`, the recorded disks that were only attached —
     /// unless another VM uses them or another disk depends on them. Files that are no recorded disk stay.
-    func deleteDiskFiles(of vm: ManagedVM, includingAttached: Bool) -> [String] {
+    func deleteDiskFiles(of vm: ManagedVM, paths: [String], includingAttached: Bool) -> [String] {
         var deleted: [String] = []
-        for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
-            guard let path = drive.path, vmUsing(path: path) == nil else { continue }
+        for path in paths {
+            guard vmUsing(path: path) == nil else { continue }
             do {
                 guard let record = try catalog.record(path) else {
                     events.record(.information, .storage, vm: vm.record.name, "kept \(path): it is not a recorded virtual disk")

@@ -40,6 +40,7 @@ extension VMManager {
     public func removeDisk(_ name: String, path: String?, controllerType: ControllerType?, controllerNumber: Int?,
                            location: Int?) throws -> VMInfo {
         var vm = try requireOff(name, "disks can be removed")
+        try requireNoCheckpoints(vm, "detaching a disk")
         let index = vm.record.configuration.drives.firstIndex { drive in
             guard drive.kind == .hardDisk else { return false }
             if let path { return drive.path == path }

@@ -204,7 +204,7 @@ extension VMManager {
             return "saved"
     }
 
-    private static func writeState(client: QMPClient, to file: String, qemuVersion: String, progress: JobProgress) async throws {
+    static func writeState(client: QMPClient, to file: String, qemuVersion: String, progress: JobProgress) async throws {
         try await client.migrate(uri: SavedStateURI.save(to: file, qemuVersion: qemuVersion))
         while true {
             try Task.checkCancellation()

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Folds one image of a running VM's disk chain into the image below it (`block-commit`) while the
+/// guest keeps running: the active image (the job turns READY, then pivots the device onto the
+/// image below) or one in the middle of the chain (QEMU repoints the image above it). The merged
+/// image's nodes are then let go, so its file can be deleted.
+public struct LiveMerge: Sendable {
+    public let client: QMPClient
+
+    public init(client: QMPClient) {
+        self.client = client
+    }
+
+    /// Merges the file `child` into the file `parent` on the disk with drive index `driveIndex`, reporting
+    /// bytes done and to do. Returns why the merged file is still held open, when its nodes could not be
+    /// let go (the merge itself is done; the file stays open until the worker ends).
+    @discardableResult
+    public func merge(_ child: String, into parent: String, driveIndex: Int,
+                      progress: @Sendable (Int64, Int64) -> Void) async throws -> String? {
+        guard let top = try await client.formatNode(openingFile: child), let base = try await client.formatNode(openingFile: parent) else {
+            throw QMPError.commandFailed(command: "block-commit", errorClass: "DeviceNotFound",
+                                         description: "the worker has no node for \(child) over \(parent)")
+        }
+        let root = try await client.rootNode(ofDevice: "disk\(driveIndex)")
+        let nodes = try await namedNodes()
+        let above = nodes.filter { $0["backing_file"]?.stringValue == child }.compactMap { $0["file"]?.stringValue }
+        try await makeWritable([parent] + above, nodes: nodes)
+        let job = "merge\(driveIndex)"
+        try await client.blockCommit(jobID: job, device: root, top: top, base: base)
+        let observe: ([QMPBlockJob]) -> Void = { jobs in progress(jobs.first?.offset ?? 0, jobs.first?.length ?? 0) }
+        if top == root {
+            _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.ready == true }
+            try await client.blockJobComplete(job)
+        }
+        _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.status == "concluded" }
+        try await client.jobDismiss(job)
+        do {
+            try await release(child, node: top)
+            return nil
+        } catch {
+            return "\(child) stays open in the worker until it ends: \(error)"
+        }
+    }
+
+    /// Deletes the nodes that still hold `file` open once it left the chain (a node added with
+    /// `blockdev-add`, and a file node given on the command line).
+    private func release(_ file: String, node: String) async throws {
+        try await client.blockdevDel(nodeName: node)
+        for entry in try await namedNodes() where entry["drv"]?.stringValue == "file" && entry["file"]?.stringValue == file {
+            if let name = entry["node-name"]?.stringValue { try await client.blockdevDel(nodeName: name) }
+        }
+    }
+
+    private func namedNodes() async throws -> [JSONValue] {
+        try await client.execute("query-named-block-nodes", arguments: ["flat": .bool(true)]).arrayValue ?? []
+    }
+
+    /// Reopens writable (`blockdev-reopen`) the read-only parents among `files` that the worker's command
+    /// line opened (`driveNpK` over `fileNpK`, backed by `driveNp(K+1)`): a commit writes into its base
+    /// and repoints the image above its top. Overlays added since are writable already.
+    private func makeWritable(_ files: [String], nodes: [JSONValue]) async throws {
+        let names = Set(nodes.compactMap { $0["node-name"]?.stringValue })
+        var options: [JSONValue] = []
+        for file in files {
+            guard let entry = nodes.first(where: { $0["drv"]?.stringValue != "file" && $0["file"]?.stringValue == file }),
+                  entry["ro"]?.boolValue == true, let name = entry["node-name"]?.stringValue, let driver = entry["drv"]?.stringValue,
+                  let parent = CommandLineNode(name) else { continue }
+            options.append(.object(["driver": .string("file"), "node-name": .string(parent.fileNode), "filename": .string(file),
+                                    "read-only": .bool(false)]))
+            var format: [String: JSONValue] = ["driver": .string(driver), "node-name": .string(name), "file": .string(parent.fileNode),
+                                               "read-only": .bool(false)]
+            if driver == "qcow2" { format["backing"] = names.contains(parent.backingNode) ? .string(parent.backingNode) : .null }
+            options.append(.object(format))
+        }
+        if !options.isEmpty { try await client.execute("blockdev-reopen", arguments: ["options": .array(options)]) }
+    }
+
+    /// A parent node of a disk chain as `QEMUCommandLine` names it: `drive<index>p<depth>`.
+    private struct CommandLineNode {
+        let drive: Int
+        let depth: Int
+
+        init?(_ name: String) {
+            guard name.hasPrefix("drive") else { return nil }
+            let parts = name.dropFirst(5).split(separator: "p", omittingEmptySubsequences: false)
+            guard parts.count == 2, let drive = Int(parts[0]), let depth = Int(parts[1]) else { return nil }
+            self.drive = drive
+            self.depth = depth
+        }
+
+        var fileNode: String { "file\(drive)p\(depth)" }
+        var backingNode: String { "drive\(drive)p\(depth + 1)" }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The block-layer steps of checkpoints on a running VM: external overlays taken over all disks at
+/// one instant, and overlays folded back into the images below them.
+extension QMPClient {
+    /// One disk's part of `snapshotDisks`: the device's current root node and the overlay file to put over it.
+    public struct Overlay: Sendable {
+        public var node: String
+        public var overlayNode: String
+        public var file: String
+
+        public init(node: String, overlayNode: String, file: String) {
+            self.node = node
+            self.overlayNode = overlayNode
+            self.file = file
+        }
+    }
+
+    /// Adds each overlay (a qcow2 file made beforehand, with no backing opened) and puts them over
+    /// their disks in one `transaction` of `blockdev-snapshot`: all disks switch at the same instant,
+    /// or none does. Overlay nodes added before a failure are removed again.
+    public func snapshotDisks(_ overlays: [Overlay]) async throws {
+        var added: [String] = []
+        do {
+            for overlay in overlays {
+                try await blockdevAdd(["driver": .string("qcow2"), "node-name": .string(overlay.overlayNode),
+                                       "file": .object(["driver": .string("file"), "filename": .string(overlay.file)]),
+                                       "backing": .null])
+                added.append(overlay.overlayNode)
+            }
+            let actions: [JSONValue] = overlays.map { overlay in
+                .object(["type": .string("blockdev-snapshot"),
+                         "data": .object(["node": .string(overlay.node), "overlay": .string(overlay.overlayNode)])])
+            }
+            if !actions.isEmpty { try await execute("transaction", arguments: ["actions": .array(actions)]) }
+        } catch {
+            for node in added { try? await blockdevDel(nodeName: node) }
+            throw error
+        }
+    }
+
+    /// `block-commit`: writes the node `top` (and nothing below it) into `base` while the guest runs.
+    /// When `top` is the device's active node the job turns READY and `block-job-complete` pivots
+    /// the device onto `base`; an intermediate node's commit ends by itself.
+    public func blockCommit(jobID: String, device: String, top: String, base: String) async throws {
+        try await execute("block-commit", arguments: [
+            "job-id": .string(jobID), "device": .string(device), "top-node": .string(top), "base-node": .string(base),
+            "auto-dismiss": .bool(false),
+        ])
+    }
+
+    /// The format node that opened `file` (`query-named-block-nodes`), if the worker has one. A node
+    /// whose backing differs from its header shows a `json:` file name; its `file.filename` is read.
+    public func formatNode(openingFile file: String) async throws -> String? {
+        let reply = try await execute("query-named-block-nodes", arguments: ["flat": .bool(true)])
+        for node in reply.arrayValue ?? [] where node["drv"]?.stringValue != "file" {
+            guard let name = node["node-name"]?.stringValue, let opened = node["file"]?.stringValue else { continue }
+            if opened == file || Self.fileName(inJSONFileName: opened) == file { return name }
+        }
+        return nil
+    }
+
+    /// `file.filename` of a `json:{…}` pseudo file name.
+    static func fileName(inJSONFileName name: String) -> String? {
+        guard name.hasPrefix("json:"), let data = name.dropFirst(5).data(using: .utf8),
+              let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        return value["file"]?["filename"]?.stringValue
+    }
+}

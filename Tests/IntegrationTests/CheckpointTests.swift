@@ -1,0 +1,164 @@
+import APIClient
+import APITypes
+import Foundation
+import Testing
+
+/// Checkpoints with the real test guest: production and standard checkpoints of a running VM, apply
+/// (memory comes back with a standard one), branches, and removal that merges the images live until
+/// the VM is back on its own disk; and the refusals and offline paths of an Off VM.
+@Suite("Checkpoints", .enabled(if: HostSupport.canBoot, Comment(rawValue: HostSupport.missing)))
+struct CheckpointTests {
+    @Test("a running VM: production and standard checkpoints, apply keeps branches, removal merges live back onto the VM's disk", .guests(1))
+    func runningVM() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("cpt")
+            let rootDisk = try #require(try await daemon.client.vm("cpt").drives.first(where: { $0.kind == .hardDisk })?.path)
+            // A raw data disk beside the qcow2 root disk (the Off VM test has a VHDX one): checkpoints work above every format.
+            let dataDisk = "\(daemon.stateDirectory)/data.raw"
+            #expect(await daemon.cli(["vhd", "new", dataDisk, "--size", "64M", "--format", "raw"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "disk", "add", "cpt", dataDisk]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpt")
+            try await mark(daemon, disk: "one", memory: "mem-one")
+
+            let first = await daemon.cli(["vm", "checkpoint", "cpt", "--name", "first"])
+            #expect(first.exitCode == 0 && first.output.contains("Production"), "\(first.output)\(first.error)")
+            var tree = try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpt"])
+            #expect(tree.map(\.name) == ["first"] && tree.first?.type == .production && tree.first?.isCurrent == true, "\(tree)")
+            #expect(try await daemon.client.vm("cpt").drives.first?.path != rootDisk, "the VM runs on an overlay now")
+            let duplicate = await daemon.cli(["vm", "checkpoint", "cpt", "--name", "FIRST"])
+            #expect(duplicate.exitCode != 0 && duplicate.error.contains("already"), "\(duplicate.error)")
+            let held = await daemon.cli(["vhd", "resize", rootDisk, "--size", "2G"])
+            #expect(held.exitCode != 0 && held.error.contains("cannot be resized"), "the image a checkpoint holds is not changed: \(held.error)")
+
+            try await mark(daemon, disk: "two", memory: "mem-two")
+            #expect(await daemon.cli(["vm", "set", "cpt", "--checkpoint-type", "standard"]).exitCode == 0)
+            let second = await daemon.cli(["vm", "checkpoint", "cpt", "--name", "second"])
+            #expect(second.exitCode == 0 && second.output.contains("Standard"), "\(second.output)\(second.error)")
+            try await mark(daemon, disk: "three", memory: "mem-three")
+
+            // A standard checkpoint comes back with its memory: the VM is Saved at that moment.
+            let applySecond = await daemon.cli(["vm", "checkpoint", "apply", "cpt", "second"])
+            #expect(applySecond.exitCode == 0, "\(applySecond.error)")
+            #expect(try await daemon.client.vm("cpt").state == .saved)
+            #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpt")
+            #expect(await read(daemon) == ["two", "mem-two", "two"], "the disks and the guest's memory are those of 'second'")
+
+            // A production checkpoint comes back Off, and the guest boots with the disk of that moment.
+            #expect(await daemon.cli(["vm", "checkpoint", "apply", "cpt", "first"]).exitCode == 0)
+            #expect(try await daemon.client.vm("cpt").state == .off)
+            #expect(await daemon.cli(["vm", "set", "cpt", "--checkpoint-type", "production"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpt")
+            let atFirst = await read(daemon)
+            #expect(atFirst.first == "one" && atFirst.last == "one", "the disks are those of 'first': \(atFirst)")
+            try await mark(daemon, disk: "four", memory: "mem-four")
+            #expect(await daemon.cli(["vm", "checkpoint", "cpt", "--name", "third"]).exitCode == 0)
+            tree = try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpt"])
+            let parents = Dictionary(uniqueKeysWithValues: tree.map { ($0.name, $0.parent ?? "-") })
+            #expect(parents == ["first": "-", "second": "first", "third": "first"], "two branches from 'first': \(tree)")
+            #expect(tree.filter(\.isCurrent).map(\.name) == ["third"])
+
+            // Removing checkpoints while the guest runs and writes: what nothing needs is merged until
+            // the VM is back on its own disk, and the guest sees its data throughout.
+            try await daemon.startDirtying("cpt")
+            for name in ["first", "third", "second"] {
+                let removed = await daemon.cli(["vm", "checkpoint", "remove", "cpt", name])
+                #expect(removed.exitCode == 0, "removing \(name): \(removed.error)")
+                try await daemon.expectWriterProgress("cpt")
+            }
+            #expect(try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpt"]).isEmpty)
+            let drives = try await daemon.client.vm("cpt").drives.filter { $0.kind == .hardDisk }.compactMap(\.path)
+            #expect(drives == [rootDisk, dataDisk], "the VM is back on its own disks: \(drives)")
+            let atEnd = await read(daemon)
+            #expect(atEnd.first == "four" && atEnd.last == "four", "\(atEnd)")
+            await daemon.expectHealthyKernel("cpt")
+            #expect(await daemon.cli(["vm", "stop", "cpt", "--turn-off"]).exitCode == 0)
+            let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", "-f", "qcow2", rootDisk])
+            #expect(check.exitCode == 0, "\(check.output)\(check.error)")
+            // QEMU saves no memory of a VM with a VHDX disk (the format blocks migration): a standard checkpoint says so.
+            let vhdx = "\(daemon.stateDirectory)/more.vhdx"
+            #expect(await daemon.cli(["vhd", "new", vhdx, "--size", "16M"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "disk", "add", "cpt", vhdx]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "set", "cpt", "--checkpoint-type", "standard"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+            let refused = await daemon.cli(["vm", "checkpoint", "cpt"])
+            #expect(refused.exitCode != 0 && refused.error.contains("VHDX disks") && refused.error.contains("vhd convert"), "\(refused.error)")
+            #expect(try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpt"]).isEmpty, "nothing is left of it")
+            #expect(await daemon.cli(["vm", "stop", "cpt", "--turn-off"]).exitCode == 0)
+            let id = try await daemon.client.vm("cpt").id
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: "\(daemon.stateDirectory)/vms/\(id)/checkpoints")) ?? []
+            #expect(left.isEmpty, "no checkpoint file is left: \(left)")
+        }
+    }
+
+    @Test("an Off VM: checkpoints and apply without a worker, refusals with the reason, remove --delete-disks takes the overlays")
+    func offVM() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("cpo")
+            let rootDisk = try #require(try await daemon.client.vm("cpo").drives.first(where: { $0.kind == .hardDisk })?.path)
+            let vhdxDisk = "\(daemon.stateDirectory)/data.vhdx"
+            #expect(await daemon.cli(["vhd", "new", vhdxDisk, "--size", "16M"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "disk", "add", "cpo", vhdxDisk]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "checkpoint", "cpo", "--name", "a"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "checkpoint", "cpo", "--name", "b"]).exitCode == 0)
+            var tree = try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpo"])
+            #expect(tree.map(\.name) == ["a", "b"] && tree.allSatisfy { $0.type == .production && $0.vmState == .off }, "\(tree)")
+            let listed = await daemon.cli(["vm", "checkpoint", "list", "cpo"])
+            #expect(listed.output.contains("Now"), "\(listed.output)")
+
+            #expect(await daemon.cli(["vm", "checkpoint", "apply", "cpo", "a"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "checkpoint", "rename", "cpo", "b", "b2"]).exitCode == 0)
+            tree = try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpo"])
+            #expect(tree.map(\.name) == ["a", "b2"] && tree.first?.isCurrent == true, "\(tree)")
+
+            let remove = await daemon.cli(["vm", "remove", "cpo"])
+            #expect(remove.exitCode != 0 && remove.error.contains("checkpoint"), "\(remove.error)")
+            let detach = await daemon.cli(["vm", "disk", "remove", "cpo", "--controller-type", "scsi", "--location", "0"])
+            #expect(detach.exitCode != 0, "a checkpointed disk is not detached: \(detach.output)")
+            let unknown = await daemon.cli(["vm", "checkpoint", "apply", "cpo", "nope"])
+            #expect(unknown.exitCode != 0 && unknown.error.contains("no checkpoint 'nope'"), "\(unknown.error)")
+            #expect(await daemon.cli(["vm", "set", "cpo", "--checkpoint-type", "disabled"]).exitCode == 0)
+            let disabled = await daemon.cli(["vm", "checkpoint", "cpo"])
+            #expect(disabled.exitCode != 0 && disabled.error.contains("disabled"), "\(disabled.error)")
+            let badType = await daemon.cli(["vm", "set", "cpo", "--checkpoint-type", "sometimes"])
+            #expect(badType.exitCode != 0 && badType.error.contains("production-only"), "\(badType.error)")
+
+            // Removing 'a' (the current state hangs from it): its overlay merges into the VM's disk offline.
+            #expect(await daemon.cli(["vm", "checkpoint", "remove", "cpo", "a", "--subtree"]).exitCode == 0)
+            #expect(try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpo"]).isEmpty)
+            let drives = try await daemon.client.vm("cpo").drives.filter { $0.kind == .hardDisk }.compactMap(\.path)
+            #expect(drives == [rootDisk, vhdxDisk], "back on its own disks: \(drives)")
+            let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", "-f", "vhdx", vhdxDisk])
+            #expect(check.exitCode == 0, "the VHDX the overlay merged into checks clean: \(check.output)\(check.error)")
+
+            #expect(await daemon.cli(["vm", "set", "cpo", "--checkpoint-type", "production"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "checkpoint", "cpo", "--name", "c"]).exitCode == 0)
+            let id = try await daemon.client.vm("cpo").id
+            #expect(await daemon.cli(["vm", "remove", "cpo", "--delete-disks"]).exitCode == 0)
+            #expect(!FileManager.default.fileExists(atPath: rootDisk), "the VM's own disk is deleted")
+            #expect(!FileManager.default.fileExists(atPath: vhdxDisk), "a disk vhd new made goes with it, as --delete-disks says")
+            #expect(!FileManager.default.fileExists(atPath: "\(daemon.stateDirectory)/vms/\(id)"))
+        }
+    }
+
+    /// The guest's data disk: the block device that is not its root.
+    private static let dataDevice = "root=$(findfs LABEL=viridian-root); for b in /sys/block/[sv]d*; do "
+        + "[ \"/dev/${b##*/}\" != \"$root\" ] && data=/dev/${b##*/}; done"
+
+    /// Writes `disk` to a file on the guest's root disk and to the first sector of its data disk (synced),
+    /// and `memory` to a file in its tmpfs.
+    private func mark(_ daemon: TestDaemon, disk: String, memory: String) async throws {
+        let result = await daemon.exec("cpt", ["sh", "-c", "\(Self.dataDevice); echo \(disk) > /mnt/root/mark && sync && "
+                                                  + "echo \(disk) | dd of=$data bs=512 count=1 conv=sync,fsync 2>/dev/null && echo \(memory) > /tmp/memmark"])
+        try #require(result.exitCode == 0, "writing the marks failed: \(result.error)")
+    }
+
+    /// The root disk's mark, the memory mark and the data disk's mark (disks read past the page cache).
+    private func read(_ daemon: TestDaemon) async -> [String] {
+        let result = await daemon.exec("cpt", ["sh", "-c", "\(Self.dataDevice); echo 3 > /proc/sys/vm/drop_caches; cat /mnt/root/mark; "
+                                                  + "cat /tmp/memmark 2>/dev/null || echo none; dd if=$data bs=512 count=1 2>/dev/null | tr -d '\\0'"])
+        return result.output.split(separator: "\n").map(String.init)
+    }
+}
