@@ -40,6 +40,8 @@ package protocol CheckpointHost: Sendable {
     func commit(_ change: CheckpointChange, state: VMState?) async throws
     /// Ends the VM's worker at once: applying a checkpoint discards the current state.
     func turnOffForCheckpoint(_ id: String, progress: JobProgress) async throws
+    /// Every VM, as a checkpoint operation would see it (for settling after a restart).
+    func checkpointSubjects() async -> [CheckpointSubject]
     /// Writes the paused guest's memory and device state to `file`, as `vm save` does.
     func saveMemory(client: QMPClient, to file: String, progress: JobProgress) async throws
 }

@@ -46,30 +46,6 @@ extension CheckpointService {
             throw ViridianError(.internalError, "\(child) or \(parent) is not a recorded disk")
         }
         let dependents = try catalog.dependents(of: child)
-        var openInWorker: Set<String> = []
-        if let client, try await client.formatNode(openingFile: child) != nil {
-            guard let index = try driveIndex(holding: child, in: vm) else {
-                throw ViridianError(.internalError, "no disk of VM '\(vm.name)' is built on \(child)")
-            }
-            for path in dependents where try await client.formatNode(openingFile: path) != nil { openInWorker.insert(path) }
-            let warning = try await LiveMerge(client: client).merge(child, into: parent, driveIndex: index) { done, total in
-                progress.report(30 + (total > 0 ? Int(done * 60 / total) : 0), "merging while the VM runs")
-            }
-            if let warning { events.record(.warning, .checkpoint, vm: vm.name, "VM '\(vm.name)': \(warning)") }
-        } else {
-            try await catalog.tool.commit(child: childImage, into: parentImage) { percent in
-                progress.report(30 + percent * 6 / 10, "merging \((child as NSString).lastPathComponent)")
-            }
-        }
-        var recorded: [DiskRecord] = []
-        for path in dependents {
-            guard var record = try catalog.record(path) else { continue }
-            if !openInWorker.contains(path) {
-                try await catalog.tool.replaceParent(of: DiskImage(path: path, format: record.format, parentPath: child), with: parentImage)
-            }
-            record.parentPath = parent
-            recorded.append(record)
-        }
         var moved = vm
         for index in moved.configuration.drives.indices where moved.configuration.drives[index].path == child {
             moved.configuration.drives[index].path = parent
@@ -82,11 +58,45 @@ extension CheckpointService {
             }
             return repointed
         }
-        change.recordedDisks = recorded
+        change.recordedDisks = try dependents.compactMap { path in
+            guard var record = try catalog.record(path) else { return nil }
+            record.parentPath = parent
+            return record
+        }
         change.forgottenDisks = [child]
-        try await host.commit(change, state: nil)
+        let store = change
+        if let client, try await client.formatNode(openingFile: child) != nil {
+            guard let index = try driveIndex(holding: child, in: vm) else {
+                throw ViridianError(.internalError, "no disk of VM '\(vm.name)' is built on \(child)")
+            }
+            var openInWorker: Set<String> = []
+            for path in dependents where try await client.formatNode(openingFile: path) != nil { openInWorker.insert(path) }
+            let warning = try await LiveMerge(client: client).merge(child, into: parent, driveIndex: index, record: {
+                try await repoint(dependents.filter { !openInWorker.contains($0) }, from: child, to: parentImage)
+                try await host.commit(store, state: nil)
+                Failpoints.crash(at: "merge-exit-before-pivot")
+            }) { done, total in
+                progress.report(30 + (total > 0 ? Int(done * 60 / total) : 0), "merging while the VM runs")
+            }
+            if let warning { events.record(.warning, .checkpoint, vm: vm.name, "VM '\(vm.name)': \(warning)") }
+        } else {
+            try await catalog.tool.commit(child: childImage, into: parentImage) { percent in
+                progress.report(30 + percent * 6 / 10, "merging \((child as NSString).lastPathComponent)")
+            }
+            try await repoint(dependents, from: child, to: parentImage)
+            try await host.commit(store, state: nil)
+        }
         deleteFile(child, of: vm)
         return moved
+    }
+
+    /// Rewrites the parent named in the headers of the qcow2 disks `paths` (built on `child`, which now
+    /// reads the same as `parent`); the inventory is what counts, the header is kept in step with it.
+    private func repoint(_ paths: [String], from child: String, to parent: DiskImage) async throws {
+        for path in paths {
+            guard let record = try catalog.record(path) else { continue }
+            try await catalog.tool.replaceParent(of: DiskImage(path: path, format: record.format, parentPath: child), with: parent)
+        }
     }
 
     /// The index of the hard disk whose current chain includes `image`.

@@ -88,6 +88,7 @@ extension CheckpointService {
                                              configuration: vm.configuration, memoryFile: memoryFile)]
             change.recordedDisks = overlays.values.sorted { $0.path < $1.path }
             try await host.commit(change, state: nil)
+            if subject.client != nil { Failpoints.crash(at: "checkpoint-exit-after-store") }
             do {
                 try await capture(subject, overlays: overlays, memoryFile: memoryFile, prefix: "cp\(id.prefix(8))", progress: progress)
             } catch {
@@ -181,7 +182,7 @@ extension CheckpointService {
                 try? FileManager.default.removeItem(atPath: memoryFile + ".partial")
                 for (index, overlay) in overlays {
                     guard let parent = overlay.parentPath else { continue }
-                    try await LiveMerge(client: client).merge(overlay.path, into: parent, driveIndex: index) { _, _ in }
+                    try await LiveMerge(client: client).merge(overlay.path, into: parent, driveIndex: index, record: {}) { _, _ in }
                 }
                 throw error
             }

@@ -5,7 +5,8 @@ import Foundation
 /// `VIRIDIAN_FAILPOINTS=exit-after-commit,…`. Unset in production, where every point is a no-op.
 /// The points: `source-exit-after-plan`, `source-exit-mid-stream`, `source-exit-after-commit`,
 /// `destination-exit-at-keepalive`, `exit-after-commit` (the destination, once the VM is stored),
-/// `destination-lose-commit-reply`.
+/// `destination-lose-commit-reply`; checkpoints: `checkpoint-exit-after-store` (stored, not yet over the
+/// running disks), `merge-exit-before-pivot` (a live merge stored and in step, not yet pivoted).
 package enum Failpoints {
     private static let enabled = Set((ProcessInfo.processInfo.environment["VIRIDIAN_FAILPOINTS"] ?? "")
         .split(separator: ",").map(String.init))

@@ -12,10 +12,13 @@ public struct LiveMerge: Sendable {
     }
 
     /// Merges the file `child` into the file `parent` on the disk with drive index `driveIndex`, reporting
-    /// bytes done and to do. Returns why the merged file is still held open, when its nodes could not be
-    /// let go (the merge itself is done; the file stays open until the worker ends).
+    /// bytes done and to do. `record` runs once `parent` holds everything `child` held: for the active
+    /// image while both are in step (READY, writes going to both), before the pivot, so that a daemon
+    /// killed at any point leaves the inventory naming a file that reads right; for an image in the
+    /// middle of the chain, after QEMU repointed the image above. Returns why the merged file is still
+    /// held open, when its nodes could not be let go (the merge itself is done).
     @discardableResult
-    public func merge(_ child: String, into parent: String, driveIndex: Int,
+    public func merge(_ child: String, into parent: String, driveIndex: Int, record: () async throws -> Void,
                       progress: @Sendable (Int64, Int64) -> Void) async throws -> String? {
         guard let top = try await client.formatNode(openingFile: child), let base = try await client.formatNode(openingFile: parent) else {
             throw QMPError.commandFailed(command: "block-commit", errorClass: "DeviceNotFound",
@@ -25,15 +28,17 @@ public struct LiveMerge: Sendable {
         let nodes = try await namedNodes()
         let above = nodes.filter { $0["backing_file"]?.stringValue == child }.compactMap { $0["file"]?.stringValue }
         try await makeWritable([parent] + above, nodes: nodes)
-        let job = "merge\(driveIndex)"
+        let job = Self.jobID(driveIndex: driveIndex)
         try await client.blockCommit(jobID: job, device: root, top: top, base: base)
         let observe: ([QMPBlockJob]) -> Void = { jobs in progress(jobs.first?.offset ?? 0, jobs.first?.length ?? 0) }
         if top == root {
             _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.ready == true }
-            try await client.blockJobComplete(job)
+            try await record()
+            try await finishPivot(job)
+        } else {
+            try await waitUntilConcluded(job, observe: observe)
+            try await record()
         }
-        _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.status == "concluded" }
-        try await client.jobDismiss(job)
         do {
             try await release(child, node: top)
             return nil
@@ -42,9 +47,23 @@ public struct LiveMerge: Sendable {
         }
     }
 
+    /// Completes the READY merge `job` (`block-job-complete`): the device moves onto the image below.
+    public func finishPivot(_ job: String) async throws {
+        try await client.blockJobComplete(job)
+        try await waitUntilConcluded(job)
+    }
+
+    private func waitUntilConcluded(_ job: String, observe: ([QMPBlockJob]) -> Void = { _ in }) async throws {
+        _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.status == "concluded" }
+        try await client.jobDismiss(job)
+    }
+
+    /// The job id of a merge on the disk with drive index `driveIndex`.
+    public static func jobID(driveIndex: Int) -> String { "merge\(driveIndex)" }
+
     /// Deletes the nodes that still hold `file` open once it left the chain (a node added with
     /// `blockdev-add`, and a file node given on the command line).
-    private func release(_ file: String, node: String) async throws {
+    public func release(_ file: String, node: String) async throws {
         try await client.blockdevDel(nodeName: node)
         for entry in try await namedNodes() where entry["drv"]?.stringValue == "file" && entry["file"]?.stringValue == file {
             if let name = entry["node-name"]?.stringValue { try await client.blockdevDel(nodeName: name) }

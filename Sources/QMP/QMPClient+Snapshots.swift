@@ -60,6 +60,13 @@ extension QMPClient {
         return nil
     }
 
+    /// The file the format node `node` opened.
+    public func fileName(ofNode node: String) async throws -> String? {
+        let reply = try await execute("query-named-block-nodes", arguments: ["flat": .bool(true)])
+        guard let opened = reply.arrayValue?.first(where: { $0["node-name"]?.stringValue == node })?["file"]?.stringValue else { return nil }
+        return Self.fileName(inJSONFileName: opened) ?? opened
+    }
+
     /// `file.filename` of a `json:{…}` pseudo file name.
     static func fileName(inJSONFileName name: String) -> String? {
         guard name.hasPrefix("json:"), let data = name.dropFirst(5).data(using: .utf8),

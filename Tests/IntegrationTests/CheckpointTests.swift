@@ -143,6 +143,45 @@ struct CheckpointTests {
         }
     }
 
+    @Test("viridiand killed after storing a checkpoint, and in the middle of a live merge: the restart puts the running worker in step", .guests(1))
+    func killedMidOperation() async throws {
+        let daemon = try TestDaemon()
+        do {
+            try await daemon.start()
+            try await daemon.createTestVM("cpk")
+            let rootDisk = try #require(try await daemon.client.vm("cpk").drives.first(where: { $0.kind == .hardDisk })?.path)
+            #expect(await daemon.cli(["vm", "start", "cpk"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpk")
+            try await daemon.startDirtying("cpk")
+            for (failpoint, command) in [("checkpoint-exit-after-store", ["vm", "checkpoint", "cpk", "--name", "k1"]),
+                                         ("merge-exit-before-pivot", ["vm", "checkpoint", "remove", "cpk", "k1"])] {
+                await daemon.stop()
+                daemon.environment["VIRIDIAN_FAILPOINTS"] = failpoint
+                try await daemon.start()
+                _ = await daemon.cli(command + ["--no-wait"])
+                try await eventually("viridiand died at \(failpoint)", timeout: .seconds(120)) { daemon.process?.isRunning == false }
+                daemon.environment["VIRIDIAN_FAILPOINTS"] = nil
+                try await daemon.start()
+                #expect(try await daemon.client.vm("cpk").state == .running, "the guest ran on through \(failpoint)")
+                try await daemon.expectWriterProgress("cpk")
+            }
+            #expect(try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpk"]).isEmpty)
+            #expect(try await daemon.client.vm("cpk").drives.first?.path == rootDisk, "the finished merge left the VM on its own disk")
+            let settled = try await daemon.client.events(vm: "cpk", limit: 200).map(\.message)
+            #expect(settled.contains { $0.contains("switched onto its overlay at the restart") }, "\(settled)")
+            #expect(settled.contains { $0.contains("finished merging disk") }, "\(settled)")
+            // What the inventory says is what the guest wrote: the disk checks clean after a stop.
+            await daemon.expectHealthyKernel("cpk")
+            #expect(await daemon.cli(["vm", "stop", "cpk", "--turn-off"]).exitCode == 0)
+            let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", "-f", "qcow2", rootDisk])
+            #expect(check.exitCode == 0, "\(check.output)\(check.error)")
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     /// The guest's data disk: the block device that is not its root.
     private static let dataDevice = "root=$(findfs LABEL=viridian-root); for b in /sys/block/[sv]d*; do "
         + "[ \"/dev/${b##*/}\" != \"$root\" ] && data=/dev/${b##*/}; done"

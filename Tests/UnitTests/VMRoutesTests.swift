@@ -132,6 +132,12 @@ struct VMRoutesTests {
         "DELETE /v1/vms/web/nics/first",
         "GET /v1/vms/web%2F..%2Fother",
         "GET /v1/vms/web%00",
+        // Other resources read their queries through the same helpers.
+        "GET /v1/events?limit=20000",
+        "GET /v1/events?level=loud",
+        "GET /v1/host/peers?check=maybe",
+        "GET /v1/vhds?path=%2Fsrv%2Fa.vmdk&format=vmdk",
+        "DELETE /v1/vms/web/checkpoints/first?subtree=all",
     ]
 
     @Test("a query value or path parameter the route cannot use is refused, and the VM service is never asked")

@@ -91,6 +91,7 @@ public final class ViridianHost: Sendable {
         await vms.adoptUnowned()
         let firstStartSinceBoot = try HostBoot.isFirstStartSinceBoot(inventory)
         await vms.reattachWorkers(hostRestarted: firstStartSinceBoot)
+        await host.checkpoints.settleInterrupted()
         await vms.reconcilePorts()
         await host.migrations.settleUnfinishedDepartures()
         await vms.applyAutomaticStartActions(firstStartSinceBoot: firstStartSinceBoot)

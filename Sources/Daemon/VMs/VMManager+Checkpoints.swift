@@ -17,8 +17,16 @@ extension VMManager: CheckpointHost {
     package func beginCheckpointOperation(_ name: String, _ kind: VMOperation.Kind, jobID: String?) throws -> CheckpointSubject {
         let vm = try lookup(name)
         try beginOperation(kind, vm, jobID: jobID)
-        return CheckpointSubject(record: vm.record, paths: paths(vm), client: vm.worker?.client,
-                                 hub: vm.record.state == .running ? vm.worker?.hub : nil)
+        return subject(vm)
+    }
+
+    package func checkpointSubjects() -> [CheckpointSubject] {
+        vms.values.map(subject)
+    }
+
+    private func subject(_ vm: ManagedVM) -> CheckpointSubject {
+        CheckpointSubject(record: vm.record, paths: paths(vm), client: vm.worker?.client,
+                          hub: vm.record.state == .running ? vm.worker?.hub : nil)
     }
 
     package func endCheckpointOperation(_ id: String) {
