@@ -10,18 +10,9 @@ extension CheckpointService {
     package func apply(_ name: String, checkpoint: String) async throws -> JobInfo {
         let vm = try await host.checkCheckpointable(name, busyAllowed: false)
         let target = try find(checkpoint, of: vm)
-        return jobs.start(kind: "vm.checkpoint-apply", vm: vm.name, description: "Applying checkpoint '\(target.name)' to \(vm.name)") { progress in
-            let subject = try await host.beginCheckpointOperation(name, .applyingCheckpoint, jobID: progress.jobID)
-            do {
-                let result = try await restore(target, to: subject, progress: progress)
-                await host.endCheckpointOperation(subject.record.id)
-                return result
-            } catch {
-                await host.endCheckpointOperation(subject.record.id)
-                events.record(.error, .checkpoint, vm: subject.record.name,
-                              "applying checkpoint '\(target.name)' to VM '\(subject.record.name)' failed: \(ViridianError.wrapping(error).message)")
-                throw error
-            }
+        return operationJob(vm.name, .applyingCheckpoint, jobKind: "vm.checkpoint-apply", description: "Applying checkpoint '\(target.name)' to \(vm.name)",
+                            failure: "applying checkpoint '\(target.name)'") { subject, progress in
+            try await restore(target, to: subject, progress: progress)
         }
     }
 
@@ -43,6 +34,14 @@ extension CheckpointService {
             if FileManager.default.fileExists(atPath: savedState) { try FileManager.default.removeItem(atPath: savedState) }
             if let memory = checkpoint.memoryFile, link(memory, savedState) != 0 {
                 throw ViridianError(.internalError, "cannot restore the memory state \(memory): \(String(cString: strerror(errno)))")
+            }
+            if let nvram = checkpoint.nvramFile {
+                let restored = subject.paths.nvram + ".applying"
+                try? FileManager.default.removeItem(atPath: restored)
+                try FileManager.default.copyItem(atPath: nvram, toPath: restored)
+                guard Glibc.rename(restored, subject.paths.nvram) == 0 else {
+                    throw ViridianError(.internalError, "cannot restore the UEFI variables: \(String(cString: strerror(errno)))")
+                }
             }
             vm.configuration = configuration
             var change = CheckpointChange(vm: vm, current: checkpoint.id)

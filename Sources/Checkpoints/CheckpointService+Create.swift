@@ -26,18 +26,9 @@ extension CheckpointService {
                                     + "a checkpoint needs every hard disk to be one (viridian vm disk add)")
             }
         }
-        return jobs.start(kind: "vm.checkpoint", vm: vm.name, description: "Taking checkpoint '\(checkpointName)' of \(vm.name)") { progress in
-            let subject = try await host.beginCheckpointOperation(name, .checkpointing, jobID: progress.jobID)
-            do {
-                let result = try await take(checkpointName, of: subject, progress: progress)
-                await host.endCheckpointOperation(subject.record.id)
-                return result
-            } catch {
-                await host.endCheckpointOperation(subject.record.id)
-                events.record(.error, .checkpoint, vm: subject.record.name,
-                              "checkpoint '\(checkpointName)' of VM '\(subject.record.name)' failed: \(ViridianError.wrapping(error).message)")
-                throw error
-            }
+        return operationJob(vm.name, .checkpointing, jobKind: "vm.checkpoint", description: "Taking checkpoint '\(checkpointName)' of \(vm.name)",
+                            failure: "checkpoint '\(checkpointName)'") { subject, progress in
+            try await take(checkpointName, of: subject, progress: progress)
         }
     }
 
@@ -81,11 +72,13 @@ extension CheckpointService {
             let overlays = try await makeOverlays(for: vm.configuration, named: String(id.prefix(8)), in: subject.folder, owner: vm.id)
             let previous = try inventory.currentCheckpoint(vmID: vm.id)
             let memoryFile = kind == .standard ? "\(subject.folder)/\(id.prefix(8)).state" : nil
+            let nvramFile = FileManager.default.fileExists(atPath: subject.paths.nvram) ? "\(subject.folder)/\(id.prefix(8)).nvram" : nil
+            if let nvramFile { try FileManager.default.copyItem(atPath: subject.paths.nvram, toPath: nvramFile) }
             var moved = vm
             for (index, overlay) in overlays { moved.configuration.drives[index].path = overlay.path }
             var change = CheckpointChange(vm: moved, current: id)
             change.saved = [CheckpointRecord(id: id, vmID: vm.id, name: checkpointName, parentID: previous, kind: kind, vmState: vm.state,
-                                             configuration: vm.configuration, memoryFile: memoryFile)]
+                                             configuration: vm.configuration, memoryFile: memoryFile, nvramFile: nvramFile)]
             change.recordedDisks = overlays.values.sorted { $0.path < $1.path }
             try await host.commit(change, state: nil)
             if subject.client != nil { Failpoints.crash(at: "checkpoint-exit-after-store") }
@@ -96,7 +89,7 @@ extension CheckpointService {
                 undo.deleted = [id]
                 undo.forgottenDisks = overlays.values.map(\.path)
                 try await host.commit(undo, state: nil)
-                for overlay in overlays.values { try? FileManager.default.removeItem(atPath: overlay.path) }
+                for file in overlays.values.map(\.path) + [nvramFile].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: file) }
                 throw error
             }
         } catch {

@@ -10,19 +10,10 @@ extension CheckpointService {
     package func remove(_ name: String, checkpoint: String, subtree: Bool) async throws -> JobInfo {
         let vm = try await host.checkCheckpointable(name, busyAllowed: false)
         let target = try find(checkpoint, of: vm)
-        return jobs.start(kind: "vm.checkpoint-remove", vm: vm.name,
-                          description: "Removing checkpoint '\(target.name)'\(subtree ? " and its subtree" : "") of \(vm.name)") { progress in
-            let subject = try await host.beginCheckpointOperation(name, .removingCheckpoint, jobID: progress.jobID)
-            do {
-                let result = try await discard(target, subtree: subtree, of: subject, progress: progress)
-                await host.endCheckpointOperation(subject.record.id)
-                return result
-            } catch {
-                await host.endCheckpointOperation(subject.record.id)
-                events.record(.error, .checkpoint, vm: subject.record.name,
-                              "removing checkpoint '\(target.name)' of VM '\(subject.record.name)' failed: \(ViridianError.wrapping(error).message)")
-                throw error
-            }
+        return operationJob(vm.name, .removingCheckpoint, jobKind: "vm.checkpoint-remove",
+                            description: "Removing checkpoint '\(target.name)'\(subtree ? " and its subtree" : "") of \(vm.name)",
+                            failure: "removing checkpoint '\(target.name)'") { subject, progress in
+            try await discard(target, subtree: subtree, of: subject, progress: progress)
         }
     }
 
@@ -54,7 +45,7 @@ extension CheckpointService {
         }
         try await host.commit(change, state: nil)
         for record in all where doomed.contains(record.id) {
-            if let memory = record.memoryFile { deleteFile(memory, of: vm) }
+            for file in [record.memoryFile, record.nvramFile].compactMap({ $0 }) { deleteFile(file, of: vm) }
         }
         progress.report(20, "merging the disk images no checkpoint needs")
         let merged = try await collapse(vm, folder: subject.folder, client: subject.client, progress: progress)

@@ -57,6 +57,25 @@ package struct CheckpointService: Sendable {
         return renamed
     }
 
+    /// Runs `body` as a job that holds the VM's turn for `kind` however it ends; a failure is also an
+    /// error event, `failure` saying what failed.
+    func operationJob(_ name: String, _ kind: VMOperation.Kind, jobKind: String, description: String, failure: String,
+                      _ body: @escaping @Sendable (CheckpointSubject, JobProgress) async throws -> String) -> JobInfo {
+        jobs.start(kind: jobKind, vm: name, description: description) { progress in
+            let subject = try await host.beginCheckpointOperation(name, kind, jobID: progress.jobID)
+            do {
+                let result = try await body(subject, progress)
+                await host.endCheckpointOperation(subject.record.id)
+                return result
+            } catch {
+                await host.endCheckpointOperation(subject.record.id)
+                events.record(.error, .checkpoint, vm: subject.record.name,
+                              "\(failure) of VM '\(subject.record.name)' failed: \(ViridianError.wrapping(error).message)")
+                throw error
+            }
+        }
+    }
+
     /// The checkpoint named `name` (or with that id) of `vm`. - Throws: `notFound` naming the way to list them.
     func find(_ name: String, of vm: VMRecord) throws -> CheckpointRecord {
         let records = try inventory.checkpoints(vmID: vm.id)

@@ -18,10 +18,12 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var configuration: VMConfiguration
     /// The memory and device state (standard checkpoints), a file in the VM's checkpoint folder.
     public var memoryFile: String?
+    /// A copy of a Generation 2 VM's UEFI variable store at that moment.
+    public var nvramFile: String?
     public var createdAt: Date
 
     public init(id: String, vmID: String, name: String, parentID: String?, kind: CheckpointKind, vmState: VMState,
-                configuration: VMConfiguration, memoryFile: String?, createdAt: Date = Date()) {
+                configuration: VMConfiguration, memoryFile: String?, nvramFile: String? = nil, createdAt: Date = Date()) {
         self.id = id
         self.vmID = vmID
         self.name = name
@@ -30,6 +32,7 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
         self.vmState = vmState
         self.configuration = configuration
         self.memoryFile = memoryFile
+        self.nvramFile = nvramFile
         self.createdAt = createdAt
     }
 

@@ -133,6 +133,7 @@ public final class Inventory: Sendable {
                 table.column("vmState", .text).notNull()
                 table.column("configuration", .jsonText).notNull()
                 table.column("memoryFile", .text)
+                table.column("nvramFile", .text)
                 table.column("createdAt", .datetime).notNull()
                 table.uniqueKey(["vmID", "name"])
             }

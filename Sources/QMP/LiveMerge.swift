@@ -31,13 +31,21 @@ public struct LiveMerge: Sendable {
         let job = Self.jobID(driveIndex: driveIndex)
         try await client.blockCommit(jobID: job, device: root, top: top, base: base)
         let observe: ([QMPBlockJob]) -> Void = { jobs in progress(jobs.first?.offset ?? 0, jobs.first?.length ?? 0) }
+        do {
+            if top == root {
+                _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.ready == true }
+            } else {
+                try await waitUntilConcluded(job, observe: observe)
+            }
+        } catch {
+            // Failed or cancelled before anything was stored: the chain stays as it was.
+            await abandon(job)
+            throw error
+        }
+        try await record()
         if top == root {
-            _ = try await client.waitForBlockJobs([job], observe: observe) { $0.first?.ready == true }
-            try await record()
-            try await finishPivot(job)
-        } else {
-            try await waitUntilConcluded(job, observe: observe)
-            try await record()
+            // Stored: the pivot must happen now, whatever the caller's task does meanwhile.
+            try await Task { try await finishPivot(job) }.value
         }
         do {
             try await release(child, node: top)
@@ -51,6 +59,19 @@ public struct LiveMerge: Sendable {
     public func finishPivot(_ job: String) async throws {
         try await client.blockJobComplete(job)
         try await waitUntilConcluded(job)
+    }
+
+    /// Cancels `job` without a pivot and forgets it, so that nothing of it is left in the worker.
+    private func abandon(_ job: String) async {
+        await Task {
+            // A job that ended by itself (it failed) cannot be cancelled; it is still waited for and dismissed.
+            try? await client.blockJobCancel(job, force: true)
+            do {
+                try await waitUntilConcluded(job)
+            } catch {
+                client.logger.warning("a merge job could not be cancelled", metadata: ["job": "\(job)", "error": "\(error)"])
+            }
+        }.value
     }
 
     private func waitUntilConcluded(_ job: String, observe: ([QMPBlockJob]) -> Void = { _ in }) async throws {

@@ -31,7 +31,7 @@ public final class QMPClient: Sendable {
     private let state = Mutex(State())
     private let writer: Mutex<NIOAsyncChannelOutboundWriter<ByteBuffer>?> = Mutex(nil)
     private let reader: Mutex<Task<Void, Never>?> = Mutex(nil)
-    private let logger: Logger
+    package let logger: Logger
     /// The QEMU version from the greeting (`{"qemu": {"major": 7, …}}`).
     public var version: JSONValue { state.withLock { $0.greeting ?? .null } }
 

@@ -133,6 +133,15 @@ struct CheckpointTests {
             let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", "-f", "vhdx", vhdxDisk])
             #expect(check.exitCode == 0, "the VHDX the overlay merged into checks clean: \(check.output)\(check.error)")
 
+            // A Generation 2 VM's UEFI variables are part of its checkpoints.
+            #expect(await daemon.cli(["vm", "create", "cpg2", "--generation", "2", "--network", "none"]).exitCode == 0)
+            let nvram = "\(daemon.stateDirectory)/vms/\(try await daemon.client.vm("cpg2").id)/nvram.fd"
+            let variables = try Data(contentsOf: URL(fileURLWithPath: nvram))
+            #expect(await daemon.cli(["vm", "checkpoint", "cpg2", "--name", "uefi"]).exitCode == 0)
+            try Data(repeating: 0x5a, count: variables.count).write(to: URL(fileURLWithPath: nvram))
+            #expect(await daemon.cli(["vm", "checkpoint", "apply", "cpg2", "uefi"]).exitCode == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: nvram)) == variables, "the UEFI variables are those of the checkpoint")
+
             #expect(await daemon.cli(["vm", "set", "cpo", "--checkpoint-type", "production"]).exitCode == 0)
             #expect(await daemon.cli(["vm", "checkpoint", "cpo", "--name", "c"]).exitCode == 0)
             let id = try await daemon.client.vm("cpo").id
