@@ -75,3 +75,58 @@ public struct RenameCheckpointRequest: Codable, Sendable {
 
     public init(name: String) { self.name = name }
 }
+
+/// `POST /v1/vms/{name}/checkpoints/{checkpoint}/export` (Export-VMSnapshot): a self-contained copy of
+/// the VM at that checkpoint, in a new folder named after the VM under `destinationPath`.
+public struct ExportCheckpointRequest: Codable, Sendable {
+    public var destinationPath: String
+
+    public init(destinationPath: String) { self.destinationPath = destinationPath }
+}
+
+/// `POST /v1/vms/import` (Import-VM): registers the VM an export folder holds, its disks where they are.
+public struct ImportVMRequest: Codable, Sendable {
+    /// The export folder (the one holding `virtual-machine.json`).
+    public var path: String
+    /// A new name; default: the exported VM's.
+    public var name: String?
+
+    public init(path: String, name: String? = nil) {
+        self.path = path
+        self.name = name
+    }
+}
+
+/// What an export folder holds besides its files, in `virtual-machine.json` (written last: a folder
+/// without it is an unfinished export). Files are named relative to the folder.
+public struct ExportedVM: Codable, Sendable {
+    public static let fileName = "virtual-machine.json"
+    public static let currentFormat = 1
+
+    public var format: Int
+    public var name: String
+    public var notes: String
+    /// Hard disks name their files in the folder; DVDs keep the host paths they had.
+    public var configuration: VMConfiguration
+    /// Each disk file's format, as Viridian wrote it.
+    public var diskFormats: [String: VHDFormat]
+    /// The memory and device state (a standard checkpoint): imported, the VM is Saved.
+    public var savedState: String?
+    /// A Generation 2 VM's UEFI variables.
+    public var nvram: String?
+    public var checkpoint: String
+    public var exportedAt: Date
+
+    public init(name: String, notes: String, configuration: VMConfiguration, diskFormats: [String: VHDFormat], savedState: String?,
+                nvram: String?, checkpoint: String, exportedAt: Date = Date()) {
+        format = Self.currentFormat
+        self.name = name
+        self.notes = notes
+        self.configuration = configuration
+        self.diskFormats = diskFormats
+        self.savedState = savedState
+        self.nvram = nvram
+        self.checkpoint = checkpoint
+        self.exportedAt = exportedAt
+    }
+}

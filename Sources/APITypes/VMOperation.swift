@@ -5,7 +5,7 @@ public struct VMOperation: Codable, Sendable, Equatable, CustomStringConvertible
     public enum Kind: String, Codable, Sendable {
         case starting, restoring, stopping, saving, pausing, resuming, restarting
         case moving, movingStorage, changingDrives, changingAdapters, changingIntegration
-        case checkpointing, applyingCheckpoint, removingCheckpoint
+        case checkpointing, applyingCheckpoint, removingCheckpoint, exportingCheckpoint
         /// The host is shutting down and applies the VM's automatic stop action.
         case hostShutdown
     }

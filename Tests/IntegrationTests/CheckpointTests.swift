@@ -8,7 +8,8 @@ import Testing
 /// the VM is back on its own disk; and the refusals and offline paths of an Off VM.
 @Suite("Checkpoints", .enabled(if: HostSupport.canBoot, Comment(rawValue: HostSupport.missing)))
 struct CheckpointTests {
-    @Test("a running VM: production and standard checkpoints, apply keeps branches, removal merges live back onto the VM's disk", .guests(1))
+    @Test("a running VM: production and standard checkpoints, export and import, apply keeps branches, removal merges live back onto the VM's disk",
+          .guests(2))
     func runningVM() async throws {
         try await TestDaemon.with { daemon in
             try await daemon.createTestVM("cpt")
@@ -35,6 +36,24 @@ struct CheckpointTests {
             #expect(await daemon.cli(["vm", "set", "cpt", "--checkpoint-type", "standard"]).exitCode == 0)
             let second = await daemon.cli(["vm", "checkpoint", "cpt", "--name", "second"])
             #expect(second.exitCode == 0 && second.output.contains("Standard"), "\(second.output)\(second.error)")
+            // Exported, the standard checkpoint is a VM of its own: imported and started, it resumes at that moment.
+            let exports = "\(daemon.stateDirectory)/exports"
+            try FileManager.default.createDirectory(atPath: exports, withIntermediateDirectories: true)
+            let exported = await daemon.cli(["vm", "checkpoint", "export", "cpt", "second", exports])
+            #expect(exported.exitCode == 0, "\(exported.error)")
+            let again = await daemon.cli(["vm", "checkpoint", "export", "cpt", "second", exports])
+            #expect(again.exitCode != 0 && again.error.contains("exists already"), "an export never overwrites: \(again.error)")
+            let imported = try await daemon.json(VMInfo.self, ["vm", "import", "\(exports)/cpt", "--name", "cpt-copy"])
+            #expect(imported.state == .saved && imported.drives.filter { $0.kind == .hardDisk }.allSatisfy { $0.path?.hasPrefix("\(exports)/cpt/") == true },
+                    "\(imported)")
+            #expect(imported.networkAdapters.map(\.macAddress) != (try await daemon.client.vm("cpt").networkAdapters.map(\.macAddress)),
+                    "the copy gets its own MAC addresses")
+            #expect(await daemon.cli(["vm", "start", "cpt-copy"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpt-copy")
+            #expect(await read(daemon, vm: "cpt-copy") == ["two", "mem-two", "two"], "the copy is the VM at 'second'")
+            #expect(await daemon.cli(["vm", "stop", "cpt-copy", "--turn-off"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "remove", "cpt-copy"]).exitCode == 0)
+
             try await mark(daemon, disk: "three", memory: "mem-three")
 
             // A standard checkpoint comes back with its memory: the VM is Saved at that moment.
@@ -133,6 +152,20 @@ struct CheckpointTests {
             let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", "-f", "vhdx", vhdxDisk])
             #expect(check.exitCode == 0, "the VHDX the overlay merged into checks clean: \(check.output)\(check.error)")
 
+            let notExport = await daemon.cli(["vm", "import", daemon.stateDirectory])
+            #expect(notExport.exitCode != 0 && notExport.error.contains("no finished export"), "\(notExport.error)")
+            let exports = "\(daemon.stateDirectory)/exports"
+            try FileManager.default.createDirectory(atPath: "\(exports)/evil", withIntermediateDirectories: true)
+            let escaping = VMConfiguration(generation: .one, processorCount: 1, memoryMiB: 256, secureBoot: false, kernelBoot: nil,
+                                           drives: [DriveAttachment(kind: .hardDisk, controllerType: .ide, controllerNumber: 0, location: 0,
+                                                                    path: "../../etc/passwd")],
+                                           networkAdapters: [], bootOrder: [.hardDisk])
+            let hostile = ExportedVM(name: "evil", notes: "", configuration: escaping, diskFormats: ["passwd": .raw], savedState: nil, nvram: nil,
+                                     checkpoint: "x")
+            try WireJSON.encoder().encode(hostile).write(to: URL(fileURLWithPath: "\(exports)/evil/\(ExportedVM.fileName)"))
+            let traversal = await daemon.cli(["vm", "import", "\(exports)/evil"])
+            #expect(traversal.exitCode != 0 && traversal.error.contains("not a file name in its folder"), "\(traversal.error)")
+
             // A Generation 2 VM's UEFI variables are part of its checkpoints.
             #expect(await daemon.cli(["vm", "create", "cpg2", "--generation", "2", "--network", "none"]).exitCode == 0)
             let nvram = "\(daemon.stateDirectory)/vms/\(try await daemon.client.vm("cpg2").id)/nvram.fd"
@@ -204,8 +237,8 @@ struct CheckpointTests {
     }
 
     /// The root disk's mark, the memory mark and the data disk's mark (disks read past the page cache).
-    private func read(_ daemon: TestDaemon) async -> [String] {
-        let result = await daemon.exec("cpt", ["sh", "-c", "\(Self.dataDevice); echo 3 > /proc/sys/vm/drop_caches; cat /mnt/root/mark; "
+    private func read(_ daemon: TestDaemon, vm: String = "cpt") async -> [String] {
+        let result = await daemon.exec(vm, ["sh", "-c", "\(Self.dataDevice); echo 3 > /proc/sys/vm/drop_caches; cat /mnt/root/mark; "
                                                   + "cat /tmp/memmark 2>/dev/null || echo none; dd if=$data bs=512 count=1 2>/dev/null | tr -d '\\0'"])
         return result.output.split(separator: "\n").map(String.init)
     }

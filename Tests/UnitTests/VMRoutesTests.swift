@@ -24,6 +24,8 @@ struct VMRoutesTests {
     static let exchanges: [Exchange] = [
         Exchange(method: .get, uri: "/v1/vms", status: .ok, call: "list"),
         Exchange(method: .post, uri: "/v1/vms", body: #"{"name":"web","memoryMiB":512}"#, status: .created, call: "create web memoryMiB=512"),
+        Exchange(method: .post, uri: "/v1/vms/import", body: #"{"path":"/srv/export/web","name":"web2"}"#, status: .created,
+                 call: "importVM /srv/export/web name=web2"),
         Exchange(method: .get, uri: "/v1/vms/web", status: .ok, call: "show web"),
         Exchange(method: .get, uri: "/v1/vms/Web%20Server%20%C3%A9t%C3%A9", status: .ok, call: "show Web Server été"),
         Exchange(method: .patch, uri: "/v1/vms/web", body: #"{"notes":"front end"}"#, status: .ok, call: "set web notes=front end"),

@@ -14,7 +14,7 @@ struct VMCheckpoint: AsyncParsableCommand {
             qemu-guest-agent around a disk-only point; applied, the VM is Off and boots clean. Checkpoints form a \
             tree: applying an older one starts a new branch and keeps the others.
             """,
-        subcommands: [Create.self, List.self, Apply.self, Rename.self, Remove.self], defaultSubcommand: Create.self)
+        subcommands: [Create.self, List.self, Apply.self, Export.self, Rename.self, Remove.self], defaultSubcommand: Create.self)
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "Take a checkpoint (the default: vm checkpoint NAME).")
@@ -67,6 +67,24 @@ struct VMCheckpoint: AsyncParsableCommand {
         func run() async throws {
             try await JobRunner.run(options, jobOptions, start: { try await options.client.applyCheckpoint(vm.name, checkpoint) }) { job in
                 print(job.statusMessage ?? "Applied.")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Write a self-contained copy of the VM at a checkpoint into DIR/<VM name>; vm import brings it back.")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var jobOptions: JobOptions
+        @OptionGroup var vm: VMNameArgument
+        @Argument(help: "The checkpoint.") var checkpoint: String
+        @Argument(help: "An existing folder; the export makes a new folder in it named after the VM.") var directory: String
+
+        func run() async throws {
+            try await JobRunner.run(options, jobOptions, start: {
+                try await options.client.exportCheckpoint(vm.name, checkpoint, to: absolute(directory))
+            }) { job in
+                print(job.statusMessage ?? "Exported.")
             }
         }
     }

@@ -3,7 +3,7 @@ import Checkpoints
 import Hummingbird
 
 /// `/v1/vms/{name}/checkpoints[/{checkpoint}]`: a VM's checkpoints (Checkpoint-VM, Get-VMCheckpoint,
-/// Restore-VMCheckpoint, Rename-VMCheckpoint, Remove-VMCheckpoint).
+/// Restore-VMCheckpoint, Export-VMSnapshot, Rename-VMCheckpoint, Remove-VMCheckpoint).
 struct CheckpointController {
     let checkpoints: CheckpointService
 
@@ -18,6 +18,11 @@ struct CheckpointController {
         }
         router.post("v1/vms/:name/checkpoints/:checkpoint/apply") { _, context in
             let job = try await checkpoints.apply(try context.pathParameter("name"), checkpoint: try context.pathParameter("checkpoint"))
+            return JSONResponse(value: JobReference(job: job), status: .accepted)
+        }
+        router.post("v1/vms/:name/checkpoints/:checkpoint/export") { request, context in
+            let body = try await request.decodeJSON(as: ExportCheckpointRequest.self, context: context)
+            let job = try await checkpoints.export(try context.pathParameter("name"), checkpoint: try context.pathParameter("checkpoint"), body)
             return JSONResponse(value: JobReference(job: job), status: .accepted)
         }
         router.patch("v1/vms/:name/checkpoints/:checkpoint") { request, context in

@@ -12,6 +12,10 @@ struct VMController {
             let body = try await request.decodeJSON(as: CreateVMRequest.self, context: context)
             return JSONResponse(value: try await vms.create(body), status: .created)
         }
+        group.post("import") { request, context in
+            let body = try await request.decodeJSON(as: ImportVMRequest.self, context: context)
+            return JSONResponse(value: try await vms.importVM(body), status: .created)
+        }
         group.get(":name") { _, context in JSONResponse(value: try await vms.show(try name(context))) }
         group.patch(":name") { request, context in
             let body = try await request.decodeJSON(as: SetVMRequest.self, context: context)

@@ -6,6 +6,7 @@ import APITypes
 protocol VMService: Sendable {
     func list() async -> [VMSummary]
     func create(_ request: CreateVMRequest) async throws -> VMInfo
+    func importVM(_ request: ImportVMRequest) async throws -> VMInfo
     func show(_ name: String) async throws -> VMInfo
     func set(_ name: String, _ request: SetVMRequest) async throws -> VMInfo
     func remove(_ name: String, deleteDisks: Bool, deleteAttachedDisks: Bool) async throws

@@ -46,6 +46,11 @@ actor RecordingVMService: VMService {
         return info(request.name)
     }
 
+    func importVM(_ request: ImportVMRequest) throws -> VMInfo {
+        try record("importVM", "\(request.path) name=\(request.name ?? "-")")
+        return info(request.name ?? "imported")
+    }
+
     func show(_ name: String) throws -> VMInfo { try record("show", name); return info(name) }
 
     func set(_ name: String, _ request: SetVMRequest) throws -> VMInfo {
