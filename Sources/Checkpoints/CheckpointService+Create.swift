@@ -46,6 +46,7 @@ extension CheckpointService {
         var kind: CheckpointKind = vm.state == .saved || vm.configuration.checkpointType == .standard ? .standard : .production
         if vm.state == .off { kind = .production }
         var frozen = false
+        let frozenAt = ContinuousClock.now
         var fallback: String?
         if kind == .production, vm.state != .off {
             do {
@@ -96,13 +97,17 @@ extension CheckpointService {
             if frozen { await thaw(subject) }
             throw error
         }
-        if frozen { await thaw(subject) }
+        var window = ""
+        if frozen {
+            await thaw(subject)
+            window = " (the guest's file systems were frozen for \((ContinuousClock.now - frozenAt) / .milliseconds(1)) ms)"
+        }
         if let fallback {
             events.record(.warning, .checkpoint, vm: vm.name, "VM '\(vm.name)': a production checkpoint was not possible (\(fallback)); "
                           + "checkpoint '\(checkpointName)' is a standard one")
         }
         events.record(.information, .checkpoint, vm: vm.name, "VM '\(vm.name)': \(kind.rawValue.lowercased()) checkpoint '\(checkpointName)' taken")
-        return "\(kind.rawValue) checkpoint '\(checkpointName)' taken" + (fallback.map { " (production was not possible: \($0))" } ?? "")
+        return "\(kind.rawValue) checkpoint '\(checkpointName)' taken\(window)" + (fallback.map { " (production was not possible: \($0))" } ?? "")
     }
 
     /// The format among the VM's disk chains that QEMU cannot migrate, so cannot save (VHDX and VHD register
