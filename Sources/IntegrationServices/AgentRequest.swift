@@ -48,24 +48,6 @@ public struct AgentRequest: Sendable {
     /// Every frame until the channel closes; the caller bounds the wait per frame.
     public var frames: AsyncChannel<Frame> { inbox }
 
-    /// What `readingAhead` delivers.
-    public enum Delivery: Sendable {
-        case frame(Frame)
-        /// A second went by: the caller checks how long it has waited for a frame.
-        case tick
-        /// The channel closed.
-        case closed
-    }
-
-    /// The frames of a bulk transfer, read ahead into a buffer of `depth` frames by one task, so that
-    /// the guest's stream waits only when it is `depth` frames ahead of the consumer (not for each
-    /// frame's consumer, as a frame-by-frame `next` does), with a tick every second in between and
-    /// `closed` at the end.
-    public func readingAhead(_ depth: Int) -> some AsyncSequence<Delivery, Never> {
-        merge(chain(inbox.buffer(policy: .bounded(depth)).map { Delivery.frame($0) }, [Delivery.closed].async),
-              AsyncTimerSequence.repeating(every: .seconds(1)).map { _ in Delivery.tick })
-    }
-
     public func close() {
         connection.closeRequest(id)
     }

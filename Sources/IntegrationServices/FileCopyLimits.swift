@@ -6,8 +6,6 @@ public enum FileCopyLimits {
     public static let stallTimeout: Duration = .seconds(30)
     /// Bytes per data frame or guest-agent read.
     public static let chunkSize = 256 * 1024
-    /// Frames from the guest read ahead of the file writes (the guest's frames are 128 KiB: 4 MiB).
-    public static let readAheadFrames = 32
 }
 
 /// Reports bytes done out of a total.

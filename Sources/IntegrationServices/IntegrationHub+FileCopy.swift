@@ -129,31 +129,22 @@ extension IntegrationHub {
         }
         var received: Int64 = 0
         do {
-            var lastFrame = ContinuousClock.now
-            reading: for await delivery in request.readingAhead(FileCopyLimits.readAheadFrames) {
+            while true {
                 try Task.checkCancellation()
-                switch delivery {
-                case .tick:
-                    if ContinuousClock.now - lastFrame > FileCopyLimits.stallTimeout {
-                        throw AgentConnectionError.timeout(.fcopy, "file data")
-                    }
-                case .closed:
+                guard let frame = try await request.next(timeout: FileCopyLimits.stallTimeout, what: "file data") else {
                     throw ViridianError(.notResponding, "the guest's file copy service went away during the copy")
-                case .frame(let frame):
-                    lastFrame = .now
-                    if frame.kind == .data {
-                        received += Int64(frame.payload.count)
-                        guard received <= size else {
-                            throw ViridianError(.engineFailure, "the guest sent more than the \(size) bytes it announced")
-                        }
-                        try output.write(contentsOf: frame.payload)
-                        progress(received, size)
-                    } else if (try? MessageCodec.type(of: frame)) == GetEnd.type {
-                        break reading
+                }
+                if frame.kind == .data {
+                    received += Int64(frame.payload.count)
+                    guard received <= size else {
+                        throw ViridianError(.engineFailure, "the guest sent more than the \(size) bytes it announced")
                     }
+                    try output.write(contentsOf: frame.payload)
+                    progress(received, size)
+                } else if (try? MessageCodec.type(of: frame)) == GetEnd.type {
+                    break
                 }
             }
-            try Task.checkCancellation()
         } catch {
             try? await request.send(CopyAbort())
             throw error

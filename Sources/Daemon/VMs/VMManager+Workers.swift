@@ -63,7 +63,6 @@ extension VMManager {
         worker.client.close()
         vm.worker = nil
         vms[id] = vm
-        await Self.waitForProcessEnd(worker.pid, paths: paths(vm), timeout: .seconds(5))
         WorkerLauncher.cleanUp(paths(vm))
         await releasePorts(id)
         let wasExpected = vm.exitExpected || vm.record.state == .stopping || vm.record.state == .saving
@@ -93,28 +92,6 @@ extension VMManager {
     }
 
     /// True when the worker's monitor closed within `timeout`.
-    /// Waits until the worker process `pid` has ended: it closes its monitor a moment before it is
-    /// gone, and a VM is never reported Off while its QEMU still exists. One that is still there after
-    /// `timeout` is killed (when its pid file shows it is this VM's worker).
-    static func waitForProcessEnd(_ pid: Int32, paths: WorkerPaths, timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while processRuns(pid) {
-            if ContinuousClock.now >= deadline {
-                WorkerLauncher.killWorker(paths)
-                if ContinuousClock.now >= deadline + timeout { return }
-            }
-            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
-        }
-    }
-
-    /// Whether process `pid` exists and has not ended (a zombie has ended).
-    static func processRuns(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-        return state != "Z" && state != "X"
-    }
-
     static func waitForExit(_ client: QMPClient, timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
