@@ -45,6 +45,11 @@ extension CheckpointService {
         let id = UUID().uuidString.lowercased()
         var kind: CheckpointKind = vm.state == .saved || vm.configuration.checkpointType == .standard ? .standard : .production
         if vm.state == .off { kind = .production }
+        // The overlays are made before the guest freezes: the freeze window holds only the switch.
+        try FileManager.default.createDirectory(atPath: subject.folder, withIntermediateDirectories: true)
+        progress.report(10, "making the overlays")
+        let overlays = try await makeOverlays(for: vm.configuration, named: String(id.prefix(8)), in: subject.folder, owner: vm.id)
+        let discardOverlays = { for overlay in overlays.values { try? FileManager.default.removeItem(atPath: overlay.path) } }
         var frozen = false
         let frozenAt = ContinuousClock.now
         var fallback: String?
@@ -55,6 +60,7 @@ extension CheckpointService {
             } catch {
                 let reason = ViridianError.wrapping(error).message
                 guard vm.configuration.checkpointType != .productionOnly else {
+                    discardOverlays()
                     throw ViridianError(.invalidState, "a production checkpoint of VM '\(vm.name)' needs its guest to freeze its file systems: \(reason)")
                 }
                 kind = .standard
@@ -63,14 +69,12 @@ extension CheckpointService {
         }
         if kind == .standard, vm.state != .saved, let format = try formatBlockingMemorySave(vm.configuration) {
             if frozen { await thaw(subject) }
+            discardOverlays()
             throw ViridianError(.invalidState, "a standard checkpoint of VM '\(vm.name)' needs its memory saved, which QEMU refuses while "
                                 + "the VM has \(format) disks" + (fallback.map { ", and a production one is not possible: \($0)" } ?? "")
                                 + "; convert the disks to qcow2 (viridian vhd convert), or take the checkpoint while the VM is Off")
         }
         do {
-            try FileManager.default.createDirectory(atPath: subject.folder, withIntermediateDirectories: true)
-            progress.report(10, "making the overlays")
-            let overlays = try await makeOverlays(for: vm.configuration, named: String(id.prefix(8)), in: subject.folder, owner: vm.id)
             let previous = try inventory.currentCheckpoint(vmID: vm.id)
             let memoryFile = kind == .standard ? "\(subject.folder)/\(id.prefix(8)).state" : nil
             let nvramFile = FileManager.default.fileExists(atPath: subject.paths.nvram) ? "\(subject.folder)/\(id.prefix(8)).nvram" : nil
@@ -90,17 +94,18 @@ extension CheckpointService {
                 undo.deleted = [id]
                 undo.forgottenDisks = overlays.values.map(\.path)
                 try await host.commit(undo, state: nil)
-                for file in overlays.values.map(\.path) + [nvramFile].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: file) }
+                if let nvramFile { try? FileManager.default.removeItem(atPath: nvramFile) }
                 throw error
             }
         } catch {
             if frozen { await thaw(subject) }
+            discardOverlays()
             throw error
         }
         var window = ""
         if frozen {
             await thaw(subject)
-            window = " (the guest's file systems were frozen for \((ContinuousClock.now - frozenAt) / .milliseconds(1)) ms)"
+            window = " (the guest's file systems were frozen for \(Int((ContinuousClock.now - frozenAt) / .milliseconds(1))) ms)"
         }
         if let fallback {
             events.record(.warning, .checkpoint, vm: vm.name, "VM '\(vm.name)': a production checkpoint was not possible (\(fallback)); "
