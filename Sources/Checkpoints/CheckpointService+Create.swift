@@ -51,6 +51,7 @@ extension CheckpointService {
         let overlays = try await makeOverlays(for: vm.configuration, named: String(id.prefix(8)), in: subject.folder, owner: vm.id)
         let discardOverlays = { for overlay in overlays.values { try? FileManager.default.removeItem(atPath: overlay.path) } }
         var frozen = false
+        var stored = false
         let frozenAt = ContinuousClock.now
         var fallback: String?
         if kind == .production, vm.state != .off {
@@ -86,6 +87,7 @@ extension CheckpointService {
                                              configuration: vm.configuration, memoryFile: memoryFile, nvramFile: nvramFile)]
             change.recordedDisks = overlays.values.sorted { $0.path < $1.path }
             try await host.commit(change, state: nil)
+            stored = true
             if subject.client != nil { Failpoints.crash(at: "checkpoint-exit-after-store") }
             do {
                 try await capture(subject, overlays: overlays, memoryFile: memoryFile, prefix: "cp\(id.prefix(8))", progress: progress)
@@ -94,12 +96,14 @@ extension CheckpointService {
                 undo.deleted = [id]
                 undo.forgottenDisks = overlays.values.map(\.path)
                 try await host.commit(undo, state: nil)
+                stored = false
                 if let nvramFile { try? FileManager.default.removeItem(atPath: nvramFile) }
                 throw error
             }
         } catch {
             if frozen { await thaw(subject) }
-            discardOverlays()
+            // Overlays the inventory still names (the undo could not be stored) stay for the VM to run on.
+            if !stored { discardOverlays() }
             throw error
         }
         var window = ""
@@ -190,7 +194,14 @@ extension CheckpointService {
                 throw error
             }
         } catch {
-            if wasRunning { try? await client.cont() }
+            if wasRunning {
+                do {
+                    try await client.cont()
+                } catch {
+                    events.record(.warning, .checkpoint, vm: subject.record.name, "VM '\(subject.record.name)' stays Paused after the failed "
+                                  + "checkpoint: \(ViridianError.wrapping(error).message) (resume it with: viridian vm resume \(subject.record.name))")
+                }
+            }
             throw error
         }
         if wasRunning { try await client.cont() }

@@ -77,7 +77,7 @@ struct RequestSchemaTests {
     static func probes(from document: PublishedDocument) throws -> [Probe] {
         try document.bodyOperations.map { operation in
             let uri = operation.uri(substituting: ["name": vmName, "switch": "schema-no-such-switch", "index": "0",
-                                                   "peer": "schema-no-such-peer", "service": "heartbeat",
+                                                   "peer": "schema-no-such-peer", "service": "heartbeat", "checkpoint": "schema-no-such-checkpoint",
                                                    "job": UUID().uuidString, "id": UUID().uuidString])
             let forbidden = document.forbiddenValue(operation.schema)
             return Probe(method: try #require(HTTPRequest.Method(operation.method)), uri: uri,
