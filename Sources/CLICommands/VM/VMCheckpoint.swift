@@ -6,7 +6,7 @@ import Foundation
 /// (Get-VMCheckpoint, Restore-VMCheckpoint, Remove-VMCheckpoint, Rename-VMCheckpoint).
 struct VMCheckpoint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "checkpoint", abstract: "Take, list, apply, rename and remove a VM's checkpoints.",
+        commandName: "checkpoint", abstract: "Take, list, apply, export, rename and remove a VM's checkpoints.",
         discussion: """
             A checkpoint keeps the VM's disks (VHDX, VHD, qcow2 or raw alike) as they are at that moment, and \
             for a standard checkpoint its memory too. The VM's checkpoint type (viridian vm set --checkpoint-type) \
