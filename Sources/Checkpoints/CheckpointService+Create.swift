@@ -3,6 +3,7 @@ import Foundation
 import HostServices
 import Inventory
 import QMP
+import Storage
 
 extension CheckpointService {
     /// Takes a checkpoint of a Running, Paused, Saved or Off VM (Checkpoint-VM), as a job.
@@ -180,13 +181,10 @@ extension CheckpointService {
             progress.report(30, "switching the disks onto the overlays")
             try await client.snapshotDisks(parts)
             do {
-                let partial = memoryFile + ".partial"
-                try await host.saveMemory(client: client, to: partial, progress: progress)
-                guard Glibc.rename(partial, memoryFile) == 0 else {
-                    throw ViridianError(.internalError, "cannot move the memory state into place: \(String(cString: strerror(errno)))")
+                try await DiskPath.writeAtomically(to: memoryFile) { partial in
+                    try await host.saveMemory(client: client, to: partial, progress: progress)
                 }
             } catch {
-                try? FileManager.default.removeItem(atPath: memoryFile + ".partial")
                 for (index, overlay) in overlays {
                     guard let parent = overlay.parentPath else { continue }
                     try await LiveMerge(client: client).merge(overlay.path, into: parent, driveIndex: index, record: {}) { _, _ in }

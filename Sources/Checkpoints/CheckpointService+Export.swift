@@ -58,10 +58,9 @@ extension CheckpointService {
             let exported = ExportedVM(name: vm.name, notes: vm.notes, configuration: configuration, diskFormats: formats,
                                       savedState: checkpoint.memoryFile == nil ? nil : "saved-state.bin",
                                       nvram: checkpoint.nvramFile == nil ? nil : "nvram.fd", checkpoint: checkpoint.name)
-            let partial = "\(folder)/.\(ExportedVM.fileName).partial"
-            try WireJSON.encoder().encode(exported).write(to: URL(fileURLWithPath: partial))
-            guard Glibc.rename(partial, "\(folder)/\(ExportedVM.fileName)") == 0 else {
-                throw ViridianError(.internalError, "cannot finish \(folder): \(String(cString: strerror(errno)))")
+            let description = try WireJSON.encoder().encode(exported)
+            try await DiskPath.writeAtomically(to: "\(folder)/\(ExportedVM.fileName)") { partial in
+                try description.write(to: URL(fileURLWithPath: partial))
             }
         } catch {
             try? FileManager.default.removeItem(atPath: folder)

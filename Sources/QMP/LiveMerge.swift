@@ -25,8 +25,8 @@ public struct LiveMerge: Sendable {
                                          description: "the worker has no node for \(child) over \(parent)")
         }
         let root = try await client.rootNode(ofDevice: "disk\(driveIndex)")
-        let nodes = try await namedNodes()
-        let above = nodes.filter { $0["backing_file"]?.stringValue == child }.compactMap { $0["file"]?.stringValue }
+        let nodes = try await client.namedBlockNodes()
+        let above = nodes.filter { $0["backing_file"]?.stringValue == child }.compactMap(QMPClient.openedFile)
         try await makeWritable([parent] + above, nodes: nodes)
         let job = Self.jobID(driveIndex: driveIndex)
         try await client.blockCommit(jobID: job, device: root, top: top, base: base)
@@ -86,13 +86,9 @@ public struct LiveMerge: Sendable {
     /// `blockdev-add`, and a file node given on the command line).
     public func release(_ file: String, node: String) async throws {
         try await client.blockdevDel(nodeName: node)
-        for entry in try await namedNodes() where entry["drv"]?.stringValue == "file" && entry["file"]?.stringValue == file {
+        for entry in try await client.namedBlockNodes() where entry["drv"]?.stringValue == "file" && QMPClient.openedFile(entry) == file {
             if let name = entry["node-name"]?.stringValue { try await client.blockdevDel(nodeName: name) }
         }
-    }
-
-    private func namedNodes() async throws -> [JSONValue] {
-        try await client.execute("query-named-block-nodes", arguments: ["flat": .bool(true)]).arrayValue ?? []
     }
 
     /// Reopens writable (`blockdev-reopen`) the read-only parents among `files` that the worker's command
@@ -102,7 +98,7 @@ public struct LiveMerge: Sendable {
         let names = Set(nodes.compactMap { $0["node-name"]?.stringValue })
         var options: [JSONValue] = []
         for file in files {
-            guard let entry = nodes.first(where: { $0["drv"]?.stringValue != "file" && $0["file"]?.stringValue == file }),
+            guard let entry = nodes.first(where: { $0["drv"]?.stringValue != "file" && QMPClient.openedFile($0) == file }),
                   entry["ro"]?.boolValue == true, let name = entry["node-name"]?.stringValue, let driver = entry["drv"]?.stringValue,
                   let parent = CommandLineNode(name) else { continue }
             options.append(.object(["driver": .string("file"), "node-name": .string(parent.fileNode), "filename": .string(file),

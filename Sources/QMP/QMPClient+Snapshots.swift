@@ -49,22 +49,26 @@ extension QMPClient {
         ])
     }
 
-    /// The format node that opened `file` (`query-named-block-nodes`), if the worker has one. A node
-    /// whose backing differs from its header shows a `json:` file name; its `file.filename` is read.
+    /// Every block node of the worker (`query-named-block-nodes`, flat).
+    public func namedBlockNodes() async throws -> [JSONValue] {
+        try await execute("query-named-block-nodes", arguments: ["flat": .bool(true)]).arrayValue ?? []
+    }
+
+    /// The file a node of `namedBlockNodes` opened. A node whose backing differs from its header
+    /// shows a `json:` file name; its `file.filename` is read.
+    public static func openedFile(_ node: JSONValue) -> String? {
+        guard let opened = node["file"]?.stringValue else { return nil }
+        return fileName(inJSONFileName: opened) ?? opened
+    }
+
+    /// The format node that opened `file`, if the worker has one.
     public func formatNode(openingFile file: String) async throws -> String? {
-        let reply = try await execute("query-named-block-nodes", arguments: ["flat": .bool(true)])
-        for node in reply.arrayValue ?? [] where node["drv"]?.stringValue != "file" {
-            guard let name = node["node-name"]?.stringValue, let opened = node["file"]?.stringValue else { continue }
-            if opened == file || Self.fileName(inJSONFileName: opened) == file { return name }
-        }
-        return nil
+        try await namedBlockNodes().first { $0["drv"]?.stringValue != "file" && Self.openedFile($0) == file }?["node-name"]?.stringValue
     }
 
     /// The file the format node `node` opened.
     public func fileName(ofNode node: String) async throws -> String? {
-        let reply = try await execute("query-named-block-nodes", arguments: ["flat": .bool(true)])
-        guard let opened = reply.arrayValue?.first(where: { $0["node-name"]?.stringValue == node })?["file"]?.stringValue else { return nil }
-        return Self.fileName(inJSONFileName: opened) ?? opened
+        try await namedBlockNodes().first { $0["node-name"]?.stringValue == node }.flatMap(Self.openedFile)
     }
 
     /// `file.filename` of a `json:{…}` pseudo file name.
