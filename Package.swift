@@ -106,11 +106,18 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: [
             "APITypes", "QMP", "Engine", "Storage", "Inventory", "HostServices", "IntegrationServices",
         ], swiftSettings: strict),
+        // Backups of VMs into repositories (full and incremental on every disk format, restore,
+        // verify, prune) and the change tracking they rest on, over the VM host's narrow protocol (`BackupHost`).
+        .target(name: "Backup", dependencies: [
+            "APITypes", "QMP", "Engine", "Storage", "Inventory", "HostServices", "HostTools", "IntegrationServices",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // viridiand's composition: the VM host (VM lifecycle, disks, adapters, integration
         // services), switches, images, and the HTTP API over every feature.
         .target(name: "Daemon", dependencies: [
             "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices", "VirtualSwitch",
-            "HostServices", "Ownership", "Peers", "Migration", "Checkpoints",
+            "HostServices", "Ownership", "Peers", "Migration", "Checkpoints", "Backup",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -152,7 +159,7 @@ let package = Package(
         .executableTarget(name: "viridian", dependencies: ["CLICommands"], swiftSettings: strict),
         .testTarget(name: "UnitTests", dependencies: [
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
-            "AgentProtocol", "IntegrationServices", "VirtualSwitch", "HostServices", "Ownership", "Peers", "Migration", "Checkpoints",
+            "AgentProtocol", "IntegrationServices", "VirtualSwitch", "HostServices", "Ownership", "Peers", "Migration", "Checkpoints", "Backup",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),
@@ -172,6 +179,8 @@ let package = Package(
         .executableTarget(name: "checkpoint-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport",
                                                            .product(name: "Logging", package: "swift-log")],
                           path: "bench/checkpoint", swiftSettings: strict),
+        .executableTarget(name: "backup-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport"],
+                          path: "bench/backup", swiftSettings: strict),
         .executableTarget(name: "network-bench", dependencies: ["APITypes", "APIClient", "HostTools", "QMP", "BenchSupport"],
                           path: "bench/network", swiftSettings: strict),
         .executableTarget(name: "integration-bench", dependencies: ["APITypes", "APIClient", "HostTools", "BenchSupport",

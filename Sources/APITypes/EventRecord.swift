@@ -10,7 +10,7 @@ public enum EventLevel: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// Which part of Viridian wrote an event (Hyper-V's channels: VMMS, Worker, Integration…).
 public enum EventSource: String, Codable, Sendable, CaseIterable {
-    case vmms, worker, integration, storage, image, migration, network, checkpoint
+    case vmms, worker, integration, storage, image, migration, network, checkpoint, backup
 }
 
 /// One entry of the persistent event log.

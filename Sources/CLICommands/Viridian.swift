@@ -13,7 +13,7 @@ public struct ViridianCommand: AsyncParsableCommand {
             5 wrong state or in use, 6 timed out or cancelled.
             """,
         version: Release.current,
-        subcommands: [VMCommand.self, VHDCommand.self, ImageCommand.self, ICCommand.self, HostCommand.self, SwitchCommand.self, JobsCommand.self,
+        subcommands: [VMCommand.self, VHDCommand.self, ImageCommand.self, ICCommand.self, HostCommand.self, SwitchCommand.self, JobsCommand.self, BackupCommand.self,
                       EventsCommand.self])
 
     public init() {}

@@ -42,6 +42,8 @@ package protocol CheckpointHost: Sendable {
     func turnOffForCheckpoint(_ id: String, progress: JobProgress) async throws
     /// Every VM, as a checkpoint operation would see it (for settling after a restart).
     func checkpointSubjects() async -> [CheckpointSubject]
+    /// Forgets what the VM's change tracking knows (the next backup reads everything): its disks now read as `reason` says.
+    func discardChangeTracking(_ id: String, reason: String) async
     /// Writes the paused guest's memory and device state to `file`, as `vm save` does.
     func saveMemory(client: QMPClient, to file: String, progress: JobProgress) async throws
 }

@@ -47,6 +47,7 @@ extension CheckpointService {
             var change = CheckpointChange(vm: vm, current: checkpoint.id)
             change.recordedDisks = overlays.values.sorted { $0.path < $1.path }
             try await host.commit(change, state: checkpoint.memoryFile == nil ? .off : .saved)
+            await host.discardChangeTracking(vm.id, reason: "checkpoint '\(checkpoint.name)' was applied")
         } catch {
             for overlay in overlays.values { try? FileManager.default.removeItem(atPath: overlay.path) }
             throw error

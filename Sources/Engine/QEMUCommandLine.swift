@@ -73,8 +73,11 @@ public struct QEMUCommandLine: Sendable {
         arguments += integrationArguments
         if let migrationTLSDirectory {
             arguments += ["-object", "tls-creds-x509,id=\(Self.migrationTLSObject),dir=\(escape(migrationTLSDirectory)),"
-                          + "endpoint=server,verify-peer=on", "-S"]
+                          + "endpoint=server,verify-peer=on"]
         }
+        // The processors wait for viridiand (change tracking is set up before the guest writes), and a
+        // guest that shuts down leaves the worker for viridiand to end, after it saved that tracking.
+        arguments += ["-S", "-no-shutdown"]
         if incoming || migrationTLSDirectory != nil { arguments += ["-incoming", "defer"] }
         return arguments
     }

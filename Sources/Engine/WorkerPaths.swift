@@ -36,6 +36,8 @@ public struct WorkerPaths: Sendable {
     public var savedState: String { "\(vmDirectory)/saved-state.bin" }
     /// The VM's checkpoint files: the overlays its disks are on, and standard checkpoints' memory.
     public var checkpointDirectory: String { "\(vmDirectory)/checkpoints" }
+    /// Change tracking of the disks for incremental backups: a bitmap file per disk and `tracking.json`.
+    public var changeTrackingDirectory: String { "\(vmDirectory)/change-tracking" }
     /// The UEFI variable store of a Generation 2 VM.
     public var nvram: String { "\(vmDirectory)/nvram.fd" }
 }

@@ -113,6 +113,13 @@ package final class DiskCatalog: Sendable {
                                       origin: .attached, ownerVMID: nil))
     }
 
+    /// Records that the disk at `path` no longer has a parent: its file was rewritten flat (a backup restored over it).
+    package func recordFlattened(_ path: String) throws {
+        guard var record = try record(path) else { throw ViridianError(.notFound, "\(path) is not a recorded disk") }
+        record.parentPath = nil
+        try inventory.save(record)
+    }
+
     /// Forgets a disk whose file is gone.
     package func forget(_ path: String) throws {
         try inventory.deleteDisk(path: path)

@@ -6,7 +6,8 @@ import Foundation
 /// The points: `source-exit-after-plan`, `source-exit-mid-stream`, `source-exit-after-commit`,
 /// `destination-exit-at-keepalive`, `exit-after-commit` (the destination, once the VM is stored),
 /// `destination-lose-commit-reply`; checkpoints: `checkpoint-exit-after-store` (stored, not yet over the
-/// running disks), `merge-exit-before-pivot` (a live merge stored and in step, not yet pivoted).
+/// running disks), `merge-exit-before-pivot` (a live merge stored and in step, not yet pivoted); backups:
+/// `backup-exit-after-copy` (every disk copied, the point not yet in the chain).
 package enum Failpoints {
     private static let enabled = Set((ProcessInfo.processInfo.environment["VIRIDIAN_FAILPOINTS"] ?? "")
         .split(separator: ",").map(String.init))

@@ -29,6 +29,8 @@ public struct LiveMerge: Sendable {
         let above = nodes.filter { $0["backing_file"]?.stringValue == child }.compactMap(QMPClient.openedFile)
         try await makeWritable([parent] + above, nodes: nodes)
         let job = Self.jobID(driveIndex: driveIndex)
+        // Writes from now on reach `base` too (the commit copies them); what `top` tracked is kept.
+        if top == root { try await client.carryDirtyBitmaps(from: top, to: base) }
         try await client.blockCommit(jobID: job, device: root, top: top, base: base)
         let observe: ([QMPBlockJob]) -> Void = { jobs in progress(jobs.first?.offset ?? 0, jobs.first?.length ?? 0) }
         do {

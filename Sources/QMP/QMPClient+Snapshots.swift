@@ -28,9 +28,12 @@ extension QMPClient {
                                        "backing": .null])
                 added.append(overlay.overlayNode)
             }
-            let actions: [JSONValue] = overlays.map { overlay in
-                .object(["type": .string("blockdev-snapshot"),
-                         "data": .object(["node": .string(overlay.node), "overlay": .string(overlay.overlayNode)])])
+            var actions: [JSONValue] = []
+            for overlay in overlays {
+                actions.append(.object(["type": .string("blockdev-snapshot"),
+                                        "data": .object(["node": .string(overlay.node), "overlay": .string(overlay.overlayNode)])]))
+                // Change tracking moves with the disk onto its new active node.
+                actions += Self.carryBitmapActions(try await dirtyBitmaps(onNode: overlay.node), from: overlay.node, to: overlay.overlayNode)
             }
             if !actions.isEmpty { try await execute("transaction", arguments: ["actions": .array(actions)]) }
         } catch {

@@ -83,8 +83,9 @@ public struct DiskImageTool: Sendable {
         try DiskPath.requireRegularFile(image.path)
         let report = try await readInfo(image.path, ["-f", image.format.qemuName])
         if image.format == .qcow2 {
-            let headerParent = report.fullBackingFilename ?? report.backingFilename
-            guard headerParent == image.parentPath else {
+            // A parent named relative to its child (as backup points name theirs) is the same file.
+            let headerParent = (report.fullBackingFilename ?? report.backingFilename).map { ($0 as NSString).standardizingPath }
+            guard headerParent == image.parentPath.map({ ($0 as NSString).standardizingPath }) else {
                 throw ViridianError(.conflict, "\(image.path) names the parent \(headerParent ?? "(none)") in its header, "
                                     + "but Viridian recorded \(image.parentPath ?? "none"); the file changed outside Viridian")
             }

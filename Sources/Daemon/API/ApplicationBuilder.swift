@@ -36,6 +36,7 @@ public enum ApplicationBuilder {
         VMIntegrationController(host: host).addRoutes(to: router)
         MoveController(host: host).addRoutes(to: router)
         CheckpointController(checkpoints: host.checkpoints).addRoutes(to: router)
+        BackupController(backups: host.backups).addRoutes(to: router)
         IntegrationUpdateController(host: host).addRoutes(to: router)
         SwitchController(host: host).addRoutes(to: router)
         JobController(jobs: host.jobs).addRoutes(to: router.group("v1/jobs"))

@@ -1,5 +1,6 @@
 import AgentProtocol
 import APITypes
+import Backup
 import Checkpoints
 import Engine
 import Foundation
@@ -34,6 +35,7 @@ public final class ViridianHost: Sendable {
     let incoming: IncomingMigrations
     let migrations: MigrationService
     let checkpoints: CheckpointService
+    let backups: BackupService
     let qemu: QEMUBinary
     let acceleratorDecision: AcceleratorProbe.Decision
     let startedAt = Date()
@@ -122,6 +124,8 @@ public final class ViridianHost: Sendable {
                                       memoryCopyPauseReason: MemoryCopyRule.pauseReason(accelerator: acceleratorDecision.accelerator,
                                                                                         qemuVersion: qemu.version))
         checkpoints = CheckpointService(host: vms, inventory: inventory, catalog: catalog, jobs: jobs, events: events)
+        backups = BackupService(host: vms, catalog: catalog, jobs: jobs, events: events, logger: logger,
+                                runtimeDirectory: "\(configuration.stateDirectory)/run", restoreDirectory: "\(configuration.stateDirectory)/disks")
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger

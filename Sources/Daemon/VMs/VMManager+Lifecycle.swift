@@ -57,6 +57,8 @@ extension VMManager {
                 try? FileManager.default.removeItem(atPath: paths.savedState)
             }
             try Task.checkCancellation()
+            await armChangeTracking(id: id, client: client)
+            if try await !client.queryStatus().running { try await client.cont() }
             let status = try await client.queryStatus()
             setState(id, status.running ? .running : .paused)
             events.record(.information, .worker, vm: vm.record.name,
@@ -78,10 +80,7 @@ extension VMManager {
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             let status = try await client.queryStatus()
-            if status.status != "inmigrate" {
-                if !status.running { try await client.cont() }
-                return
-            }
+            if status.status != "inmigrate" { return }
             let migration = try await client.queryMigrate()
             if migration.status == "failed" {
                 throw ViridianError(.engineFailure, "the saved state could not be loaded: \(migration.errorDescription ?? "unknown error")")
@@ -144,9 +143,10 @@ extension VMManager {
         }
     }
 
-    func turnOff(id: String, client: QMPClient, progress: JobProgress, reason: String) async throws -> String {
+    func turnOff(id: String, client: QMPClient, progress: JobProgress, reason: String, changeTrackingSaved: Bool = false) async throws -> String {
         progress.report(80, "turning the VM off")
         vms[id]?.exitExpected = true
+        if !changeTrackingSaved { await saveChangeTracking(id: id, client: client) }
         try? await client.quit()
         if !(await Self.waitForExit(client, timeout: .seconds(10))), let pid = vms[id]?.worker?.pid {
             kill(pid, SIGKILL)
@@ -183,6 +183,10 @@ extension VMManager {
                  progress: JobProgress) async throws -> String {
             let partial = target + ".partial"
             do {
+                // The guest is paused for the copy, so its change tracking can be saved first: at the
+                // copy's end QEMU stores the tracking files and lets go of the disks.
+                if previous == .running { try await worker.client.stop() }
+                await saveChangeTracking(id: id, client: worker.client)
                 try await Self.writeState(client: worker.client, to: partial, qemuVersion: launcher.qemu.version,
                                           progress: progress)
             } catch {
@@ -199,7 +203,7 @@ extension VMManager {
             }
             markSaved(id: id)
             progress.report(95, "ending the worker")
-            _ = try await turnOff(id: id, client: worker.client, progress: progress, reason: "")
+            _ = try await turnOff(id: id, client: worker.client, progress: progress, reason: "", changeTrackingSaved: true)
             events.record(.information, .worker, vm: name, "VM '\(name)' was saved")
             return "saved"
     }

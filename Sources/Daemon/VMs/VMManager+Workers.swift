@@ -46,11 +46,16 @@ extension VMManager {
             if let device = event.data["id"]?.stringValue, let open = event.data["open"]?.boolValue {
                 vm.worker?.hub.guestPortChanged(device: device, open: open)
             }
-        case ("SHUTDOWN", .running), ("SHUTDOWN", .paused):
-            let byGuest = event.data["guest"]?.boolValue ?? false
-            setState(id, .stopping)
-            vms[id]?.exitExpected = true
-            if byGuest { events.record(.information, .worker, vm: vm.record.name, "the guest in VM '\(vm.record.name)' shut down") }
+        case ("SHUTDOWN", let state):
+            if state == .running || state == .paused {
+                setState(id, .stopping)
+                vms[id]?.exitExpected = true
+                if event.data["guest"]?.boolValue ?? false {
+                    events.record(.information, .worker, vm: vm.record.name, "the guest in VM '\(vm.record.name)' shut down")
+                }
+            }
+            // Not asked for by viridiand's `quit`: the worker waits (-no-shutdown) for viridiand to end it.
+            if event.data["reason"]?.stringValue != "host-qmp-quit", let client = vm.worker?.client { endShutDownWorker(id: id, client: client) }
         default:
             break
         }
@@ -64,6 +69,7 @@ extension VMManager {
         vm.worker = nil
         vms[id] = vm
         WorkerLauncher.cleanUp(paths(vm))
+        changeTrackingEnded(vm)
         await releasePorts(id)
         let wasExpected = vm.exitExpected || vm.record.state == .stopping || vm.record.state == .saving
         setState(id, vm.stateAfterExit)
@@ -129,6 +135,13 @@ extension VMManager {
                 let client = try await attachWorker(id: id, pid: pid)
                 let status = try await client.queryStatus()
                 setState(id, status.running ? .running : .paused)
+                if let vm = vms[id] { await changeTracking(vm).removeInterruptedBackup(client) }
+                if status.status == "shutdown" {
+                    // The guest shut down while viridiand was away; its worker waited to be ended.
+                    setState(id, .stopping)
+                    vms[id]?.exitExpected = true
+                    endShutDownWorker(id: id, client: client)
+                }
                 if vms[id]?.record.configuration.machineType == nil {
                     try recordMachineType(try await client.machineType(), id: id)
                 }

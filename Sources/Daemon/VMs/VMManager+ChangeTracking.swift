@@ -1,0 +1,60 @@
+import APITypes
+import Backup
+import Engine
+import Foundation
+import QMP
+
+/// The VM host's part in change tracking (`ChangeTracking`): set up before a worker's processors
+/// run, saved before viridiand ends a worker, settled when a worker exits.
+extension VMManager {
+    func changeTracking(_ vm: ManagedVM) -> ChangeTracking {
+        BackupService.tracking(folder: paths(vm).changeTrackingDirectory, tool: catalog.tool, logger: logger)
+    }
+
+    /// The VM's hard disks with their sizes; empty (with a log line) when they cannot be read.
+    func trackedDisks(_ vm: ManagedVM) async -> [TrackedDisk] {
+        do {
+            return try await TrackedDisk.load(try diskChains(vm.record.configuration), checkpointFolder: paths(vm).checkpointDirectory, tool: catalog.tool)
+        } catch {
+            logger.warning("cannot read the disks for change tracking", metadata: ["vm": "\(vm.record.name)", "error": "\(error)"])
+            return []
+        }
+    }
+
+    /// Before the worker's processors run.
+    func armChangeTracking(id: String, client: QMPClient) async {
+        guard let vm = vms[id] else { return }
+        await changeTracking(vm).arm(client, disks: await trackedDisks(vm))
+    }
+
+    /// Before viridiand ends the worker (a turn-off, a save, a guest that shut down).
+    func saveChangeTracking(id: String, client: QMPClient) async {
+        guard let vm = vms[id] else { return }
+        await changeTracking(vm).save(client, disks: await trackedDisks(vm))
+    }
+
+    /// After the worker exited.
+    func changeTrackingEnded(_ vm: ManagedVM) {
+        let chains: [Int: [DiskImage]]
+        do {
+            chains = try diskChains(vm.record.configuration)
+        } catch {
+            changeTracking(vm).invalidate("the VM's disks could not be read as its worker ended: \(ViridianError.wrapping(error).message)")
+            return
+        }
+        let disks = chains.map { TrackedDisk(index: $0.key, chain: $0.value, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0) }
+        changeTracking(vm).workerEnded(disks: disks)
+    }
+
+    /// A worker whose guest shut down waits (`-no-shutdown`): its change tracking is saved, then it is ended.
+    func endShutDownWorker(id: String, client: QMPClient) {
+        Task {
+            await saveChangeTracking(id: id, client: client)
+            do {
+                try await client.quit()
+            } catch {
+                logger.warning("ending a worker whose guest shut down failed", metadata: ["vm": "\(vms[id]?.record.name ?? id)", "error": "\(error)"])
+            }
+        }
+    }
+}
