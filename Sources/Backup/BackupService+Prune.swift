@@ -27,7 +27,7 @@ extension BackupService {
                         continue
                     }
                     for point in chain.points[0...1] {
-                        let found = check(point, of: chain, in: repository)
+                        let found = await check(point, of: chain, in: repository)
                         guard found.problems.isEmpty else {
                             throw ViridianError(.invalidState, "point \(point.name) of VM '\(name)' is damaged (\(found.problems.joined(separator: "; "))); "
                                                 + "nothing was pruned (see: viridian backup verify \(repository.root) --vm \(name))")
@@ -68,10 +68,10 @@ extension BackupService {
                     throw ViridianError(.internalError, "cannot move \(parent) over \(child): \(String(cString: strerror(errno)))")
                 }
             }
-            checksums[disk.file] = try FileChecksums(of: child)
+            checksums[disk.file] = try await FileChecksums(of: child)
             into.disks[index].bytes = Self.allocatedBytes(child)
         }
-        if let nvram = into.nvram { checksums[nvram] = try FileChecksums(of: "\(folder)/\(fold.into)/\(nvram)") }
+        if let nvram = into.nvram { checksums[nvram] = try await FileChecksums(of: "\(folder)/\(fold.into)/\(nvram)") }
         try WireJSON.encoder().encode(checksums).write(to: URL(fileURLWithPath: repository.checksumsFile(of: into, vm: chain.vmName)))
         into.kind = .full
         into.note = "holds the points up to \(fold.from) folded in"

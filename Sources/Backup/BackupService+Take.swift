@@ -107,14 +107,14 @@ extension BackupService {
             var checksums: [String: FileChecksums] = [:]
             for disk in disks {
                 let file = "disk\(disk.index).qcow2"
-                checksums[file] = try FileChecksums(of: "\(folder)/\(file)")
+                checksums[file] = try await FileChecksums(of: "\(folder)/\(file)")
                 backupDisks.append(BackupDisk(index: disk.index, path: disk.identity.path, format: disk.identity.format, sizeBytes: disk.sizeBytes,
                                               file: file, bytes: Self.allocatedBytes("\(folder)/\(file)")))
             }
             var nvram: String?
             if FileManager.default.fileExists(atPath: subject.paths.nvram) {
                 try FileManager.default.copyItem(atPath: subject.paths.nvram, toPath: "\(folder)/nvram.fd")
-                checksums["nvram.fd"] = try FileChecksums(of: "\(folder)/nvram.fd")
+                checksums["nvram.fd"] = try await FileChecksums(of: "\(folder)/nvram.fd")
                 nvram = "nvram.fd"
             }
             try WireJSON.encoder().encode(checksums).write(to: URL(fileURLWithPath: "\(folder)/checksums.json"))

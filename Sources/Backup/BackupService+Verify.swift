@@ -20,7 +20,7 @@ extension BackupService {
                     try await finishInterruptedFold(&chain, repository: repository)
                     for point in chain.points {
                         points += 1
-                        let found = check(point, of: chain, in: repository)
+                        let found = await check(point, of: chain, in: repository)
                         problems += found.problems.map { "VM '\(name)' point \(point.name): \($0)" }
                         bytes += found.bytes
                     }
@@ -39,7 +39,7 @@ extension BackupService {
     }
 
     /// Every file of `point` read against its checksums: the differences, and the bytes read.
-    func check(_ point: BackupPoint, of chain: BackupChain, in repository: BackupRepository) -> (problems: [String], bytes: Int64) {
+    func check(_ point: BackupPoint, of chain: BackupChain, in repository: BackupRepository) async -> (problems: [String], bytes: Int64) {
         let file = repository.checksumsFile(of: point, vm: chain.vmName)
         guard let data = FileManager.default.contents(atPath: file),
               let expected = try? WireJSON.decoder().decode([String: FileChecksums].self, from: data) else {
@@ -54,7 +54,7 @@ extension BackupService {
                 continue
             }
             do {
-                let actual = try FileChecksums(of: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(name)")
+                let actual = try await FileChecksums(of: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(name)")
                 bytes += actual.size
                 if let difference = actual.difference(from: checksums) { problems.append("\(name): \(difference)") }
             } catch {

@@ -62,17 +62,17 @@ struct BackupRepositoryTests {
         try await withTemporaryFolder { folder in
             let file = "\(folder)/disk0.qcow2"
             try Data((0..<(9 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: file))
-            let taken = try FileChecksums(of: file)
+            let taken = try await FileChecksums(of: file)
             #expect(taken.chunks.count == 3 && taken.size == 9 << 20)
-            #expect(try FileChecksums(of: file).difference(from: taken) == nil)
+            #expect(try await FileChecksums(of: file).difference(from: taken) == nil)
             let handle = try #require(FileHandle(forUpdatingAtPath: file))
             try handle.seek(toOffset: 5 << 20)
             try handle.write(contentsOf: Data([0xff]))
-            let flipped = try #require(try FileChecksums(of: file).difference(from: taken))
+            let flipped = try #require(try await FileChecksums(of: file).difference(from: taken))
             #expect(flipped.contains("bytes 4194304 to 8388607"), "\(flipped)")
             try handle.truncate(atOffset: 8 << 20)
             try handle.close()
-            var shorter = try FileChecksums(of: file)
+            var shorter = try await FileChecksums(of: file)
             shorter.chunks[1] = taken.chunks[1]
             #expect(shorter.difference(from: taken)?.contains("not the \(9 << 20) written") == true)
         }
