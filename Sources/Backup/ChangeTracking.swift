@@ -51,12 +51,17 @@ package struct ChangeTracking: Sendable {
         }
     }
 
+    /// Stores `state`, logging a failure: its callers run as a worker starts or ends, which must not fail over it.
+    private func storeOrLog(_ state: TrackingState) {
+        do { try store(state) } catch { logger.error("cannot store the change tracking state", metadata: ["error": "\(error)"]) }
+    }
+
     /// Marks the bits lost (`reason` says why); the next backup reads everything.
     package func invalidate(_ reason: String) {
         var state = loadState()
         guard state.token != nil || state.lost == nil else { return }
         state.lose(reason)
-        do { try store(state) } catch { logger.error("cannot store the change tracking state", metadata: ["error": "\(error)"]) }
+        storeOrLog(state)
     }
 
     /// Why the bits cannot be trusted now, or nil when they count every write since backup point `token`.
@@ -82,7 +87,7 @@ package struct ChangeTracking: Sendable {
         var state = loadState()
         state.token = previous.token
         state.lost = previous.lost
-        do { try store(state) } catch { logger.error("cannot store the change tracking state", metadata: ["error": "\(error)"]) }
+        storeOrLog(state)
     }
 
     /// The bits count from backup point `token` now.
@@ -111,7 +116,7 @@ package struct ChangeTracking: Sendable {
             state.lose("change tracking could not be set up: \(ViridianError.wrapping(error).message)")
             logger.warning("change tracking could not be set up", metadata: ["error": "\(error)"])
         }
-        do { try store(state) } catch { logger.error("cannot store the change tracking state", metadata: ["error": "\(error)"]) }
+        storeOrLog(state)
     }
 
     /// One disk: its file's node in the worker, and the bitmap on its active node. Returns why its bits are lost, if they are.
@@ -162,7 +167,7 @@ package struct ChangeTracking: Sendable {
         } catch {
             state.lose("the change tracking could not be saved as the worker ended: \(ViridianError.wrapping(error).message)")
         }
-        do { try store(state) } catch { logger.error("cannot store the change tracking state", metadata: ["error": "\(error)"]) }
+        storeOrLog(state)
     }
 
     /// After the worker exited: a worker that saved its bits leaves them valid (with the disk files'
@@ -175,7 +180,7 @@ package struct ChangeTracking: Sendable {
             state.lose("the VM's worker ended without saving its change tracking (a crash, a kill or a power loss)")
         }
         state.saved = false
-        do { try store(state) } catch { logger.error("cannot store the change tracking state", metadata: ["error": "\(error)"]) }
+        storeOrLog(state)
     }
 
     /// The stamps of every file of `disks`' chains.

@@ -16,15 +16,7 @@ struct BackupTests {
     @Test("full and incremental points of a running and an Off VM on every format, restored byte for byte; verify, prune, a crash and a killed daemon",
           .guests(2))
     func chain() async throws {
-        let daemon = try TestDaemon()
-        do {
-            try await daemon.start()
-            try await run(daemon)
-        } catch {
-            await daemon.tearDown()
-            throw error
-        }
-        await daemon.tearDown()
+        try await TestDaemon.with { daemon in try await run(daemon) }
     }
 
     private func run(_ daemon: TestDaemon) async throws {

@@ -57,3 +57,12 @@ public final class BenchDaemon: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: work)
     }
 }
+
+/// Waits (at most 120 s) until the guest's VSS service answers: a freeze goes through it.
+public func waitForVSS(_ client: ViridianClient, vm: String) async throws {
+    let deadline = ContinuousClock.now + .seconds(120)
+    while try await client.integrationServices(vm).first(where: { $0.name == "vss" })?.primaryStatus != "OK" {
+        guard ContinuousClock.now < deadline else { throw ViridianError(.timeout, "the VSS service of VM '\(vm)' never came up") }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}

@@ -50,11 +50,7 @@ say(String(format: "full backup, median of %d: %.2f s against qemu-img convert %
            runs, median(backupTimes), median(convertTimes), median(convertTimes) / median(backupTimes)))
 
 try await client.waitForJob(try await client.startVM("bkbench").id)
-let agentDeadline = ContinuousClock.now + .seconds(120)
-while try await client.integrationServices("bkbench").first(where: { $0.name == "vss" })?.primaryStatus != "OK" {
-    guard ContinuousClock.now < agentDeadline else { throw ViridianError(.timeout, "the guest's VSS service never came up") }
-    try await Task.sleep(for: .milliseconds(100))
-}
+try await waitForVSS(client, vm: "bkbench")
 let repository = "\(work)/incremental"
 try await client.waitForJob(try await client.backUp("bkbench", BackupRequest(destinationPath: repository, mode: .full)).id)
 

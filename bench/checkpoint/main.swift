@@ -30,11 +30,7 @@ guard let image = try await client.images().first(where: { $0.name == "test-gues
 // Viridian's VM, with its agent up (the freeze goes through it).
 _ = try await client.createVM(CreateVMRequest(name: "cpbench", memoryMiB: 512, image: "test-guest"))
 try await client.waitForJob(try await client.startVM("cpbench").id)
-let agentDeadline = ContinuousClock.now + .seconds(120)
-while try await client.integrationServices("cpbench").first(where: { $0.name == "vss" })?.primaryStatus != "OK" {
-    guard ContinuousClock.now < agentDeadline else { throw ViridianError(.timeout, "the guest's VSS service never came up") }
-    try await Task.sleep(for: .milliseconds(100))
-}
+try await waitForVSS(client, vm: "cpbench")
 
 // The bare QEMU: the same guest on its own differencing child of the image disk.
 let rawDisk = "\(work)/raw.qcow2"
