@@ -95,8 +95,14 @@ struct BackupRepository: Sendable {
         let descriptor = open("\(folder)/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ViridianError(.internalError, "cannot open \(folder)/.lock: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            throw ViridianError(.busy, "another backup operation on VM '\(name)' in \(root) is running; try again when it ends")
+        // A lock held for a moment only (a process being spawned holds a copy of the file until it
+        // runs its program) is waited for; an operation that holds it is reported.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK, ContinuousClock.now < deadline else {
+                throw ViridianError(.busy, "another backup operation on VM '\(name)' in \(root) is running; try again when it ends")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
         if let chain = try chain(ofVM: name) { removeLeftovers(chain) }
         return try await body()

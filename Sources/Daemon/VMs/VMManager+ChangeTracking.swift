@@ -29,21 +29,27 @@ extension VMManager {
 
     /// Before viridiand ends the worker (a turn-off, a save, a guest that shut down).
     func saveChangeTracking(id: String, client: QMPClient) async {
-        guard let vm = vms[id] else { return }
-        await changeTracking(vm).save(client, disks: await trackedDisks(vm))
+        guard let vm = vms[id], let disks = recordedDisks(vm) else { return }
+        await changeTracking(vm).save(client, disks: disks)
     }
 
     /// After the worker exited.
     func changeTrackingEnded(_ vm: ManagedVM) {
-        let chains: [Int: [DiskImage]]
+        guard let disks = recordedDisks(vm) else { return }
+        changeTracking(vm).workerEnded(disks: disks)
+    }
+
+    /// The VM's hard disks as the inventory records them, without reading their sizes (saving and
+    /// settling the bits do not need them); nil, with the bits marked lost, when they cannot be read.
+    private func recordedDisks(_ vm: ManagedVM) -> [TrackedDisk]? {
         do {
-            chains = try diskChains(vm.record.configuration)
+            return try diskChains(vm.record.configuration).sorted { $0.key < $1.key }.map {
+                TrackedDisk(index: $0.key, chain: $0.value, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0)
+            }
         } catch {
             changeTracking(vm).invalidate("the VM's disks could not be read as its worker ended: \(ViridianError.wrapping(error).message)")
-            return
+            return nil
         }
-        let disks = chains.map { TrackedDisk(index: $0.key, chain: $0.value, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0) }
-        changeTracking(vm).workerEnded(disks: disks)
     }
 
     /// A worker whose guest shut down waits (`-no-shutdown`): its change tracking is saved, then it is ended.
