@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import Storage
 
 /// A backup repository: a folder (local or an NFS mount) with one chain per VM.
 ///
@@ -28,7 +29,12 @@ struct BackupRepository: Sendable {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw ViridianError(.invalidArgument, "\(root) is not a folder") }
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+            let contents: [String]
+            do {
+                contents = try FileManager.default.contentsOfDirectory(atPath: root)
+            } catch {
+                throw ViridianError(.invalidArgument, "cannot read the folder \(root): \(error.localizedDescription)")
+            }
             guard contents.isEmpty else {
                 throw ViridianError(.invalidArgument, "\(root) holds other files and is not a Viridian backup repository; give an empty or new folder")
             }
@@ -74,17 +80,7 @@ struct BackupRepository: Sendable {
 
     /// Replaces the chain file in one rename.
     func store(_ chain: BackupChain) throws {
-        let file = chainFile(ofVM: chain.vmName)
-        let partial = file + ".partial"
-        try WireJSON.encoder().encode(chain).write(to: URL(fileURLWithPath: partial))
-        let descriptor = open(partial, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(partial, file) == 0 else {
-            throw ViridianError(.internalError, "cannot store \(file): \(String(cString: strerror(errno)))")
-        }
+        try DiskPath.replaceAtomically(chainFile(ofVM: chain.vmName), with: try WireJSON.encoder().encode(chain))
     }
 
     /// Runs `body` holding the VM's chain lock (a file lock, so two daemons sharing an NFS

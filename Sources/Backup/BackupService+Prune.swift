@@ -72,7 +72,7 @@ extension BackupService {
             into.disks[index].bytes = Self.allocatedBytes(child)
         }
         if let nvram = into.nvram { checksums[nvram] = try await FileChecksums(of: "\(folder)/\(fold.into)/\(nvram)") }
-        try WireJSON.encoder().encode(checksums).write(to: URL(fileURLWithPath: repository.checksumsFile(of: into, vm: chain.vmName)))
+        try DiskPath.replaceAtomically(repository.checksumsFile(of: into, vm: chain.vmName), with: try WireJSON.encoder().encode(checksums))
         into.kind = .full
         into.note = "holds the points up to \(fold.from) folded in"
         chain.points[1] = into

@@ -43,12 +43,7 @@ package struct ChangeTracking: Sendable {
 
     func store(_ state: TrackingState) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let data = try JSONEncoder().encode(state)
-        let partial = stateFile + ".partial"
-        try data.write(to: URL(fileURLWithPath: partial))
-        guard rename(partial, stateFile) == 0 else {
-            throw ViridianError(.internalError, "cannot store \(stateFile): \(String(cString: strerror(errno)))")
-        }
+        try DiskPath.replaceAtomically(stateFile, with: try JSONEncoder().encode(state))
     }
 
     /// Stores `state`, logging a failure: its callers run as a worker starts or ends, which must not fail over it.

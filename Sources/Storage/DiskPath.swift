@@ -67,4 +67,19 @@ public enum DiskPath {
             throw error
         }
     }
+
+    /// Writes `data` into a temporary file beside `path`, flushes it and renames it over `path` in
+    /// one step: a small description that is replaced whole (a chain, a state), never a disk.
+    public static func replaceAtomically(_ path: String, with data: Data) throws {
+        let partial = "\(path).partial"
+        try data.write(to: URL(fileURLWithPath: partial))
+        let descriptor = open(partial, O_RDONLY)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+        guard rename(partial, path) == 0 else {
+            throw ViridianError(.internalError, "cannot store \(path): \(String(cString: strerror(errno)))")
+        }
+    }
 }
