@@ -108,7 +108,7 @@ extension BackupService {
                 try FileManager.default.copyItem(atPath: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(nvram)", toPath: restored)
                 guard rename(restored, subject.paths.nvram) == 0 else { throw ViridianError(.internalError, "cannot put the UEFI variables back") }
             }
-            BackupService.tracking(folder: subject.paths.changeTrackingDirectory, tool: catalog.tool, logger: logger)
+            ChangeTracking(folder: subject.paths.changeTrackingDirectory, tool: catalog.tool, logger: logger)
                 .invalidate("the VM's disks were restored from backup point \(point.name)")
             await host.endBackupOperation(vm.id)
         } catch {

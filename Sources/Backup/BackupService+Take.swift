@@ -38,7 +38,7 @@ extension BackupService {
         try await finishInterruptedFold(&chain, repository: repository)
         let disks = try await TrackedDisk.load(subject.chains, checkpointFolder: subject.paths.checkpointDirectory, tool: catalog.tool)
         guard !disks.isEmpty else { throw ViridianError(.invalidState, "VM '\(vm.name)' has no hard disks to back up") }
-        let tracking = BackupService.tracking(folder: subject.paths.changeTrackingDirectory, tool: catalog.tool, logger: logger)
+        let tracking = ChangeTracking(folder: subject.paths.changeTrackingDirectory, tool: catalog.tool, logger: logger)
         if running, let client = subject.client { await tracking.arm(client, disks: disks) }
         let previous = chain.restorable.last
         var fullBecause: String?

@@ -32,11 +32,6 @@ package struct BackupService: Sendable {
         self.restoreDirectory = restoreDirectory
     }
 
-    /// The change tracking of the VM whose folders are `paths`.
-    package static func tracking(folder: String, tool: DiskImageTool, logger: Logger) -> ChangeTracking {
-        ChangeTracking(folder: folder, tool: tool, logger: logger)
-    }
-
     /// Every point of every chain in the repository at `path` (or of one VM), oldest first per VM.
     package func list(_ path: String, vm: String? = nil) throws -> [BackupPointInfo] {
         let repository = try BackupRepository(path: path, create: false)

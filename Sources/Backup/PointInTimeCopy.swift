@@ -27,7 +27,7 @@ struct PointInTimeCopy: Sendable {
     /// Runs the copies to their end. `quiesce` runs just before the instant (true: the guest froze)
     /// and `resume` just after. Nodes and jobs are gone from the worker however it ends. Returns how
     /// long the guest was frozen, when it was.
-    func run(_ disks: [Disk], extraActions: [JSONValue] = [], quiesce: () async -> Bool, resume: () async -> Void,
+    func run(_ disks: [Disk], quiesce: () async -> Bool, resume: () async -> Void,
              progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> Duration? {
         var added: [String] = []
         var started = false
@@ -41,7 +41,7 @@ struct PointInTimeCopy: Sendable {
             let frozenAt = ContinuousClock.now
             let frozen = await quiesce()
             do {
-                try await client.startBackups(jobs, extra: extraActions)
+                try await client.startBackups(jobs)
                 started = true
             } catch {
                 await resume()

@@ -74,8 +74,8 @@ extension QMPClient {
     /// the others): every disk's point in time is the same instant, and from then on guest writes
     /// copy the old block out first (copy-before-write), so the guest is not paused. A bitmap given
     /// is cleared only when its job succeeds (`bitmap-mode=on-success`); a failed job leaves it whole.
-    public func startBackups(_ jobs: [BackupJob], extra actions: [JSONValue] = []) async throws {
-        var all = actions
+    public func startBackups(_ jobs: [BackupJob]) async throws {
+        var all: [JSONValue] = []
         for job in jobs {
             var data: [String: JSONValue] = [
                 "job-id": .string(job.jobID), "device": .string(job.source), "target": .string(job.target),
@@ -99,7 +99,7 @@ extension QMPClient {
         ])
     }
 
-    /// A transaction action that adds a bitmap (for `startBackups`' `extra`).
+    /// A transaction action that adds a bitmap.
     public static func addBitmapAction(node: String, name: String, granularity: Int64) -> JSONValue {
         .object(["type": .string("block-dirty-bitmap-add"),
                  "data": .object(["node": .string(node), "name": .string(name), "granularity": .int(granularity)])])

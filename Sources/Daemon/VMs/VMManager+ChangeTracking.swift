@@ -8,7 +8,7 @@ import QMP
 /// run, saved before viridiand ends a worker, settled when a worker exits.
 extension VMManager {
     func changeTracking(_ vm: ManagedVM) -> ChangeTracking {
-        BackupService.tracking(folder: paths(vm).changeTrackingDirectory, tool: catalog.tool, logger: logger)
+        ChangeTracking(folder: paths(vm).changeTrackingDirectory, tool: catalog.tool, logger: logger)
     }
 
     /// The VM's hard disks with their sizes; empty (with a log line) when they cannot be read.
