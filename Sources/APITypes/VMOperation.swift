@@ -6,7 +6,7 @@ public struct VMOperation: Codable, Sendable, Equatable, CustomStringConvertible
         case starting, restoring, stopping, saving, pausing, resuming, restarting
         case moving, movingStorage, changingDrives, changingAdapters, changingIntegration
         case checkpointing, applyingCheckpoint, removingCheckpoint, exportingCheckpoint
-        case backingUp, restoringBackup
+        case backingUp, restoringBackup, exportingBackup
         /// The host is shutting down and applies the VM's automatic stop action.
         case hostShutdown
     }

@@ -153,31 +153,9 @@ extension BackupService {
     /// A running VM's copy: the guest frozen around the instant (unless crash-consistent, or it cannot).
     private func copyRunning(_ subject: BackupSubject, client: QMPClient, _ copies: [PointInTimeCopy.Disk], crashConsistent: Bool,
                              progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> Duration? {
-        let vm = subject.record
-        let events = events
-        return try await PointInTimeCopy(client: client).run(copies, quiesce: {
-            guard !crashConsistent else { return false }
-            guard vm.state == .running, let hub = subject.hub else {
-                events.record(.warning, .backup, vm: vm.name, "VM '\(vm.name)' is \(vm.state.rawValue), so its guest cannot freeze; the backup is crash-consistent")
-                return false
-            }
-            do {
-                _ = try await hub.freeze(timeoutSeconds: 30)
-                return true
-            } catch {
-                events.record(.warning, .backup, vm: vm.name, "VM '\(vm.name)': the guest could not freeze its file systems "
-                              + "(\(ViridianError.wrapping(error).message)); the backup is crash-consistent")
-                return false
-            }
-        }, resume: {
-            guard !crashConsistent, vm.state == .running, let hub = subject.hub else { return }
-            do {
-                _ = try await hub.thaw()
-            } catch {
-                events.record(.warning, .backup, vm: vm.name, "VM '\(vm.name)': thawing the guest's file systems failed "
-                              + "(\(ViridianError.wrapping(error).message)); it thaws them itself after 30 s")
-            }
-        }, progress: progress)
+        let guest = GuestQuiesce(subject: subject, crashConsistent: crashConsistent, events: events, what: "the backup")
+        return try await PointInTimeCopy(client: client).run(copies, quiesce: { await guest.freeze() }, resume: { await guest.thaw() },
+                                                             progress: progress)
     }
 
     /// An Off VM's copy, in a storage daemon: the disks opened read-only, the change-tracking files'

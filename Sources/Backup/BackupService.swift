@@ -20,9 +20,12 @@ package struct BackupService: Sendable {
     let runtimeDirectory: String
     /// Where a VM restored as a new VM gets its folder of disks.
     let restoreDirectory: String
+    /// Where NBD exports keep their scratch files and TLS keys (group `viridian`).
+    let exportDirectory: String
+    let exports = PullExports()
 
     package init(host: any BackupHost, catalog: DiskCatalog, jobs: JobManager, events: EventLog, logger: Logger, runtimeDirectory: String,
-                 restoreDirectory: String) {
+                 restoreDirectory: String, exportDirectory: String) {
         self.host = host
         self.catalog = catalog
         self.jobs = jobs
@@ -30,6 +33,7 @@ package struct BackupService: Sendable {
         self.logger = logger
         self.runtimeDirectory = runtimeDirectory
         self.restoreDirectory = restoreDirectory
+        self.exportDirectory = exportDirectory
     }
 
     /// Every point of every chain in the repository at `path` (or of one VM), oldest first per VM.

@@ -63,16 +63,26 @@ package struct ChangeTracking: Sendable {
     package func unusableReason(since token: String) -> String? {
         let state = loadState()
         if let lost = state.lost { return lost }
-        return state.token == token ? nil : "the VM's last backup went to another repository"
+        return state.token == token ? nil : "the VM's last backup went to another repository or an NBD export"
+    }
+
+    /// The point the bits count from now (a backup point's or an export's token), or why they
+    /// count from nowhere; an Off VM's files must also hold every write of its last run.
+    package func base(running: Bool, disks: [TrackedDisk]) -> (token: String?, unusable: String?) {
+        let state = loadState()
+        if let lost = state.lost { return (nil, lost) }
+        if !running, let reason = offlineReason(disks: disks) { return (nil, reason) }
+        guard let token = state.token else { return (nil, "the VM has no earlier backup or export") }
+        return (token, nil)
     }
 
     /// Before a backup's copy starts (which empties the bitmaps when it succeeds): until the point is
     /// stored, the bits count from nowhere, so a daemon killed in between leaves a complete next backup.
     /// Returns the state to put back when the copy fails (QEMU then keeps every bit).
-    package func beginBackup() throws -> TrackingState {
+    package func beginBackup(lostIfInterrupted reason: String = "a backup of the VM was interrupted") throws -> TrackingState {
         let previous = loadState()
         var state = previous
-        state.lose("a backup of the VM was interrupted")
+        state.lose(reason)
         try store(state)
         return previous
     }
@@ -240,8 +250,8 @@ extension ChangeTracking {
 
 extension ChangeTracking {
     /// After a restart of viridiand, in a worker it re-attached to: the jobs and target nodes of a
-    /// backup viridiand did not live to finish are cancelled and removed (the backup already marked
-    /// the bits lost when it began), so the next backup starts clean.
+    /// backup viridiand did not live to finish, and an NBD export it did not end, are cancelled and
+    /// removed (both marked the bits lost when they began), so the next backup starts clean.
     package func removeInterruptedBackup(_ client: QMPClient) async {
         do {
             let jobs = try await client.queryBlockJobs().filter { $0.id.hasPrefix("backup") }
@@ -255,6 +265,7 @@ extension ChangeTracking {
             for node in try await client.namedBlockNodes().compactMap({ $0["node-name"]?.stringValue }) where node.hasPrefix("bkt") {
                 try await client.blockdevDel(nodeName: node)
             }
+            await PullExport(client: client, fleecing: true, logger: logger).removeLeftovers()
         } catch {
             logger.warning("cannot remove what an interrupted backup left in the worker", metadata: ["error": "\(error)"])
         }

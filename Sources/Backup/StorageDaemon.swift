@@ -47,6 +47,17 @@ final class StorageDaemon: Sendable {
         }
     }
 
+    /// At viridiand's start: ends a storage daemon an earlier viridiand left running in
+    /// `runtimeDirectory` (its pid file names it; a pid now held by another program is left alone).
+    static func killLeftover(in runtimeDirectory: String, logger: Logger) {
+        guard let text = try? String(contentsOfFile: "\(runtimeDirectory)/qsd.pid", encoding: .utf8),
+              let pid = Int32(text.trimmingWhitespace()), pid > 1,
+              let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+              String(decoding: command, as: UTF8.self).contains("qemu-storage-daemon") else { return }
+        logger.info("ending a storage daemon an earlier viridiand left running", metadata: ["pid": "\(pid)"])
+        kill(pid, SIGKILL)
+    }
+
     /// Ends it: `quit` closes every node (storing persistent bitmaps); one whose monitor does not
     /// close within 10 s is killed.
     func stop() async {

@@ -1,4 +1,5 @@
 import Foundation
+import HostServices
 import Logging
 
 /// Who may drive viridiand and read what it keeps: root and the members of the `viridian` group
@@ -7,15 +8,12 @@ import Logging
 /// and TLS keys. Files are created under umask 027, so nothing is readable by other users.
 public enum HostAccess {
     /// The group whose members may use the API.
-    public static let groupName = "viridian"
+    public static let groupName = APIGroup.name
     /// The process umask: files 0640, folders 0750.
     public static let umaskBits: mode_t = 0o027
 
     /// The `viridian` group's id, nil when the group does not exist.
-    static var groupID: gid_t? {
-        guard let entry = getgrnam(groupName) else { return nil }
-        return entry.pointee.gr_gid
-    }
+    static var groupID: gid_t? { APIGroup.id }
 
     /// Sets the umask every file of viridiand and its workers is created under.
     public static func applyUmask() {

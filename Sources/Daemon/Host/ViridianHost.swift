@@ -94,6 +94,7 @@ public final class ViridianHost: Sendable {
         let firstStartSinceBoot = try HostBoot.isFirstStartSinceBoot(inventory)
         await vms.reattachWorkers(hostRestarted: firstStartSinceBoot)
         await host.checkpoints.settleInterrupted()
+        host.backups.removeLeftoverExports()
         await vms.reconcilePorts()
         await host.migrations.settleUnfinishedDepartures()
         await vms.applyAutomaticStartActions(firstStartSinceBoot: firstStartSinceBoot)
@@ -125,7 +126,8 @@ public final class ViridianHost: Sendable {
                                                                                         qemuVersion: qemu.version))
         checkpoints = CheckpointService(host: vms, inventory: inventory, catalog: catalog, jobs: jobs, events: events)
         backups = BackupService(host: vms, catalog: catalog, jobs: jobs, events: events, logger: logger,
-                                runtimeDirectory: "\(configuration.stateDirectory)/run", restoreDirectory: "\(configuration.stateDirectory)/disks")
+                                runtimeDirectory: "\(configuration.stateDirectory)/run", restoreDirectory: "\(configuration.stateDirectory)/disks",
+                                exportDirectory: "\(configuration.stateDirectory)/exports")
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger
@@ -185,6 +187,7 @@ public final class ViridianHost: Sendable {
         housekeeping.stop()
         await jobs.cancelAll()
         await incoming.abortAll()
+        await backups.discardAllExports()
         await vms.detachAll()
         await peers.connections.shutDown()
         events.record(.information, .vmms, vm: nil, "viridiand stopped; running VMs keep running")

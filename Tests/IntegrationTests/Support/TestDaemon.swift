@@ -119,9 +119,13 @@ final class TestDaemon: @unchecked Sendable {
             }
         }
         await stop()
-        for pidFile in (try? FileManager.default.subpathsOfDirectory(atPath: "\(stateDirectory)/run"))?.filter({ $0.hasSuffix("qemu.pid") }) ?? [] {
-            if let text = try? String(contentsOfFile: "\(stateDirectory)/run/\(pidFile)", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
-                Foundation.kill(pid, SIGKILL)
+        for folder in ["run", "exports"] {
+            let pidFiles = (try? FileManager.default.subpathsOfDirectory(atPath: "\(stateDirectory)/\(folder)"))?
+                .filter { $0.hasSuffix("qemu.pid") || $0.hasSuffix("qsd.pid") } ?? []
+            for pidFile in pidFiles {
+                if let text = try? String(contentsOfFile: "\(stateDirectory)/\(folder)/\(pidFile)", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
+                    Foundation.kill(pid, SIGKILL)
+                }
             }
         }
         try? FileManager.default.removeItem(atPath: stateDirectory)
