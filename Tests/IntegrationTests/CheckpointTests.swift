@@ -185,6 +185,66 @@ struct CheckpointTests {
         }
     }
 
+    @Test("a storage move carries the checkpoint tree, live under a guest writer and Off; every checkpoint still applies and merges",
+          .guests(1))
+    func storageMoveCarriesTree() async throws {
+        try await TestDaemon.with { daemon in
+            try await daemon.createTestVM("cpt")
+            let rootDisk = try #require(try await daemon.client.vm("cpt").drives.first(where: { $0.kind == .hardDisk })?.path)
+            let dataDisk = "\(daemon.stateDirectory)/data.vhdx"
+            #expect(await daemon.cli(["vhd", "new", dataDisk, "--size", "32M"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "disk", "add", "cpt", dataDisk]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpt")
+            // Two branches from 'a': 'b' (after mark two), and Now (after mark four, applied from 'a').
+            try await mark(daemon, disk: "one", memory: "-")
+            #expect(await daemon.cli(["vm", "checkpoint", "cpt", "--name", "a"]).exitCode == 0)
+            try await mark(daemon, disk: "two", memory: "-")
+            #expect(await daemon.cli(["vm", "checkpoint", "cpt", "--name", "b"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "checkpoint", "apply", "cpt", "a"]).exitCode == 0)
+            #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+            try await daemon.waitForIntegration("cpt")
+            try await mark(daemon, disk: "four", memory: "-")
+            let tree = try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpt"])
+
+            // Live: the guest goes on writing; the disks under the tree move, the overlays stay.
+            let live = "\(daemon.stateDirectory)/live-folder"
+            let off = "\(daemon.stateDirectory)/off-folder"
+            for folder in [live, off] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            try await daemon.startDirtying("cpt")
+            let moved = await daemon.cli(["vm", "move-storage", "cpt", "--destination-path", live])
+            #expect(moved.exitCode == 0 && moved.output.contains("while the VM ran"), "\(moved.output)\(moved.error)")
+            try await daemon.expectWriterProgress("cpt")
+            let afterLive = await read(daemon)
+            #expect(afterLive.first == "four" && afterLive.last == "four", "the guest sees its disks as before: \(afterLive)")
+            for file in [rootDisk, dataDisk] {
+                let name = URL(fileURLWithPath: file).lastPathComponent
+                #expect(!FileManager.default.fileExists(atPath: file) && FileManager.default.fileExists(atPath: "\(live)/\(name)"), "\(name) moved")
+            }
+            #expect(try await daemon.json([CheckpointInfo].self, ["vm", "checkpoint", "list", "cpt"]) == tree, "the tree is as it was")
+            await daemon.expectHealthyKernel("cpt")
+            #expect(await daemon.cli(["vm", "stop", "cpt"]).exitCode == 0)
+
+            // Off: again, into another folder; then each checkpoint applies and boots with its own disks.
+            #expect(await daemon.cli(["vm", "move-storage", "cpt", "--destination-path", off]).exitCode == 0)
+            for (checkpoint, want) in [("b", "two"), ("a", "one")] {
+                let applied = await daemon.cli(["vm", "checkpoint", "apply", "cpt", checkpoint])
+                #expect(applied.exitCode == 0, "\(applied.error)")
+                #expect(await daemon.cli(["vm", "start", "cpt"]).exitCode == 0)
+                try await daemon.waitForIntegration("cpt")
+                let seen = await read(daemon)
+                #expect(seen.first == want && seen.last == want, "checkpoint \(checkpoint) after two moves: \(seen)")
+                #expect(await daemon.cli(["vm", "stop", "cpt"]).exitCode == 0)
+            }
+            // Removing them merges into the moved disks: the VM ends on its own disks in the new folder.
+            for checkpoint in ["b", "a"] { #expect(await daemon.cli(["vm", "checkpoint", "remove", "cpt", checkpoint]).exitCode == 0) }
+            let drives = try await daemon.client.vm("cpt").drives.filter { $0.kind == .hardDisk }.compactMap(\.path)
+            #expect(drives == [rootDisk, dataDisk].map { "\(off)/\(URL(fileURLWithPath: $0).lastPathComponent)" }, "\(drives)")
+            let check = await TestDaemon.run("/usr/bin/qemu-img", ["check", "-f", "vhdx", drives[1]])
+            #expect(check.exitCode == 0, "\(check.output)\(check.error)")
+        }
+    }
+
     @Test("viridiand killed after storing a checkpoint, and in the middle of a live merge: the restart puts the running worker in step", .guests(1))
     func killedMidOperation() async throws {
         let daemon = try TestDaemon()

@@ -102,11 +102,11 @@ extension VMManager {
 }
 
 extension VMManager {
-    /// Checks that the VM's disks can move now (Running, Paused or Off, and no other move).
+    /// Checks that the VM's disks can move now (Running, Paused or Off, and no other move). Its
+    /// checkpoint tree moves with them.
     package func checkStorageMovable(_ name: String) throws -> VMInfo {
         let vm = try lookup(name)
         try requireIdle(vm)
-        try requireNoCheckpoints(vm, "a storage move")
         guard [.running, .paused, .off].contains(vm.record.state) else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its storage can move when it is Running, Paused or Off")
         }
@@ -130,6 +130,31 @@ extension VMManager {
         }
         vms[id] = vm
         store(vm.record)
+    }
+}
+
+extension VMManager {
+    package func checkpointFolder(ofVM id: String) -> String {
+        vms[id].map { paths($0).checkpointDirectory } ?? ""
+    }
+
+    package func recordTreeMoved(_ id: String, from: String, to moved: DiskImage, dependents: [String]) throws {
+        guard let vm = vms[id] else { throw ViridianError(.notFound, "the VM whose storage moves is gone") }
+        var change = CheckpointChange(vm: vm.record, current: try inventory.currentCheckpoint(vmID: id))
+        for var checkpoint in try inventory.checkpoints(vmID: id) where checkpoint.images.contains(from) {
+            for index in checkpoint.configuration.drives.indices where checkpoint.configuration.drives[index].path == from {
+                checkpoint.configuration.drives[index].path = moved.path
+            }
+            change.saved.append(checkpoint)
+        }
+        change.recordedDisks.append(DiskRecord(path: moved.path, format: moved.format, parentPath: nil, origin: .created, ownerVMID: id))
+        for dependent in dependents {
+            guard var record = try catalog.record(dependent) else { continue }
+            record.parentPath = moved.path
+            change.recordedDisks.append(record)
+        }
+        change.forgottenDisks.append(from)
+        try inventory.apply(change)
     }
 }
 
