@@ -29,16 +29,32 @@ struct FileChecksums: Codable, Sendable, Equatable {
         chunks = parts.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// SHA-256 of the chunks numbered `indexes` of `path`.
+    /// SHA-256 of the chunks numbered `indexes` of `path`, read into one buffer reused for every
+    /// chunk (a fresh one each time costs as much again as the hashing). Read, not mapped: a
+    /// repository file that shrinks or fails under a mapping would kill viridiand (SIGBUS).
     private static func hash(_ path: String, chunks indexes: [Int]) throws -> [(Int, String)] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ViridianError(.notFound, "cannot read \(path)") }
-        defer { try? handle.close() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ViridianError(.notFound, "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 4096)
+        defer { buffer.deallocate() }
         var hashes: [(Int, String)] = []
         for index in indexes {
             try Task.checkCancellation()
-            try handle.seek(toOffset: UInt64(index) * UInt64(chunkBytes))
-            let data = try handle.read(upToCount: chunkBytes) ?? Data()
-            hashes.append((index, SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()))
+            let offset = off_t(index) * off_t(chunkBytes)
+            var filled = 0
+            while filled < chunkBytes {
+                let count = pread(fd, buffer.baseAddress! + filled, chunkBytes - filled, offset + off_t(filled))
+                if count == 0 { break }
+                if count < 0 {
+                    guard errno == EINTR else { throw ViridianError(.engineFailure, "cannot read \(path): \(String(cString: strerror(errno)))") }
+                    continue
+                }
+                filled += count
+            }
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<filled]))
+            hashes.append((index, hasher.finalize().map { String(format: "%02x", $0) }.joined()))
         }
         return hashes
     }
