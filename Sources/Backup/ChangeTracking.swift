@@ -235,6 +235,19 @@ package struct ChangeTracking: Sendable {
 }
 
 extension ChangeTracking {
+    /// A running disk grew: its change-tracking file grows with it (so the bits can still be saved
+    /// into it), and the next backup is full (its size differs from the last point's anyway).
+    package func diskResized(_ client: QMPClient, disk: TrackedDisk, sizeBytes: Int64) async {
+        do {
+            if try await client.namedBlockNodes().contains(where: { $0["node-name"]?.stringValue == Self.node(of: disk) }) {
+                try await client.blockResize(nodeName: Self.node(of: disk), sizeBytes: UInt64(sizeBytes))
+            }
+        } catch {
+            logger.warning("cannot grow a change-tracking file with its disk", metadata: ["disk": "\(disk.identity.path)", "error": "\(error)"])
+        }
+        invalidate("\(disk.identity.path) was resized")
+    }
+
     /// Replaces the disk's change-tracking file with an empty one, opened in `client` (a storage
     /// daemon) with its persistent bitmap, which is stored when the daemon ends.
     package func makeEmptyFile(for disk: TrackedDisk, in client: QMPClient) async throws {

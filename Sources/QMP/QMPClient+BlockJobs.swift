@@ -82,4 +82,10 @@ extension QMPClient {
             try await Task.sleep(for: interval)
         }
     }
+
+    /// `block_resize`: the node (a running disk's root node) grows to `sizeBytes`; the guest's
+    /// controller tells the guest (virtio-scsi sends a capacity change).
+    public func blockResize(nodeName: String, sizeBytes: UInt64) async throws {
+        try await execute("block_resize", arguments: ["node-name": .string(nodeName), "size": .int(Int64(sizeBytes))])
+    }
 }

@@ -98,6 +98,14 @@ public struct DiskImageTool: Sendable {
 
     /// Grows a disk to `sizeBytes` (Resize-VHD). Shrinking and VHDX are refused with the reason.
     public func resize(_ image: DiskImage, sizeBytes: UInt64) async throws {
+        try await checkResize(image, sizeBytes: sizeBytes)
+        try await HostCommand.check(qemuImg, ["resize", "-q", "-f", image.format.qemuName, image.path, String(sizeBytes)],
+                                    purpose: "resizing \(image.path)")
+    }
+
+    /// Whether the disk can grow to `sizeBytes`, whoever grows it (qemu-img, or QEMU for a running VM).
+    /// - Throws: `invalidArgument` for VHDX, a shrink, or a size beyond the format's limit.
+    public func checkResize(_ image: DiskImage, sizeBytes: UInt64) async throws {
         let current = try await info(image)
         guard current.format != .vhdx else {
             throw ViridianError(.invalidArgument,
@@ -110,8 +118,6 @@ public struct DiskImageTool: Sendable {
         guard sizeBytes <= current.format.maximumSizeBytes else {
             throw ViridianError(.invalidArgument, "\(current.format.rawValue.uppercased()) disks hold at most \(ByteSize.format(current.format.maximumSizeBytes))")
         }
-        try await HostCommand.check(qemuImg, ["resize", "-q", "-f", image.format.qemuName, image.path, String(sizeBytes)],
-                                    purpose: "resizing \(image.path)")
     }
 
     /// Copies the disk whose recorded chain is `chain` (the disk first) into a new flat disk of

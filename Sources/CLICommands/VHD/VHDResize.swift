@@ -3,7 +3,7 @@ import ArgumentParser
 
 /// `viridian vhd resize PATH --size 20G` (Resize-VHD).
 struct VHDResize: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "resize", abstract: "Grow a disk (not VHDX; not in use by a running VM).")
+    static let configuration = CommandConfiguration(commandName: "resize", abstract: "Grow a disk (not VHDX): live when a running VM has it on SCSI.")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The disk file.") var path: String

@@ -1,10 +1,11 @@
 import APITypes
 import ArgumentParser
 
-/// `viridian vm disk add|remove` (Add-VMHardDiskDrive / Remove-VMHardDiskDrive).
+/// `viridian vm disk add|remove|resize` (Add-VMHardDiskDrive / Remove-VMHardDiskDrive / Resize-VHD).
 struct VMDisk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "disk", abstract: "Attach or detach hard disks of an Off VM.", subcommands: [Add.self, Remove.self])
+        commandName: "disk", abstract: "Attach or detach hard disks of an Off VM; grow a VM's disk, live on SCSI.",
+        subcommands: [Add.self, Remove.self, Resize.self])
 
     struct Location: ParsableArguments {
         @Option(help: "Controller type: ide or scsi.") var controllerType: ControllerType?
@@ -49,6 +50,24 @@ struct VMDisk: AsyncParsableCommand {
             let info = try await options.client.removeDisk(vm.name, path: (file ?? path).map(absolute), controllerType: at.controllerType,
                                                            controllerNumber: at.controllerNumber, location: at.location)
             if options.json { try Output.json(info) } else { print("Detached the disk from VM '\(info.name)'.") }
+        }
+    }
+
+    struct Resize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Grow one of the VM's disks (as vhd resize): live while it runs when the disk is on SCSI.",
+            discussion: "The guest sees the new size at once (virtio-scsi reports the change); growing its partition and file system is the guest's part. An IDE disk grows only while the VM is Off, a disk with checkpoints not at all, VHDX not (QEMU cannot), and nothing shrinks.")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var vm: VMNameArgument
+        @Argument(help: "The attached disk file.") var path: String
+        @Option(help: "New virtual size, e.g. 40G.") var size: String
+
+        func run() async throws {
+            let disk = absolute(path)
+            let attached = try await options.client.vm(vm.name).drives.contains { $0.kind == .hardDisk && $0.path == disk }
+            guard attached else { throw ViridianError(.notFound, "VM '\(vm.name)' has no hard disk \(disk) (see: viridian vm show \(vm.name))") }
+            let info = try await options.client.resizeVHD(ResizeVHDRequest(path: disk, sizeBytes: try ByteSize.parse(size)))
+            try VHDCommand.print(info, json: options.json)
         }
     }
 }

@@ -44,11 +44,14 @@ struct VHDService: Sendable {
         return info
     }
 
+    /// Resize-VHD: a disk a running VM has on SCSI grows live; any other disk with qemu-img, while no running VM uses it.
     func resize(_ request: ResizeVHDRequest) async throws -> VHDInfo {
         let image = try await catalog.identify(request.path, remember: false)
         try catalog.requireNoDependents(image.path, "resized")
-        try await vms.requireNotInUseByRunningVM(request.path)
-        try await tool.resize(image, sizeBytes: request.sizeBytes)
+        if try await !vms.resizeInUse(image, sizeBytes: request.sizeBytes) {
+            try await vms.requireNotInUseByRunningVM(request.path)
+            try await tool.resize(image, sizeBytes: request.sizeBytes)
+        }
         return try await show(request.path)
     }
 
