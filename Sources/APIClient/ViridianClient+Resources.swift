@@ -37,6 +37,13 @@ extension ViridianClient {
     public func setDVD(_ name: String, path: String?) async throws -> VMInfo {
         try await call(.PUT, "/v1/vms/\(escape(name))/dvd", body: SetDVDRequest(path: path))
     }
+    /// Removes the VM's DVD drive at a location, or its first one.
+    public func removeDVDDrive(_ name: String, controllerType: ControllerType?, controllerNumber: Int?, location: Int?) async throws -> VMInfo {
+        try await call(.DELETE, "/v1/vms/\(escape(name))/dvd", query: [
+            "controllerType": controllerType?.rawValue,
+            "controllerNumber": controllerNumber.map(String.init), "location": location.map(String.init),
+        ])
+    }
     /// The VM's console log, at most the last `bytes`.
     public func consoleLog(_ name: String, bytes: Int? = nil) async throws -> String {
         let reply = try await send(.GET, "/v1/vms/\(escape(name))/console/log", query: ["bytes": bytes.map(String.init)])

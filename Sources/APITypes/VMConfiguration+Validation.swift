@@ -52,7 +52,7 @@ extension VMConfiguration {
 
     private func validateDrives() throws {
         var taken = Set<String>()
-        for drive in drives {
+        for drive in drives where drive.kind != .vacated {
             let controllers = HyperVLimits.controllers(drive.controllerType, generation: generation)
             if controllers == 0 {
                 throw ViridianError(.invalidArgument,

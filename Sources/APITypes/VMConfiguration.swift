@@ -17,6 +17,9 @@ public enum ControllerType: String, Codable, Sendable, CaseIterable {
 public enum DriveKind: String, Codable, Sendable {
     case hardDisk = "HardDisk"
     case dvd = "DVD"
+    /// A hard disk removed while its VM ran: the entry keeps the other drives' device ids (their
+    /// positions) in a running worker, frees its location, and goes when the VM is next Off.
+    case vacated = "Vacated"
 }
 
 /// A hard disk or DVD drive at a controller location. A DVD drive with no `path` is empty.
@@ -167,5 +170,12 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         machineType = try container.decodeIfPresent(String.self, forKey: .machineType)
         automaticActions = try container.decodeIfPresent(AutomaticActions.self, forKey: .automaticActions) ?? AutomaticActions()
         checkpointType = try container.decodeIfPresent(CheckpointType.self, forKey: .checkpointType) ?? .production
+    }
+}
+
+extension VMConfiguration {
+    /// The controller locations its drives hold (a vacated entry holds none).
+    public var occupiedLocations: Set<String> {
+        Set(drives.filter { $0.kind != .vacated }.map(\.locationName))
     }
 }

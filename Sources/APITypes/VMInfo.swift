@@ -45,7 +45,7 @@ public struct VMInfo: Codable, Sendable {
         self.image = image
         self.secureBoot = configuration.secureBoot
         self.kernelBoot = configuration.kernelBoot
-        self.drives = configuration.drives
+        self.drives = configuration.drives.filter { $0.kind != .vacated }
         self.networkAdapters = configuration.networkAdapters
         self.bootOrder = configuration.bootOrder
         self.machineType = configuration.machineType

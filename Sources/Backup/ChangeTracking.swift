@@ -248,6 +248,20 @@ extension ChangeTracking {
         invalidate("\(disk.identity.path) was resized")
     }
 
+    /// A disk left the running VM: its change-tracking file is closed and deleted, and the next
+    /// backup is full (the VM's set of disks differs from the last point's).
+    package func diskRemoved(_ client: QMPClient, disk: TrackedDisk) async {
+        invalidate("\(disk.identity.path) was removed while the VM ran")
+        do {
+            if try await client.namedBlockNodes().contains(where: { $0["node-name"]?.stringValue == Self.node(of: disk) }) {
+                try await client.blockdevDel(nodeName: Self.node(of: disk))
+            }
+            if FileManager.default.fileExists(atPath: file(of: disk)) { try FileManager.default.removeItem(atPath: file(of: disk)) }
+        } catch {
+            logger.warning("cannot close the change-tracking file of a removed disk", metadata: ["disk": "\(disk.identity.path)", "error": "\(error)"])
+        }
+    }
+
     /// Replaces the disk's change-tracking file with an empty one, opened in `client` (a storage
     /// daemon) with its persistent bitmap, which is stored when the daemon ends.
     package func makeEmptyFile(for disk: TrackedDisk, in client: QMPClient) async throws {

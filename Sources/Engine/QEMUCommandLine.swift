@@ -111,14 +111,14 @@ public struct QEMUCommandLine: Sendable {
         for controller in scsiControllers.sorted() {
             arguments += ["-device", "virtio-scsi-pci,id=scsi\(controller)"]
         }
-        for (index, drive) in configuration.drives.enumerated() {
+        for (index, drive) in configuration.drives.enumerated() where drive.kind != .vacated {
             var device: [String] = []
             if drive.kind == .dvd, let path = drive.path {
                 arguments += ["-blockdev", "driver=file,filename=\(escape(path)),node-name=file\(index),read-only=on",
                               "-blockdev", "driver=raw,file=file\(index),node-name=drive\(index),read-only=on"]
                 device.append("drive=drive\(index)")
             } else if let chain = diskChains[index] {
-                arguments += blockNodes(chain, node: "drive\(index)", file: "file\(index)")
+                arguments += blockNodes(chain, driveIndex: index)
                 device.append("drive=drive\(index)")
             }
             switch drive.controllerType {
@@ -171,20 +171,15 @@ public struct QEMUCommandLine: Sendable {
         return arguments
     }
 
-    /// `-blockdev` nodes for a disk's chain, its parents first (read-only), each with its recorded
-    /// format; a qcow2 names its recorded parent as `backing`, or none (`backing=` is null).
-    private func blockNodes(_ chain: [DiskImage], node: String, file: String) -> [String] {
+    /// `-blockdev` nodes for a disk's chain (`DiskChainNodes`), its parents first, each with its
+    /// recorded format; a qcow2 names its recorded parent as `backing`, or none (`backing=` is null).
+    private func blockNodes(_ chain: [DiskImage], driveIndex: Int) -> [String] {
         var arguments: [String] = []
-        for (depth, image) in chain.enumerated().reversed() {
-            let isTop = depth == 0
-            let nodeName = isTop ? node : "\(node)p\(depth)"
-            let fileName = isTop ? file : "\(file)p\(depth)"
-            let readOnly = isTop ? "" : ",read-only=on"
-            var format = "driver=\(image.format.qemuName),file=\(fileName),node-name=\(nodeName)\(readOnly)"
-            if image.format == .qcow2 {
-                format += depth + 1 < chain.count ? ",backing=\(node)p\(depth + 1)" : ",backing="
-            }
-            arguments += ["-blockdev", "driver=file,filename=\(escape(image.path)),node-name=\(fileName)\(readOnly)",
+        for node in DiskChainNodes(chain: chain, driveIndex: driveIndex).nodes {
+            let readOnly = node.readOnly ? ",read-only=on" : ""
+            var format = "driver=\(node.format.qemuName),file=\(node.fileNodeName),node-name=\(node.nodeName)\(readOnly)"
+            if node.format == .qcow2 { format += ",backing=\(node.backing ?? "")" }
+            arguments += ["-blockdev", "driver=file,filename=\(escape(node.path)),node-name=\(node.fileNodeName)\(readOnly)",
                           "-blockdev", format]
         }
         return arguments

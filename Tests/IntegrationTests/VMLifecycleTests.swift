@@ -27,10 +27,10 @@ struct VMLifecycleTests {
             let list = try await daemon.json([VMSummary].self, ["vm", "list"])
             #expect(list.map(\.name) == ["life1"] && list.first?.state == .running)
 
-            // A disk a running VM uses cannot be resized or merged.
+            // A running VM's IDE disk cannot grow (Hyper-V grows SCSI disks only while the VM runs).
             let root = try #require(created.drives.first?.path)
             let resize = await daemon.cli(["vhd", "resize", root, "--size", "1G"])
-            #expect(resize.exitCode == 5 && resize.error.contains("in use"), "\(resize.error)")
+            #expect(resize.exitCode == 5 && resize.error.contains("IDE controller") && resize.error.contains("only while the VM is Off"), "\(resize.error)")
 
             #expect(await daemon.cli(["vm", "pause", "life1"]).exitCode == 0)
             #expect(try await daemon.client.vm("life1").state == .paused)
@@ -95,6 +95,13 @@ struct VMLifecycleTests {
             #expect(dvd.controllerType == .scsi && dvd.path?.hasSuffix(".iso") == true, "\(dvd)")
             let seen = await daemon.exec("gen2", ["sh", "-c", "for i in $(seq 50); do [ -s /sys/block/sr0/size ] && [ $(cat /sys/block/sr0/size) -gt 0 ] && break; sleep 0.2; done; cat /sys/block/sr0/size"])
             #expect(seen.exitCode == 0 && (Int(seen.output.trimmingWhitespace()) ?? 0) > 0, "the guest sees the hot-added DVD with its medium: \(seen)")
+            // And the SCSI DVD drive goes again while the VM runs (Remove-VMDvdDrive).
+            let removed = await daemon.cli(["vm", "dvd", "remove", "gen2"])
+            #expect(removed.exitCode == 0, "\(removed.error)")
+            #expect(try await daemon.client.vm("gen2").drives.allSatisfy { $0.kind == .hardDisk }, "no DVD drive is listed after the remove")
+            try await eventually("the guest sees its DVD drive go", timeout: .seconds(30)) {
+                await daemon.exec("gen2", ["sh", "-c", "[ -e /sys/block/sr0 ] && echo present"]).output.isEmpty
+            }
             let stop = await daemon.cli(["vm", "stop", "gen2", "--turn-off"])
             #expect(stop.exitCode == 0 && stop.output.contains("turned off"))
         }

@@ -73,6 +73,24 @@ struct QEMUCommandLineTests {
         #expect(joined.contains("virtio-scsi-pci,id=scsi1") && joined.contains("scsi-hd,drive=drive0,bus=scsi1.0,channel=0,scsi-id=5"))
         #expect(joined.contains("virtio-net-pci"))
     }
+
+    @Test("a drive removed while the VM ran keeps the others' device names and its controller, with no device of its own")
+    func vacatedDrive() throws {
+        let arguments = try commandLine(VMConfiguration(
+            generation: .two, processorCount: 1, memoryMiB: 512, secureBoot: false, kernelBoot: nil,
+            drives: [DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 0, path: "/root.qcow2"),
+                     DriveAttachment(kind: .vacated, controllerType: .scsi, controllerNumber: 1, location: 0, path: nil),
+                     DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 2, path: "/data.qcow2")],
+            networkAdapters: [], bootOrder: [.hardDisk]))
+        let joined = arguments.joined(separator: " ")
+        #expect(joined.contains("virtio-scsi-pci,id=scsi1"), "the vacated drive's controller stays, so a move's destination has the same devices")
+        #expect(!joined.contains("id=disk1") && !joined.contains("node-name=drive1 "))
+        #expect(joined.contains("scsi-hd,drive=drive2,bus=scsi0.0,channel=0,scsi-id=2,lun=0,id=disk2"))
+        let info = VMConfiguration(generation: .two, processorCount: 1, memoryMiB: 512, secureBoot: false, kernelBoot: nil,
+                                   drives: [DriveAttachment(kind: .vacated, controllerType: .scsi, controllerNumber: 0, location: 0, path: nil)],
+                                   networkAdapters: [], bootOrder: [])
+        #expect(info.occupiedLocations.isEmpty, "a vacated entry frees its location")
+    }
 }
 
 @Suite("Accelerator probe")

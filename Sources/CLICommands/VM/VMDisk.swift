@@ -4,7 +4,7 @@ import ArgumentParser
 /// `viridian vm disk add|remove|resize` (Add-VMHardDiskDrive / Remove-VMHardDiskDrive / Resize-VHD).
 struct VMDisk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "disk", abstract: "Attach or detach hard disks of an Off VM; grow a VM's disk, live on SCSI.",
+        commandName: "disk", abstract: "Attach, detach or grow hard disks; live on a running VM's SCSI controller.",
         subcommands: [Add.self, Remove.self, Resize.self])
 
     struct Location: ParsableArguments {
@@ -14,7 +14,9 @@ struct VMDisk: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Attach a disk file (first free location unless given).")
+        static let configuration = CommandConfiguration(
+            abstract: "Attach a disk file (first free location unless given).",
+            discussion: "While the VM runs the disk goes onto a SCSI controller the VM has, and the guest sees it at once; IDE disks are added only while the VM is Off, as in Hyper-V.")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var vm: VMNameArgument
         @Argument(help: "The disk file.") var path: String
@@ -32,7 +34,9 @@ struct VMDisk: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Detach a disk, by path or location; the file stays.")
+        static let configuration = CommandConfiguration(
+            abstract: "Detach a disk, by path or location; the file stays.",
+            discussion: "While the VM runs, a SCSI disk is removed at once (the guest sees it vanish, whether or not it still had it mounted) and its file is closed, so it can be attached elsewhere; an IDE disk, or a VM with checkpoints, is refused.")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var vm: VMNameArgument
         @Argument(help: "The attached disk file (as in vm disk add).") var file: String?

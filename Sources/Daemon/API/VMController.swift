@@ -49,6 +49,12 @@ struct VMController {
             let body = try await request.decodeJSON(as: SetDVDRequest.self, context: context)
             return JSONResponse(value: try await vms.setDVD(try name(context), path: body.path))
         }
+        group.delete(":name/dvd") { request, context in
+            JSONResponse(value: try await vms.removeDVDDrive(
+                try name(context), controllerType: try request.queryChoice("controllerType", as: ControllerType.self),
+                controllerNumber: try request.queryInteger("controllerNumber", in: Self.controllerSlots),
+                location: try request.queryInteger("location", in: Self.controllerSlots)))
+        }
         group.get(":name/console/log") { request, context in
             let limit = try request.queryInteger("bytes", in: 0...Self.consoleLogLimit) ?? (1 << 20)
             let text = try await vms.consoleLog(try name(context), lastBytes: limit)

@@ -22,6 +22,7 @@ protocol VMService: Sendable {
     func removeDisk(_ name: String, path: String?, controllerType: ControllerType?, controllerNumber: Int?,
                     location: Int?) async throws -> VMInfo
     func setDVD(_ name: String, path: String?) async throws -> VMInfo
+    func removeDVDDrive(_ name: String, controllerType: ControllerType?, controllerNumber: Int?, location: Int?) async throws -> VMInfo
     func consoleLog(_ name: String, lastBytes: Int) async throws -> [UInt8]
 
     func networkAdapters(_ name: String) async throws -> [NetworkAdapterInfo]

@@ -41,7 +41,7 @@ final class IntegrationUpdateService: Sendable {
             let iso = try await SetupDiskBuilder(cacheDirectory: configuration.cacheDirectory)
                 .build(bundle, release: ViridianVersion.current)
             progress.report(80, "inserting it")
-            _ = try await vms.insertMedia(vmName, path: iso)
+            _ = try await vms.setDVD(vmName, path: iso)
             events.record(.information, .integration, vm: vmName,
                           "inserted the integration services \(ViridianVersion.current) setup disk into VM '\(vmName)'")
             return "inserted \(iso); in the guest: mount /dev/sr0 /mnt && sh /mnt/install.sh"

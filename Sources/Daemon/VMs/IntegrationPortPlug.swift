@@ -27,30 +27,14 @@ struct IntegrationPortPlug {
                     "chardev": .string(names.chardev), "name": .string(service.portName), "id": .string(names.device),
                 ])
             } else {
-                let deleted = client.events()
-                try await client.execute("device_del", arguments: ["id": .string(names.device)])
-                try await waitForDeletion(of: names.device, events: deleted)
+                // virtio-serial ports unplug at once (no guest handshake); QEMU confirms.
+                guard try await client.deleteDevice(names.device, timeout: .seconds(5)) else {
+                    throw ViridianError(.timeout, "QEMU did not remove the port \(names.device) within 5 s")
+                }
                 try await client.execute("chardev-remove", arguments: ["id": .string(names.chardev)])
             }
         } catch let error as QMPError {
             throw ViridianError(.engineFailure, "cannot \(plugged ? "add" : "remove") the \(service.rawValue) port: \(error)")
-        }
-    }
-
-    /// virtio-serial ports unplug at once (no guest handshake); wait for QEMU to confirm.
-    private func waitForDeletion(of device: String, events: AsyncStream<QMPEvent>) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await event in events where event.name == "DEVICE_DELETED" && event.data["device"]?.stringValue == device {
-                    return
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(5))
-                throw ViridianError(.timeout, "QEMU did not remove the port \(device) within 5 s")
-            }
-            defer { group.cancelAll() }
-            try await group.next()
         }
     }
 }

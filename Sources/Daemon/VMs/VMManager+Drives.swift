@@ -1,17 +1,19 @@
 import APITypes
+import Backup
 import Foundation
 import QMP
 import Storage
 
 extension VMManager {
-    /// Attaches a hard disk to an Off VM (Add-VMHardDiskDrive). Without a location, the first
-    /// free one on the generation's controllers is used.
+    /// Attaches a hard disk (Add-VMHardDiskDrive): to an Off VM at any location, or live to a
+    /// running VM's SCSI controller. Without a location, the first free one is used.
     public func addDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
         try await withOperation(.changingDrives, try lookup(name)) { try await performAddDisk(name, request) }
     }
 
     /// The body of `addDisk`, holding the VM's turn.
     private func performAddDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
+        if let worker = try lookup(name).worker { return try await hotAddDisk(name, request, client: worker.client) }
         var vm = try requireOff(name, "disks can be added")
         try DiskPath.requireExisting(request.path)
         try await recordAttached(request.path, declared: request.format)
@@ -21,7 +23,7 @@ extension VMManager {
             drive = DriveAttachment(kind: .hardDisk, controllerType: controller, controllerNumber: request.controllerNumber ?? 0,
                                     location: request.location ?? 0, path: request.path)
         } else if let free = DriveLocations.firstFree(kind: .hardDisk, generation: configuration.generation,
-                                                      taken: Set(configuration.drives.map(\.locationName)), path: request.path) {
+                                                      taken: configuration.occupiedLocations, path: request.path) {
             drive = free
         } else {
             throw ViridianError(.invalidArgument, "every controller location of VM '\(vm.record.name)' is taken")
@@ -36,20 +38,56 @@ extension VMManager {
         return vm.info
     }
 
-    /// Detaches the hard disk at a location, or with a path, from an Off VM. The file stays.
+    /// Adds a disk to a Running or Paused VM's SCSI controller: its recorded chain opened in the
+    /// worker, the device added (the guest sees a new disk), then change tracking set up for it.
+    private func hotAddDisk(_ name: String, _ request: AddDiskRequest, client: QMPClient) async throws -> VMInfo {
+        let vm = try requireSettled(name)
+        try DiskPath.requireExisting(request.path)
+        let drive = try hotPlugLocation(vm, kind: .hardDisk, path: request.path, controllerType: request.controllerType,
+                                        controllerNumber: request.controllerNumber, location: request.location)
+        try await recordAttached(request.path, declared: request.format)
+        var configuration = vm.record.configuration
+        let index = freeDriveIndex(configuration)
+        if index < configuration.drives.count { configuration.drives[index] = drive } else { configuration.drives.append(drive) }
+        try configuration.validate(host: host)
+        try validateFiles(configuration, excluding: vm.record.id)
+        try await plugDisk(try catalog.recordedChain(request.path), at: drive, index: index, client: client)
+        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
+        current.record.configuration = configuration
+        vms[vm.record.id] = current
+        store(current.record)
+        changeTracking(current).invalidate("\(request.path) was added while the VM ran")
+        await changeTracking(current).arm(client, disks: await trackedDisks(current))
+        events.record(.information, .storage, vm: vm.record.name,
+                      "\(request.path) was attached to VM '\(vm.record.name)' at \(drive.locationName) while it runs")
+        return current.info
+    }
+
+    /// Detaches a hard disk, by path or location (Remove-VMHardDiskDrive): from an Off VM, or live
+    /// from a running VM's SCSI controller. The file stays.
     public func removeDisk(_ name: String, path: String?, controllerType: ControllerType?, controllerNumber: Int?,
-                           location: Int?) throws -> VMInfo {
-        var vm = try requireOff(name, "disks can be removed")
-        try requireNoCheckpoints(vm, "detaching a disk")
-        let index = vm.record.configuration.drives.firstIndex { drive in
+                           location: Int?) async throws -> VMInfo {
+        try await withOperation(.changingDrives, try lookup(name)) {
+            try await performRemoveDisk(name, path: path, controllerType: controllerType, controllerNumber: controllerNumber, location: location)
+        }
+    }
+
+    /// The body of `removeDisk`, holding the VM's turn.
+    private func performRemoveDisk(_ name: String, path: String?, controllerType: ControllerType?, controllerNumber: Int?,
+                                   location: Int?) async throws -> VMInfo {
+        let found = try lookup(name)
+        let index = found.record.configuration.drives.firstIndex { drive in
             guard drive.kind == .hardDisk else { return false }
             if let path { return drive.path == path }
             return drive.controllerType == controllerType && drive.controllerNumber == (controllerNumber ?? 0)
                 && drive.location == location
         }
         guard let index else {
-            throw ViridianError(.notFound, "VM '\(vm.record.name)' has no such hard disk")
+            throw ViridianError(.notFound, "VM '\(found.record.name)' has no such hard disk")
         }
+        if let worker = found.worker { return try await hotRemoveDisk(name, index: index, client: worker.client) }
+        var vm = try requireOff(name, "disks can be removed")
+        try requireNoCheckpoints(vm, "detaching a disk")
         let removed = vm.record.configuration.drives.remove(at: index)
         try inventory.update(vm.record)
         vms[vm.record.id] = vm
@@ -58,16 +96,45 @@ extension VMManager {
         return vm.info
     }
 
-    /// Inserts an ISO into the VM's first DVD drive, adding a drive if it has none; `nil` ejects.
-    public func setDVD(_ name: String, path: String?) throws -> VMInfo {
+    /// Removes a disk from a Running or Paused VM's SCSI controller: the device goes (QEMU's
+    /// `device_del`; the guest sees the disk vanish), then its files are closed and its entry vacated.
+    private func hotRemoveDisk(_ name: String, index: Int, client: QMPClient) async throws -> VMInfo {
+        let vm = try requireSettled(name)
+        let drive = vm.record.configuration.drives[index]
+        guard drive.controllerType == .scsi else { throw ideHotPlugRefusal(vm, "disks are removed") }
+        try requireNoCheckpoints(vm, "detaching a disk")
+        let chain = try diskChains(vm.record.configuration)[index] ?? []
+        try await unplugDrive(vm, index: index, files: chain.map(\.path), client: client)
+        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
+        current.record.configuration.drives[index] = DriveAttachment(kind: .vacated, controllerType: drive.controllerType,
+                                                                     controllerNumber: drive.controllerNumber, location: drive.location, path: nil)
+        vms[vm.record.id] = current
+        store(current.record)
+        let disk = TrackedDisk(index: index, chain: chain, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0)
+        await changeTracking(current).diskRemoved(client, disk: disk)
+        events.record(.information, .storage, vm: vm.record.name,
+                      "\(drive.path ?? "a disk") was detached from VM '\(vm.record.name)' (\(drive.locationName)) while it runs")
+        return current.info
+    }
+
+    /// Puts `path` into the VM's first DVD drive (Set-VMDvdDrive), adding a drive when it has none;
+    /// `nil` ejects. Off: any drive. Running or Paused: the medium changes at once, as a disc would;
+    /// a Generation 2 VM without a drive gets a SCSI DVD drive hot-added (IDE has no hot-plug).
+    public func setDVD(_ name: String, path: String?) async throws -> VMInfo {
+        try await withOperation(.changingDrives, try lookup(name)) { try await performSetDVD(name, path: path) }
+    }
+
+    /// The body of `setDVD`, holding the VM's turn.
+    private func performSetDVD(_ name: String, path: String?) async throws -> VMInfo {
+        if let path { try DiskPath.requireExisting(path) }
+        if let worker = try lookup(name).worker { return try await changeMediumLive(name, path: path, client: worker.client) }
         var vm = try requireOff(name, "the DVD can be changed")
         var configuration = vm.record.configuration
-        if let path { try DiskPath.requireExisting(path) }
         if let index = configuration.drives.firstIndex(where: { $0.kind == .dvd }) {
             configuration.drives[index].path = path
         } else if let path {
             guard let free = DriveLocations.firstFree(kind: .dvd, generation: configuration.generation,
-                                                      taken: Set(configuration.drives.map(\.locationName)), path: path)
+                                                      taken: configuration.occupiedLocations, path: path)
             else { throw ViridianError(.invalidArgument, "no free location for a DVD drive") }
             configuration.drives.append(free)
         }
@@ -78,10 +145,46 @@ extension VMManager {
         return vm.info
     }
 
+    /// Removes the VM's DVD drive at a location, or its first (Remove-VMDvdDrive): from an Off VM,
+    /// or live from a running VM's SCSI controller.
+    public func removeDVDDrive(_ name: String, controllerType: ControllerType?, controllerNumber: Int?, location: Int?) async throws -> VMInfo {
+        try await withOperation(.changingDrives, try lookup(name)) {
+            try await performRemoveDVDDrive(name, controllerType: controllerType, controllerNumber: controllerNumber, location: location)
+        }
+    }
+
+    /// The body of `removeDVDDrive`, holding the VM's turn.
+    private func performRemoveDVDDrive(_ name: String, controllerType: ControllerType?, controllerNumber: Int?, location: Int?) async throws -> VMInfo {
+        let found = try lookup(name)
+        let index = found.record.configuration.drives.firstIndex { drive in
+            drive.kind == .dvd && (location == nil || (drive.controllerType == (controllerType ?? drive.controllerType)
+                && drive.controllerNumber == (controllerNumber ?? 0) && drive.location == location))
+        }
+        guard let index else { throw ViridianError(.notFound, "VM '\(found.record.name)' has no such DVD drive") }
+        let drive = found.record.configuration.drives[index]
+        if let worker = found.worker {
+            let vm = try requireSettled(name)
+            guard drive.controllerType == .scsi else { throw ideHotPlugRefusal(vm, "DVD drives are removed") }
+            try await unplugDrive(vm, index: index, files: drive.path.map { [$0] } ?? [], client: worker.client)
+        } else {
+            _ = try requireOff(name, "DVD drives can be removed")
+        }
+        guard var current = vms[found.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
+        if found.worker == nil {
+            current.record.configuration.drives.remove(at: index)
+        } else {
+            current.record.configuration.drives[index] = DriveAttachment(kind: .vacated, controllerType: drive.controllerType,
+                                                                         controllerNumber: drive.controllerNumber, location: drive.location, path: nil)
+        }
+        vms[found.record.id] = current
+        store(current.record)
+        events.record(.information, .storage, vm: current.record.name,
+                      "the DVD drive at \(drive.locationName) was removed from VM '\(current.record.name)'")
+        return current.info
+    }
+
     private func requireOff(_ name: String, _ what: String) throws -> ManagedVM {
         let vm = try lookup(name)
-        // `insertMedia` on an Off VM holds the turn already and ends up here through `setDVD`.
-        if vm.operation?.kind != .changingDrives { try requireIdle(vm) }
         guard vm.record.state == .off else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); \(what) only while it is Off")
         }
@@ -93,71 +196,3 @@ extension VMManager {
     }
 }
 
-extension VMManager {
-    /// Puts `path` into the VM's DVD drive. Off: as `setDVD` (adding a drive if there is none).
-    /// Running or Paused: swaps the medium in the existing drive, as inserting a disc would; a
-    /// Generation 2 VM without one gets a SCSI DVD drive hot-added (IDE has no hot-plug).
-    public func insertMedia(_ name: String, path: String) async throws -> VMInfo {
-        try await withOperation(.changingDrives, try lookup(name)) { try await performInsertMedia(name, path: path) }
-    }
-
-    /// The body of `insertMedia`, holding the VM's turn.
-    private func performInsertMedia(_ name: String, path: String) async throws -> VMInfo {
-        let vm = try lookup(name)
-        guard let worker = vm.worker else { return try setDVD(name, path: path) }
-        guard vm.record.state == .running || vm.record.state == .paused else {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); try again when it settles")
-        }
-        try DiskPath.requireExisting(path)
-        guard let index = vm.record.configuration.drives.firstIndex(where: { $0.kind == .dvd }) else {
-            return try await hotAddDVD(vm, client: worker.client, path: path)
-        }
-        try await worker.client.execute("blockdev-change-medium", arguments: [
-            "id": .string("disk\(index)"), "filename": .string(path), "format": .string("raw"),
-            "read-only-mode": .string("read-only"),
-        ])
-        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
-        current.record.configuration.drives[index].path = path
-        vms[vm.record.id] = current
-        store(current.record)
-        return current.info
-    }
-
-    /// Adds a SCSI DVD drive holding `path` to a running Generation 2 VM, on the first free location
-    /// of a controller it already has (`blockdev-add` of the medium, then `device_add scsi-cd`).
-    private func hotAddDVD(_ vm: ManagedVM, client: QMPClient, path: String) async throws -> VMInfo {
-        let configuration = vm.record.configuration
-        guard configuration.generation == .two else {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no DVD drive, and a Generation 1 VM's IDE drives cannot be added while it runs; "
-                                + "add one while it is Off: viridian vm dvd set \(vm.record.name) \(path)")
-        }
-        let controllers = Set(configuration.drives.filter { $0.controllerType == .scsi }.map(\.controllerNumber))
-        let taken = Set(configuration.drives.map(\.locationName))
-        guard let drive = DriveLocations.firstFree(kind: .dvd, generation: .two, taken: taken, path: path),
-              controllers.contains(drive.controllerNumber) else {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no free location on a SCSI controller it has; add a DVD drive while it is Off")
-        }
-        let index = configuration.drives.count
-        try await client.blockdevAdd(["driver": .string("raw"), "node-name": .string("drive\(index)"), "read-only": .bool(true),
-                                      "file": .object(["driver": .string("file"), "filename": .string(path),
-                                                       "node-name": .string("file\(index)"), "read-only": .bool(true)])])
-        do {
-            try await client.execute("device_add", arguments: [
-                "driver": .string("scsi-cd"), "drive": .string("drive\(index)"), "bus": .string("scsi\(drive.controllerNumber).0"),
-                "channel": .int(0), "scsi-id": .int(Int64(drive.location)), "lun": .int(0), "id": .string("disk\(index)"),
-            ])
-        } catch {
-            do { try await client.blockdevDel(nodeName: "drive\(index)") } catch {
-                logger.warning("cannot remove the medium of a DVD drive that was not added", metadata: ["vm": "\(vm.record.name)", "error": "\(error)"])
-            }
-            throw error
-        }
-        guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(vm.record.name)' was removed") }
-        current.record.configuration.drives.append(drive)
-        vms[vm.record.id] = current
-        store(current.record)
-        events.record(.information, .storage, vm: vm.record.name,
-                      "a DVD drive holding \(path) was added to VM '\(vm.record.name)' at \(drive.locationName) while it runs")
-        return current.info
-    }
-}

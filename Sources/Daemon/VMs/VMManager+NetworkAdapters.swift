@@ -207,23 +207,12 @@ extension VMManager {
     /// removes its back end and tap.
     private func hotUnplug(_ vm: ManagedVM, index: Int, client: QMPClient) async throws {
         let device = "nic\(index)"
-        try await client.execute("device_del", arguments: ["id": .string(device)])
-        let deadline = ContinuousClock.now + Self.unplugTimeout
-        while try await Self.deviceExists(device, client: client) {
-            guard ContinuousClock.now < deadline else {
-                throw ViridianError(.timeout, "the guest in VM '\(vm.record.name)' did not release adapter \(index) within "
-                                    + "\(Self.unplugTimeout); it stays connected")
-            }
-            try await Task.sleep(for: .milliseconds(200))
+        guard try await client.deleteDevice(device, timeout: Self.unplugTimeout) else {
+            throw ViridianError(.timeout, "the guest in VM '\(vm.record.name)' did not release adapter \(index) within "
+                                + "\(Self.unplugTimeout); it stays connected")
         }
         _ = try? await client.execute("netdev_del", arguments: ["id": .string("net\(index)")])
         await switches.fabric?.detach(PortKey(vmID: vm.record.id, index: index))
-    }
-
-    private static func deviceExists(_ id: String, client: QMPClient) async throws -> Bool {
-        let children = try await client.execute("qom-list", arguments: ["path": .string("/machine/peripheral")])
-        guard case .array(let entries) = children else { return false }
-        return entries.contains { $0["name"]?.stringValue == id }
     }
 
     /// QMP arguments from command-line options, typed as QMP wants them: `on`/`off` as booleans, numbers as integers.

@@ -73,11 +73,27 @@ extension VMManager {
         await releasePorts(id)
         let wasExpected = vm.exitExpected || vm.record.state == .stopping || vm.record.state == .saving
         setState(id, vm.stateAfterExit)
+        if vm.stateAfterExit == .off { compactVacatedDrives(id) }
         if !wasExpected {
             events.record(.error, .worker, vm: vm.record.name, "the worker process of VM '\(vm.record.name)' exited unexpectedly")
         } else if vm.stateAfterExit == .off {
             events.record(.information, .worker, vm: vm.record.name, "VM '\(vm.record.name)' is Off")
         }
+    }
+
+    /// An Off VM's drives removed while it ran (`DriveKind.vacated`) go, as no device needs their
+    /// positions any more; while checkpoints hold configurations by position they stay.
+    private func compactVacatedDrives(_ id: String) {
+        guard var vm = vms[id], vm.record.configuration.drives.contains(where: { $0.kind == .vacated }) else { return }
+        do {
+            guard try inventory.checkpoints(vmID: id).isEmpty else { return }
+        } catch {
+            logger.warning("cannot read the VM's checkpoints; its vacated drive entries stay", metadata: ["vm": "\(vm.record.name)", "error": "\(error)"])
+            return
+        }
+        vm.record.configuration.drives.removeAll { $0.kind == .vacated }
+        vms[id] = vm
+        store(vm.record)
     }
 
     /// Ends a worker that failed to become a running VM.

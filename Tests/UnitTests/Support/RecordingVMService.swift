@@ -90,6 +90,12 @@ actor RecordingVMService: VMService {
         return info(name)
     }
 
+    func removeDVDDrive(_ name: String, controllerType: ControllerType?, controllerNumber: Int?, location: Int?) throws -> VMInfo {
+        try record("removeDVDDrive", "\(name) controller=\(controllerType?.rawValue ?? "-")"
+                       + " number=\(controllerNumber.map(String.init) ?? "-") location=\(location.map(String.init) ?? "-")")
+        return info(name)
+    }
+
     func consoleLog(_ name: String, lastBytes: Int) throws -> [UInt8] {
         try record("consoleLog", "\(name) \(lastBytes)")
         return Array("login: ".utf8)
