@@ -1,7 +1,7 @@
 /// What goes into the test guest: kernel modules, init scripts, kernel command line.
 /// Changing anything here must bump `version`, which keys the cache.
 enum TestGuestRecipe {
-    static let version = "7"
+    static let version = "8"
 
     /// The Debian metapackage whose dependency names the current cloud kernel.
     static let kernelMetapackage = "linux-image-cloud-amd64"
