@@ -178,4 +178,22 @@ extension VMConfiguration {
     public var occupiedLocations: Set<String> {
         Set(drives.filter { $0.kind != .vacated }.map(\.locationName))
     }
+
+    /// Puts a drive added while the VM runs at the first vacated position (its device is gone), or
+    /// at the end; returns its position, which names its device.
+    public mutating func placeLive(_ drive: DriveAttachment) -> Int {
+        guard let index = drives.firstIndex(where: { $0.kind == .vacated }) else {
+            drives.append(drive)
+            return drives.count - 1
+        }
+        drives[index] = drive
+        return index
+    }
+
+    /// Marks the drive at `index`, removed while the VM runs, vacated: its location is free, its
+    /// position (and controller) stay.
+    public mutating func vacate(_ index: Int) {
+        drives[index].kind = .vacated
+        drives[index].path = nil
+    }
 }

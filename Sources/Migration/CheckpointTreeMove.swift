@@ -85,7 +85,7 @@ struct CheckpointTreeMove: Sendable {
     /// After the move is recorded: the worker lets go of the old files.
     func release(_ disk: Disk) async throws {
         guard let client else { return }
-        try await BackingSwitch(client: client).release(disk.chain[disk.basePosition...].map(\.path))
+        try await LiveMerge(client: client).release(disk.chain[disk.basePosition...].map(\.path))
     }
 
     /// The overlays whose headers `qemu-img` rewrites: all of them, but the one a running worker holds.

@@ -48,12 +48,4 @@ public struct BackingSwitch: Sendable {
                         "backing": .string(backing)])
         try await client.execute("blockdev-reopen", arguments: ["options": .array(options)])
     }
-
-    /// Closes the images `files` (top first) once no node reads through them.
-    public func release(_ files: [String]) async throws {
-        for file in files {
-            guard let node = try await client.formatNode(openingFile: file) else { continue }
-            try await LiveMerge(client: client).release(file, node: node)
-        }
-    }
 }

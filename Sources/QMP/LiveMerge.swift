@@ -93,6 +93,15 @@ public struct LiveMerge: Sendable {
         }
     }
 
+    /// Closes the images `files` (top first) once no node reads through them: after a merge, a
+    /// backing switch, or a drive's device went.
+    public func release(_ files: [String]) async throws {
+        for file in files {
+            guard let node = try await client.formatNode(openingFile: file) else { continue }
+            try await release(file, node: node)
+        }
+    }
+
     /// Reopens writable (`blockdev-reopen`) the read-only parents among `files` that the worker's command
     /// line opened (`driveNpK` over `fileNpK`, backed by `driveNp(K+1)`): a commit writes into its base
     /// and repoints the image above its top. Overlays added since are writable already.

@@ -47,8 +47,7 @@ extension VMManager {
                                         controllerNumber: request.controllerNumber, location: request.location)
         try await recordAttached(request.path, declared: request.format)
         var configuration = vm.record.configuration
-        let index = freeDriveIndex(configuration)
-        if index < configuration.drives.count { configuration.drives[index] = drive } else { configuration.drives.append(drive) }
+        let index = configuration.placeLive(drive)
         try configuration.validate(host: host)
         try validateFiles(configuration, excluding: vm.record.id)
         try await plugDisk(try catalog.recordedChain(request.path), at: drive, index: index, client: client)
@@ -106,8 +105,7 @@ extension VMManager {
         let chain = try diskChains(vm.record.configuration)[index] ?? []
         try await unplugDrive(vm, index: index, files: chain.map(\.path), client: client)
         guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
-        current.record.configuration.drives[index] = DriveAttachment(kind: .vacated, controllerType: drive.controllerType,
-                                                                     controllerNumber: drive.controllerNumber, location: drive.location, path: nil)
+        current.record.configuration.vacate(index)
         vms[vm.record.id] = current
         store(current.record)
         let disk = TrackedDisk(index: index, chain: chain, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0)
@@ -173,8 +171,7 @@ extension VMManager {
         if found.worker == nil {
             current.record.configuration.drives.remove(at: index)
         } else {
-            current.record.configuration.drives[index] = DriveAttachment(kind: .vacated, controllerType: drive.controllerType,
-                                                                         controllerNumber: drive.controllerNumber, location: drive.location, path: nil)
+            current.record.configuration.vacate(index)
         }
         vms[found.record.id] = current
         store(current.record)

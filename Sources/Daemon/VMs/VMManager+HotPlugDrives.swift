@@ -55,11 +55,6 @@ extension VMManager {
         throw ViridianError(.invalidArgument, "every location of the SCSI controllers of VM '\(vm.record.name)' is taken")
     }
 
-    /// The position a new drive takes: the first vacated entry (its device is gone), else the end.
-    func freeDriveIndex(_ configuration: VMConfiguration) -> Int {
-        configuration.drives.firstIndex { $0.kind == .vacated } ?? configuration.drives.count
-    }
-
     /// Opens `chain` in the worker under the names `DiskChainNodes` gives position `index`, parents
     /// first, then adds the SCSI disk device over it; what was added is taken out again on failure.
     func plugDisk(_ chain: [DiskImage], at drive: DriveAttachment, index: Int, client: QMPClient) async throws {
@@ -103,20 +98,11 @@ extension VMManager {
                                 + "'\(vm.record.name)' within \(Self.driveUnplugTimeout); it stays attached")
         }
         do {
-            try await closeFiles(files, client: client)
+            try await LiveMerge(client: client).release(files)
         } catch {
             events.record(.warning, .storage, vm: vm.record.name,
                           "\(files.first ?? "a drive's file") stays open in the worker of VM '\(vm.record.name)' until it ends: "
                           + ViridianError.wrapping(error).message)
-        }
-    }
-
-    /// Closes the nodes that open `files` (top first) once nothing reads them.
-    func closeFiles(_ files: [String], client: QMPClient) async throws {
-        let merge = LiveMerge(client: client)
-        for file in files {
-            guard let node = try await client.formatNode(openingFile: file) else { continue }
-            try await merge.release(file, node: node)
         }
     }
 }
@@ -153,7 +139,7 @@ extension VMManager {
             try await client.execute("blockdev-close-tray", arguments: ["id": .string(device)])
         }
         if let previous, previous != path {
-            do { try await closeFiles([previous], client: client) } catch {
+            do { try await LiveMerge(client: client).release([previous]) } catch {
                 logger.warning("the DVD medium taken out stays open", metadata: ["vm": "\(vm.record.name)", "file": "\(previous)", "error": "\(error)"])
             }
         }
@@ -173,8 +159,7 @@ extension VMManager {
         }
         let drive = try hotPlugLocation(vm, kind: .dvd, path: path, controllerType: .scsi, controllerNumber: nil, location: nil)
         var configuration = vm.record.configuration
-        let index = freeDriveIndex(configuration)
-        if index < configuration.drives.count { configuration.drives[index] = drive } else { configuration.drives.append(drive) }
+        let index = configuration.placeLive(drive)
         let node = DiskChainNodes.nodeName(driveIndex: index)
         try await client.blockdevAdd(["driver": "raw", "node-name": .string(node), "read-only": true,
                                       "file": ["driver": "file", "filename": .string(path), "read-only": true]])
