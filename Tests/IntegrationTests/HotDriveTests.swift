@@ -37,6 +37,12 @@ struct HotDriveTests {
                                                        + "echo viridian-hot-marker > /mnt/hot/mark && sync && umount /mnt/hot"])
             #expect(mounted.exitCode == 0, "a file system made and mounted on the new disk: \(mounted.output)\(mounted.error)")
 
+            let other = "\(daemon.stateDirectory)/other.qcow2"
+            #expect(await daemon.cli(["vhd", "new", other, "--size", "16M"]).exitCode == 0)
+            let taken = await daemon.cli(["vm", "disk", "add", "hp", other, "--controller-type", "scsi", "--location", "0"])
+            #expect(taken.exitCode != 0 && taken.error.contains("is taken"), "\(taken.error)")
+            let noController = await daemon.cli(["vm", "disk", "add", "hp", other, "--controller-type", "scsi", "--controller-number", "2"])
+            #expect(noController.exitCode != 0 && noController.error.contains("no SCSI controller 2"), "\(noController.error)")
             let ide = await daemon.cli(["vm", "disk", "add", "hp", anchor, "--controller-type", "ide", "--location", "1"])
             #expect(ide.exitCode != 0 && ide.error.contains("IDE has no hot-plug"), "\(ide.error)")
             let root = try #require(try await daemon.client.vm("hp").drives.first { $0.controllerType == .ide && $0.kind == .hardDisk }?.path)
