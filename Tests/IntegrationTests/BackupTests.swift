@@ -160,7 +160,7 @@ struct BackupTests {
     /// Starts the guest's log: record N (`seq N`, 4 KiB, fsync'ed) at block N of the log disk, in order.
     private func startLog(_ daemon: TestDaemon) async throws {
         let script = "\(Self.devices); i=0; while [ $i -lt 16000 ]; do i=$((i+1)); "
-            + "printf 'seq %08d\\n' $i | dd of=$log bs=4096 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo $i > /tmp/seq; done"
+            + "printf 'seq %08d\\n' $i | dd of=$log bs=4096 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo $i > /tmp/seq.next; mv /tmp/seq.next /tmp/seq; done"
         let result = await daemon.exec("bk", ["sh", "-c", "(\(script)) </dev/null >/dev/null 2>&1 &"])
         try #require(result.exitCode == 0, "starting the log failed: \(result.error)")
     }
