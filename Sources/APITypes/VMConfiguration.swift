@@ -29,13 +29,28 @@ public struct DriveAttachment: Codable, Sendable, Equatable {
     public var controllerNumber: Int
     public var location: Int
     public var path: String?
+    /// A hard disk that is a host block device given to the guest whole (Hyper-V's physical hard
+    /// disk): raw, never probed, and never copied, checkpointed or backed up by Viridian.
+    public var passThrough: Bool
 
-    public init(kind: DriveKind, controllerType: ControllerType, controllerNumber: Int, location: Int, path: String?) {
+    public init(kind: DriveKind, controllerType: ControllerType, controllerNumber: Int, location: Int, path: String?,
+                passThrough: Bool = false) {
         self.kind = kind
         self.controllerType = controllerType
         self.controllerNumber = controllerNumber
         self.location = location
         self.path = path
+        self.passThrough = passThrough
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(DriveKind.self, forKey: .kind)
+        controllerType = try container.decode(ControllerType.self, forKey: .controllerType)
+        controllerNumber = try container.decode(Int.self, forKey: .controllerNumber)
+        location = try container.decode(Int.self, forKey: .location)
+        path = try container.decodeIfPresent(String.self, forKey: .path)
+        passThrough = try container.decodeIfPresent(Bool.self, forKey: .passThrough) ?? false
     }
 
     /// `IDE 0:1` — the way Hyper-V Manager names a location.
@@ -195,5 +210,22 @@ extension VMConfiguration {
     public mutating func vacate(_ index: Int) {
         drives[index].kind = .vacated
         drives[index].path = nil
+        drives[index].passThrough = false
+    }
+
+    /// The host block devices the VM's pass-through disks are.
+    public var passThroughDevices: [String] {
+        drives.filter { $0.kind == .hardDisk && $0.passThrough }.compactMap(\.path)
+    }
+
+    /// Refuses `action` (a checkpoint, a backup, a move) for a VM with pass-through disks: their
+    /// data lives on a host device Viridian neither copies nor snapshots, as in Hyper-V.
+    public func requireNoPassThrough(vm name: String, _ action: String) throws {
+        let devices = passThroughDevices
+        guard devices.isEmpty else {
+            throw ViridianError(.invalidState, "VM '\(name)' has the pass-through disk\(devices.count == 1 ? "" : "s") "
+                                + devices.joined(separator: ", ") + "; \(action) is not possible with a host device attached"
+                                + " (detach it first: viridian vm disk remove \(name) \(devices[0]))")
+        }
     }
 }

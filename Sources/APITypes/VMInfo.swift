@@ -167,14 +167,17 @@ public struct AddDiskRequest: Codable, Sendable {
     public var location: Int?
     /// The disk's format, needed only for a raw disk Viridian does not know yet (raw is never guessed).
     public var format: VHDFormat?
+    /// `path` is a host block device given to the guest whole (always raw).
+    public var passThrough: Bool?
 
     public init(path: String, controllerType: ControllerType? = nil, controllerNumber: Int? = nil, location: Int? = nil,
-                format: VHDFormat? = nil) {
+                format: VHDFormat? = nil, passThrough: Bool? = nil) {
         self.path = path
         self.controllerType = controllerType
         self.controllerNumber = controllerNumber
         self.location = location
         self.format = format
+        self.passThrough = passThrough
     }
 }
 

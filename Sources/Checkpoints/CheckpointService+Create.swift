@@ -9,6 +9,7 @@ extension CheckpointService {
     /// Takes a checkpoint of a Running, Paused, Saved or Off VM (Checkpoint-VM), as a job.
     package func create(_ name: String, _ request: NewCheckpointRequest) async throws -> JobInfo {
         let vm = try await host.checkCheckpointable(name, busyAllowed: false)
+        try vm.configuration.requireNoPassThrough(vm: vm.name, "a checkpoint")
         guard vm.configuration.checkpointType != .disabled else {
             throw ViridianError(.invalidState, "checkpoints are disabled for VM '\(vm.name)' "
                                 + "(turn them on with: viridian vm set \(vm.name) --checkpoint-type production)")

@@ -9,6 +9,8 @@ public struct DiskChainNodes: Sendable, Equatable {
     /// One file node and the format node over it.
     public struct Node: Sendable, Equatable {
         public let path: String
+        /// QEMU's protocol driver of the file node: `file`, or `host_device` for a pass-through disk.
+        public let protocolDriver: String
         public let format: VHDFormat
         public let nodeName: String
         public let fileNodeName: String
@@ -26,12 +28,31 @@ public struct DiskChainNodes: Sendable, Equatable {
     public init(chain: [DiskImage], driveIndex: Int) {
         let top = Self.nodeName(driveIndex: driveIndex)
         nodes = chain.enumerated().reversed().map { depth, image in
-            Node(path: image.path, format: image.format,
+            Node(path: image.path, protocolDriver: "file", format: image.format,
                  nodeName: depth == 0 ? top : "\(top)p\(depth)",
                  fileNodeName: depth == 0 ? "file\(driveIndex)" : "file\(driveIndex)p\(depth)",
                  readOnly: depth > 0,
                  backing: depth + 1 < chain.count ? "\(top)p\(depth + 1)" : nil)
         }
+    }
+
+    /// The nodes of a pass-through disk: the host block device, raw, at position `driveIndex`.
+    public init(passThrough device: String, driveIndex: Int) {
+        nodes = [Node(path: device, protocolDriver: "host_device", format: .raw, nodeName: Self.nodeName(driveIndex: driveIndex),
+                      fileNodeName: "file\(driveIndex)", readOnly: false, backing: nil)]
+    }
+
+    /// The nodes of the hard disk `drive` at `driveIndex`: its host device, or its recorded chain.
+    /// - Throws: `internalError` when a disk file has no recorded chain.
+    public init(drive: DriveAttachment, chain: [DiskImage]?, driveIndex: Int) throws {
+        if drive.passThrough, let device = drive.path {
+            self.init(passThrough: device, driveIndex: driveIndex)
+            return
+        }
+        guard let chain, chain.first?.path == drive.path else {
+            throw ViridianError(.internalError, "\(drive.path ?? "a disk") at \(drive.locationName) has no recorded format")
+        }
+        self.init(chain: chain, driveIndex: driveIndex)
     }
 
     /// The active image's node, which the drive's device reads.

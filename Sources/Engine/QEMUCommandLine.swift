@@ -23,18 +23,19 @@ public struct QEMUCommandLine: Sendable {
     public var migrationTLSDirectory: String?
     /// The tap of each adapter, by index; an adapter without one uses QEMU user networking (the NAT switch).
     public var taps: [Int: String]
-    /// The recorded chain (the disk, its parent, grandparent…) of each hard disk, by drive index:
-    /// every node gets its recorded format and parent explicitly, so QEMU probes nothing.
-    public var diskChains: [Int: [DiskImage]]
+    /// The block nodes of each hard disk, by drive index: its recorded chain (the disk, its parent,
+    /// grandparent…), every node with its recorded format and parent, so QEMU probes nothing; or
+    /// the host device of a pass-through disk.
+    public let diskNodes: [Int: DiskChainNodes]
 
-    /// - Throws: `internalError` when a hard disk has no recorded chain.
+    /// - Parameter diskChains: the recorded chain of each hard disk file, by drive index.
+    /// - Throws: `internalError` when a hard disk file has no recorded chain.
     public init(name: String, id: String, configuration: VMConfiguration, accelerator: Accelerator,
                 paths: WorkerPaths, firmware: Firmware?, incoming: Bool, migrationTLSDirectory: String? = nil,
                 taps: [Int: String] = [:], diskChains: [Int: [DiskImage]]) throws {
+        var diskNodes: [Int: DiskChainNodes] = [:]
         for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
-            guard let chain = diskChains[index], chain.first?.path == drive.path else {
-                throw ViridianError(.internalError, "\(drive.path ?? "a disk") at \(drive.locationName) has no recorded format")
-            }
+            diskNodes[index] = try DiskChainNodes(drive: drive, chain: diskChains[index], driveIndex: index)
         }
         self.name = name
         self.id = id
@@ -45,7 +46,7 @@ public struct QEMUCommandLine: Sendable {
         self.incoming = incoming
         self.migrationTLSDirectory = migrationTLSDirectory
         self.taps = taps
-        self.diskChains = diskChains
+        self.diskNodes = diskNodes
     }
 
     /// The QOM id of the TLS credentials that migration and NBD streams use.
@@ -117,8 +118,8 @@ public struct QEMUCommandLine: Sendable {
                 arguments += ["-blockdev", "driver=file,filename=\(escape(path)),node-name=file\(index),read-only=on",
                               "-blockdev", "driver=raw,file=file\(index),node-name=drive\(index),read-only=on"]
                 device.append("drive=drive\(index)")
-            } else if let chain = diskChains[index] {
-                arguments += blockNodes(chain, driveIndex: index)
+            } else if let nodes = diskNodes[index] {
+                arguments += blockNodes(nodes)
                 device.append("drive=drive\(index)")
             }
             switch drive.controllerType {
@@ -173,13 +174,13 @@ public struct QEMUCommandLine: Sendable {
 
     /// `-blockdev` nodes for a disk's chain (`DiskChainNodes`), its parents first, each with its
     /// recorded format; a qcow2 names its recorded parent as `backing`, or none (`backing=` is null).
-    private func blockNodes(_ chain: [DiskImage], driveIndex: Int) -> [String] {
+    private func blockNodes(_ chain: DiskChainNodes) -> [String] {
         var arguments: [String] = []
-        for node in DiskChainNodes(chain: chain, driveIndex: driveIndex).nodes {
+        for node in chain.nodes {
             let readOnly = node.readOnly ? ",read-only=on" : ""
             var format = "driver=\(node.format.qemuName),file=\(node.fileNodeName),node-name=\(node.nodeName)\(readOnly)"
             if node.format == .qcow2 { format += ",backing=\(node.backing ?? "")" }
-            arguments += ["-blockdev", "driver=file,filename=\(escape(node.path)),node-name=\(node.fileNodeName)\(readOnly)",
+            arguments += ["-blockdev", "driver=\(node.protocolDriver),filename=\(escape(node.path)),node-name=\(node.fileNodeName)\(readOnly)",
                           "-blockdev", format]
         }
         return arguments

@@ -88,7 +88,7 @@ public struct LiveMerge: Sendable {
     /// `blockdev-add`, and a file node given on the command line).
     public func release(_ file: String, node: String) async throws {
         try await client.blockdevDel(nodeName: node)
-        for entry in try await client.namedBlockNodes() where entry["drv"]?.stringValue == "file" && QMPClient.openedFile(entry) == file {
+        for entry in try await client.namedBlockNodes() where QMPClient.isProtocolNode(entry) && QMPClient.openedFile(entry) == file {
             if let name = entry["node-name"]?.stringValue { try await client.blockdevDel(nodeName: name) }
         }
     }

@@ -64,9 +64,17 @@ extension QMPClient {
         return fileName(inJSONFileName: opened) ?? opened
     }
 
+    /// The drivers of nodes that open a file or device themselves, under a format node.
+    public static let protocolDrivers: Set<String> = ["file", "host_device"]
+
+    /// Whether `node` of `namedBlockNodes` is a protocol node (a file or host device opened).
+    public static func isProtocolNode(_ node: JSONValue) -> Bool {
+        node["drv"]?.stringValue.map(protocolDrivers.contains) ?? false
+    }
+
     /// The format node that opened `file`, if the worker has one.
     public func formatNode(openingFile file: String) async throws -> String? {
-        try await namedBlockNodes().first { $0["drv"]?.stringValue != "file" && Self.openedFile($0) == file }?["node-name"]?.stringValue
+        try await namedBlockNodes().first { !Self.isProtocolNode($0) && Self.openedFile($0) == file }?["node-name"]?.stringValue
     }
 
     /// The file the format node `node` opened.

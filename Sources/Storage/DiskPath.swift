@@ -26,7 +26,7 @@ public enum DiskPath {
         let kind = status.st_mode & S_IFMT
         guard kind == S_IFREG else {
             let what = kind == S_IFIFO ? "a FIFO" : kind == S_IFCHR ? "a character device"
-                : kind == S_IFBLK ? "a block device (pass-through disks are not supported yet)" : kind == S_IFSOCK ? "a socket" : "not a regular file"
+                : kind == S_IFBLK ? "a block device (a pass-through disk: viridian vm disk add VM DEVICE --pass-through)" : kind == S_IFSOCK ? "a socket" : "not a regular file"
             throw ViridianError(.invalidArgument, "\(path) is \(what), not a disk image")
         }
     }

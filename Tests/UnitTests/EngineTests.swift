@@ -40,6 +40,25 @@ struct QEMUCommandLineTests {
         }
     }
 
+    @Test("a pass-through disk opens its host device raw, with no recorded chain; a stored drive without the field is a disk file")
+    func passThrough() throws {
+        let configuration = VMConfiguration(
+            generation: .two, processorCount: 1, memoryMiB: 512, secureBoot: false, kernelBoot: nil,
+            drives: [DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 0, path: "/d/root.qcow2"),
+                     DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 1, path: "/dev/sdb", passThrough: true)],
+            networkAdapters: [], bootOrder: [.hardDisk])
+        let joined = try QEMUCommandLine(name: "v", id: "i", configuration: configuration, accelerator: .tcg, paths: paths, firmware: nil,
+                                         incoming: false, diskChains: [0: [DiskImage(path: "/d/root.qcow2", format: .qcow2)]])
+            .arguments.joined(separator: " ")
+        #expect(joined.contains("driver=host_device,filename=/dev/sdb,node-name=file1 -blockdev driver=raw,file=file1,node-name=drive1"))
+        #expect(joined.contains("scsi-hd,drive=drive1,bus=scsi0.0,channel=0,scsi-id=1,lun=0,id=disk1"))
+        #expect(throws: ViridianError.self, "a pass-through disk is refused for a checkpoint") {
+            try configuration.requireNoPassThrough(vm: "v", "a checkpoint")
+        }
+        let stored = #"{"kind":"HardDisk","controllerType":"SCSI","controllerNumber":0,"location":0,"path":"/d/a.qcow2"}"#
+        #expect(try JSONDecoder().decode(DriveAttachment.self, from: Data(stored.utf8)).passThrough == false)
+    }
+
     @Test("Generation 1: pc machine, IDE disk, e1000 legacy adapter, boot index after the kernel's")
     func generationOne() throws {
         let arguments = try commandLine(VMConfiguration(

@@ -15,11 +15,16 @@ struct VMDisk: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Attach a disk file (first free location unless given).",
-            discussion: "While the VM runs the disk goes onto a SCSI controller the VM has, and the guest sees it at once; IDE disks are added only while the VM is Off, as in Hyper-V.")
+            abstract: "Attach a disk file, or a host disk with --pass-through (first free location unless given).",
+            discussion: """
+                While the VM runs the disk goes onto a SCSI controller the VM has, and the guest sees it at once; IDE disks are added only while the VM is Off, as in Hyper-V.
+
+                A pass-through disk (Hyper-V's physical hard disk) is a host block device such as /dev/sdb, given to the guest whole and raw. It is refused while the host has it or one of its partitions mounted, uses it as swap or under the device mapper, or another VM has it. A VM with one cannot take checkpoints or backups or move (its data is on the device, which Viridian never copies); detach it first.
+                """)
         @OptionGroup var options: GlobalOptions
         @OptionGroup var vm: VMNameArgument
-        @Argument(help: "The disk file.") var path: String
+        @Argument(help: "The disk file, or the host block device with --pass-through.") var path: String
+        @Flag(help: "Give the host block device PATH to the VM whole (a physical hard disk).") var passThrough = false
         @OptionGroup var at: Location
         @Option(help: ArgumentHelp("The disk's format: vhdx, vhd, qcow2 or raw.",
                                    discussion: "Recognised images (VHDX, VHD, qcow2 — whatever the file is named) need none; a raw disk image that Viridian did not create must be declared with --format raw, because raw is never guessed."))
@@ -28,8 +33,10 @@ struct VMDisk: AsyncParsableCommand {
         func run() async throws {
             let info = try await options.client.addDisk(vm.name, AddDiskRequest(
                 path: absolute(path), controllerType: at.controllerType, controllerNumber: at.controllerNumber, location: at.location,
-                format: format))
-            if options.json { try Output.json(info) } else { print("Attached \(absolute(path)) to VM '\(info.name)'.") }
+                format: format, passThrough: passThrough ? true : nil))
+            if options.json { try Output.json(info) } else {
+                print("Attached \(absolute(path))\(passThrough ? " (pass-through)" : "") to VM '\(info.name)'.")
+            }
         }
     }
 

@@ -28,7 +28,7 @@ struct VMShow: AsyncParsableCommand {
             if let append = boot.append { fields.append(("Command line", append)) }
         }
         for drive in info.drives {
-            fields.append(("\(drive.kind.rawValue) \(drive.locationName)", drive.path ?? "(empty)"))
+            fields.append(("\(drive.kind.rawValue) \(drive.locationName)", (drive.path ?? "(empty)") + (drive.passThrough ? " (pass-through)" : "")))
         }
         for (index, adapter) in info.networkAdapters.enumerated() {
             fields.append(("Network adapter \(index)", "\(adapter.kind.rawValue) \(adapter.macAddress) on \(adapter.switchName)"))

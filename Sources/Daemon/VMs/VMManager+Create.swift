@@ -119,7 +119,7 @@ extension VMManager {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); stop it before removing it")
         }
         let deleting = deleteDisks || deleteAttachedDisks
-        var disks = vm.record.configuration.drives.filter { $0.kind == .hardDisk }.compactMap(\.path)
+        var disks = vm.record.configuration.drives.filter { $0.kind == .hardDisk && !$0.passThrough }.compactMap(\.path)
         if !deleting { try requireNoCheckpoints(vm, "removing it without --delete-disks") }
         if try !inventory.checkpoints(vmID: vm.record.id).isEmpty {
             let folder = paths(vm).checkpointDirectory + "/"

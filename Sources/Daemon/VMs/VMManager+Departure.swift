@@ -11,6 +11,7 @@ extension VMManager {
         let vm = try lookup(name)
         try requireIdle(vm)
         try requireNoCheckpoints(vm, "a move to another host")
+        try vm.record.configuration.requireNoPassThrough(vm: vm.record.name, "a move to another host")
         switch vm.record.state {
         case .running, .paused, .off, .saved: return vm.info
         default:
@@ -107,6 +108,7 @@ extension VMManager {
     package func checkStorageMovable(_ name: String) throws -> VMInfo {
         let vm = try lookup(name)
         try requireIdle(vm)
+        try vm.record.configuration.requireNoPassThrough(vm: vm.record.name, "a storage move")
         guard [.running, .paused, .off].contains(vm.record.state) else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its storage can move when it is Running, Paused or Off")
         }

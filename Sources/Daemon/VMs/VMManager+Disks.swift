@@ -4,10 +4,11 @@ import HostServices
 import Storage
 
 extension VMManager {
-    /// The recorded chain of each hard disk of `configuration`, by drive index, for its worker.
+    /// The recorded chain of each hard disk file of `configuration`, by drive index, for its worker
+    /// (and for change tracking, backups, checkpoints and moves); pass-through disks have none.
     func diskChains(_ configuration: VMConfiguration) throws -> [Int: [DiskImage]] {
         var chains: [Int: [DiskImage]] = [:]
-        for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
+        for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk && !drive.passThrough {
             guard let path = drive.path else { continue }
             chains[index] = try catalog.recordedChain(path)
         }

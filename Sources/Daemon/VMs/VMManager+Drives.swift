@@ -1,5 +1,6 @@
 import APITypes
 import Backup
+import Engine
 import Foundation
 import QMP
 import Storage
@@ -15,10 +16,15 @@ extension VMManager {
     private func performAddDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
         if let worker = try lookup(name).worker { return try await hotAddDisk(name, request, client: worker.client) }
         var vm = try requireOff(name, "disks can be added")
-        try DiskPath.requireExisting(request.path)
-        try await recordAttached(request.path, declared: request.format)
+        let passThrough = request.passThrough == true
+        if passThrough {
+            _ = try passThroughDrivePath(vm, request)
+        } else {
+            try DiskPath.requireExisting(request.path)
+            try await recordAttached(request.path, declared: request.format)
+        }
         var configuration = vm.record.configuration
-        let drive: DriveAttachment
+        var drive: DriveAttachment
         if let controller = request.controllerType ?? (request.location != nil ? defaultController(configuration) : nil) {
             drive = DriveAttachment(kind: .hardDisk, controllerType: controller, controllerNumber: request.controllerNumber ?? 0,
                                     location: request.location ?? 0, path: request.path)
@@ -28,13 +34,15 @@ extension VMManager {
         } else {
             throw ViridianError(.invalidArgument, "every controller location of VM '\(vm.record.name)' is taken")
         }
+        drive.passThrough = passThrough
         configuration.drives.append(drive)
         try configuration.validate(host: host)
         try validateFiles(configuration, excluding: vm.record.id)
         vm.record.configuration = configuration
         try inventory.update(vm.record)
         vms[vm.record.id] = vm
-        events.record(.information, .storage, vm: vm.record.name, "\(request.path) was attached to VM '\(vm.record.name)' at \(drive.locationName)")
+        events.record(.information, .storage, vm: vm.record.name,
+                      "\(request.path) was attached to VM '\(vm.record.name)' at \(drive.locationName)\(passThrough ? " as a pass-through disk" : "")")
         return vm.info
     }
 
@@ -42,23 +50,29 @@ extension VMManager {
     /// worker, the device added (the guest sees a new disk), then change tracking set up for it.
     private func hotAddDisk(_ name: String, _ request: AddDiskRequest, client: QMPClient) async throws -> VMInfo {
         let vm = try requireSettled(name)
-        try DiskPath.requireExisting(request.path)
-        let drive = try hotPlugLocation(vm, kind: .hardDisk, path: request.path, controllerType: request.controllerType,
+        let passThrough = request.passThrough == true
+        if passThrough { _ = try passThroughDrivePath(vm, request) } else { try DiskPath.requireExisting(request.path) }
+        var drive = try hotPlugLocation(vm, kind: .hardDisk, path: request.path, controllerType: request.controllerType,
                                         controllerNumber: request.controllerNumber, location: request.location)
-        try await recordAttached(request.path, declared: request.format)
+        drive.passThrough = passThrough
+        if !passThrough { try await recordAttached(request.path, declared: request.format) }
         var configuration = vm.record.configuration
         let index = configuration.placeLive(drive)
         try configuration.validate(host: host)
         try validateFiles(configuration, excluding: vm.record.id)
-        try await plugDisk(try catalog.recordedChain(request.path), at: drive, index: index, client: client)
+        let nodes = passThrough ? DiskChainNodes(passThrough: request.path, driveIndex: index)
+            : DiskChainNodes(chain: try catalog.recordedChain(request.path), driveIndex: index)
+        try await plugDisk(nodes, at: drive, index: index, client: client)
         guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
         current.record.configuration = configuration
         vms[vm.record.id] = current
         store(current.record)
-        changeTracking(current).invalidate("\(request.path) was added while the VM ran")
-        await changeTracking(current).arm(client, disks: await trackedDisks(current))
-        events.record(.information, .storage, vm: vm.record.name,
-                      "\(request.path) was attached to VM '\(vm.record.name)' at \(drive.locationName) while it runs")
+        if !passThrough {
+            changeTracking(current).invalidate("\(request.path) was added while the VM ran")
+            await changeTracking(current).arm(client, disks: await trackedDisks(current))
+        }
+        events.record(.information, .storage, vm: vm.record.name, "\(request.path) was attached to VM '\(vm.record.name)' at \(drive.locationName)"
+                      + "\(passThrough ? " as a pass-through disk" : "") while it runs")
         return current.info
     }
 
@@ -102,14 +116,16 @@ extension VMManager {
         let drive = vm.record.configuration.drives[index]
         guard drive.controllerType == .scsi else { throw ideHotPlugRefusal(vm, "disks are removed") }
         try requireNoCheckpoints(vm, "detaching a disk")
-        let chain = try diskChains(vm.record.configuration)[index] ?? []
-        try await unplugDrive(vm, index: index, files: chain.map(\.path), client: client)
+        let chain = try diskChains(vm.record.configuration)[index]
+        try await unplugDrive(vm, index: index, files: chain.map { $0.map(\.path) } ?? [drive.path].compactMap { $0 }, client: client)
         guard var current = vms[vm.record.id] else { throw ViridianError(.notFound, "VM '\(name)' was removed") }
         current.record.configuration.vacate(index)
         vms[vm.record.id] = current
         store(current.record)
-        let disk = TrackedDisk(index: index, chain: chain, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0)
-        await changeTracking(current).diskRemoved(client, disk: disk)
+        if let chain {
+            let disk = TrackedDisk(index: index, chain: chain, checkpointFolder: paths(vm).checkpointDirectory, sizeBytes: 0)
+            await changeTracking(current).diskRemoved(client, disk: disk)
+        }
         events.record(.information, .storage, vm: vm.record.name,
                       "\(drive.path ?? "a disk") was detached from VM '\(vm.record.name)' (\(drive.locationName)) while it runs")
         return current.info

@@ -55,13 +55,13 @@ extension VMManager {
         throw ViridianError(.invalidArgument, "every location of the SCSI controllers of VM '\(vm.record.name)' is taken")
     }
 
-    /// Opens `chain` in the worker under the names `DiskChainNodes` gives position `index`, parents
-    /// first, then adds the SCSI disk device over it; what was added is taken out again on failure.
-    func plugDisk(_ chain: [DiskImage], at drive: DriveAttachment, index: Int, client: QMPClient) async throws {
+    /// Opens a disk's nodes (its recorded chain, or its host device) in the worker, parents first,
+    /// then adds the SCSI disk device over them; what was added is taken out again on failure.
+    func plugDisk(_ chain: DiskChainNodes, at drive: DriveAttachment, index: Int, client: QMPClient) async throws {
         var added: [String] = []
         do {
-            for node in DiskChainNodes(chain: chain, driveIndex: index).nodes {
-                try await client.blockdevAdd(["driver": "file", "filename": .string(node.path), "node-name": .string(node.fileNodeName),
+            for node in chain.nodes {
+                try await client.blockdevAdd(["driver": .string(node.protocolDriver), "filename": .string(node.path), "node-name": .string(node.fileNodeName),
                                               "read-only": .bool(node.readOnly)])
                 added.append(node.fileNodeName)
                 var format: [String: JSONValue] = ["driver": .string(node.format.qemuName), "node-name": .string(node.nodeName),
@@ -77,7 +77,7 @@ extension VMManager {
                     logger.warning("cannot close a node of a disk that was not added", metadata: ["node": "\(name)", "error": "\(error)"])
                 }
             }
-            throw ViridianError(.engineFailure, "QEMU could not add \(chain.first?.path ?? "the disk"): \(ViridianError.wrapping(error).message)")
+            throw ViridianError(.engineFailure, "QEMU could not add \(drive.path ?? "the disk"): \(ViridianError.wrapping(error).message)")
         }
     }
 

@@ -286,8 +286,9 @@ extension VMManager {
         setState(id, status.running ? .running : .paused)
     }
 
-    /// No hard disk of `vm` may be open in another VM's worker.
+    /// No hard disk of `vm` may be open in another VM's worker, nor a pass-through disk used by the host.
     private func requireDisksFree(_ vm: ManagedVM) throws {
+        try requirePassThroughDisksFree(vm)
         for drive in vm.record.configuration.drives where drive.kind == .hardDisk {
             if let path = drive.path, let other = vmUsing(path: path, excluding: vm.record.id), other.record.state.hasWorker {
                 throw ViridianError(.conflict, "\(path) is in use by the running VM '\(other.record.name)'")
