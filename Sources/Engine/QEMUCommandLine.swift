@@ -148,13 +148,21 @@ public struct QEMUCommandLine: Sendable {
             let device = NetworkAdapterDevice(adapter: adapter, index: index, generation: configuration.generation,
                                               processorCount: configuration.processorCount, tap: taps[index])
             var deviceOptions = device.deviceOptions.map { "\($0.key)=\($0.value)" }
-            if index == 0, let position = configuration.bootOrder.firstIndex(of: .network) {
+            if index == networkBootAdapter, let position = configuration.bootOrder.firstIndex(of: .network) {
                 deviceOptions.append("bootindex=\(position + 1)")
             }
             arguments += ["-netdev", device.netdevArgument,
                           "-device", ([device.driver] + deviceOptions).joined(separator: ",")]
         }
         return arguments
+    }
+
+    /// The adapter that boots over PXE (its iPXE option ROM, from Debian's `ipxe-qemu`): Generation 2's
+    /// first adapter (synthetic), Generation 1's first legacy adapter — as in Hyper-V, a Generation 1
+    /// synthetic adapter does not boot.
+    private var networkBootAdapter: Int? {
+        configuration.generation == .two ? (configuration.networkAdapters.isEmpty ? nil : 0)
+            : configuration.networkAdapters.firstIndex { $0.kind == .legacy }
     }
 
     /// One virtio-serial controller; a port per enabled integration service and one for qemu-guest-agent.

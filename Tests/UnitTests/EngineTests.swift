@@ -59,6 +59,18 @@ struct QEMUCommandLineTests {
         #expect(try JSONDecoder().decode(DriveAttachment.self, from: Data(stored.utf8)).passThrough == false)
     }
 
+    @Test("network boot: Generation 1 from its first legacy adapter only, Generation 2 from its first adapter")
+    func networkBootAdapter() throws {
+        let adapters = [NetworkAdapter(kind: .synthetic, macAddress: "52:54:00:00:00:01"), NetworkAdapter(kind: .legacy, macAddress: "52:54:00:00:00:02")]
+        let one = try commandLine(VMConfiguration(generation: .one, processorCount: 1, memoryMiB: 256, secureBoot: false, kernelBoot: nil,
+                                                  drives: [], networkAdapters: adapters, bootOrder: [.network, .hardDisk]))
+        #expect(one.contains { $0.hasPrefix("e1000,") && $0.hasSuffix(",bootindex=1") }, "the legacy adapter boots: \(one)")
+        #expect(!one.contains { $0.hasPrefix("virtio-net-pci,") && $0.contains("bootindex") }, "a Generation 1 synthetic adapter does not boot")
+        let two = try commandLine(VMConfiguration(generation: .two, processorCount: 1, memoryMiB: 256, secureBoot: false, kernelBoot: nil,
+                                                  drives: [], networkAdapters: [adapters[0]], bootOrder: [.hardDisk, .network]))
+        #expect(two.contains { $0.hasPrefix("virtio-net-pci,") && $0.hasSuffix(",bootindex=2") }, "\(two)")
+    }
+
     @Test("Generation 1: pc machine, IDE disk, e1000 legacy adapter, boot index after the kernel's")
     func generationOne() throws {
         let arguments = try commandLine(VMConfiguration(

@@ -18,7 +18,8 @@ struct VMSet: AsyncParsableCommand {
     @Option(help: "Startup memory, e.g. 1G.") var memory: String?
     @Option(help: "Virtual processors.") var cpus: Int?
     @Option(help: "Notes.") var notes: String?
-    @Option(help: "Boot order, comma-separated: HardDisk,DVD,Network.") var bootOrder: String?
+    @Option(help: ArgumentHelp("Boot order, comma-separated: HardDisk (or disk), DVD, Network.",
+                               discussion: "Network boots over PXE: from the first synthetic adapter on Generation 2, from the first legacy adapter on Generation 1 (as in Hyper-V); the next device follows when no server answers.")) var bootOrder: String?
     @Option(help: "Kernel command line (direct kernel boot only).") var append: String?
     @Option(help: ArgumentHelp("QEMU machine type: 'latest' for this host's newest, or a versioned one (pc-i440fx-7.2, pc-q35-10.0).",
                                discussion: "A VM keeps the machine type it was created with across engine upgrades; 'latest' upgrades it (Update-VMVersion). A VM can only run on, or move to, a host whose QEMU offers its type."))
@@ -54,8 +55,9 @@ struct VMSet: AsyncParsableCommand {
         }
         let order = try bootOrder.map { text in
             try text.split(separator: ",").map { item in
-                guard let device = BootDevice.allCases.first(where: { $0.rawValue.lowercased() == item.lowercased() }) else {
-                    throw ValidationError("boot devices are HardDisk, DVD and Network, not '\(item)'")
+                guard let device = BootDevice.allCases.first(where: { $0.rawValue.lowercased() == item.lowercased() })
+                    ?? (item.lowercased() == "disk" ? .hardDisk : nil) else {
+                    throw ValidationError("boot devices are HardDisk (or disk), DVD and Network, not '\(item)'")
                 }
                 return device
             }
