@@ -15,52 +15,72 @@ struct NetworkBootTests {
           .guests(1))
     func networkBoot() async throws {
         try await TestDaemon.with { daemon in
-            try await daemon.createTestVM("seed")
-            let boot = try #require(try await daemon.client.vm("seed").kernelBoot, "the test guest boots a kernel")
-            #expect(await daemon.cli(["switch", "new", "pxenet", "--type", "internal", "--host-address", "10.9.0.254/24"]).exitCode == 0)
-            let bridge = try #require(try await daemon.json([VirtualSwitchInfo].self, ["switch", "list"]).first { $0.name == "pxenet" }?.bridge)
-            let create = await daemon.cli(["vm", "create", "pxe", "--generation", "1", "--memory", "256M", "--network", "legacy", "--switch", "pxenet"])
-            #expect(create.exitCode == 0, "\(create.error)")
-            let order = await daemon.cli(["vm", "set", "pxe", "--boot-order", "network,disk"])
-            #expect(order.exitCode == 0, "\(order.error)")
-            #expect(try await daemon.client.vm("pxe").bootOrder == [.network, .hardDisk])
-
-            let server = try PXEServer(root: "\(daemon.stateDirectory)/tftp", interface: bridge, address: "10.9.0.254", boot: boot)
-            #expect(await daemon.cli(["vm", "start", "pxe"]).exitCode == 0)
             do {
-                try await daemon.waitForConsole("pxe", contains: "VIRIDIAN-GUEST-READY", timeout: .seconds(300))
+                try await bootOverNetwork(daemon)
             } catch {
-                Issue.record("the PXE server's log: \(server.log.suffix(1500))")
+                await removeSwitch(daemon)
                 throw error
             }
-            #expect(await daemon.cli(["vm", "stop", "pxe", "--turn-off"]).exitCode == 0)
-
-            // Generation 2 from its synthetic adapter: OVMF runs the adapter's iPXE EFI driver.
-            let uefi = await daemon.cli(["vm", "create", "pxe2", "--generation", "2", "--memory", "512M", "--switch", "pxenet",
-                                         "--secure-boot", "off"])
-            #expect(uefi.exitCode == 0, "\(uefi.error)")
-            #expect(await daemon.cli(["vm", "set", "pxe2", "--boot-order", "network,disk"]).exitCode == 0)
-            #expect(await daemon.cli(["vm", "start", "pxe2"]).exitCode == 0)
-            do {
-                try await daemon.waitForConsole("pxe2", contains: "VIRIDIAN-GUEST-READY", timeout: .seconds(300))
-            } catch {
-                Issue.record("the PXE server's log: \(server.log.suffix(1500))")
-                throw error
-            }
-            #expect(await daemon.cli(["vm", "stop", "pxe2", "--turn-off"]).exitCode == 0)
-            server.stop()
-            #expect(server.log.components(separatedBy: "boot.ipxe to").count == 3, "each VM fetched its boot script once: \(server.log.suffix(800))")
-
-            // No server: iPXE gives up and the BIOS boots the next device, a disk that says so.
-            let disk = "\(daemon.stateDirectory)/mbr.img"
-            var sectors = Data(count: 1 << 20)
-            sectors.replaceSubrange(0 ..< Self.bootSector.count, with: Self.bootSector)
-            try sectors.write(to: URL(fileURLWithPath: disk))
-            #expect(await daemon.cli(["vm", "disk", "add", "pxe", disk, "--format", "raw"]).exitCode == 0)
-            #expect(await daemon.cli(["vm", "start", "pxe"]).exitCode == 0)
-            try await daemon.waitForConsole("pxe", contains: Self.diskMarker, timeout: .seconds(300))
-            #expect(await daemon.cli(["vm", "stop", "pxe", "--turn-off"]).exitCode == 0)
+            await removeSwitch(daemon)
         }
+    }
+
+    /// The switch's bridge carries the host address 10.9.0.254: it goes with the test, so that no later
+    /// run finds a second bridge with the same address (which would take the server's replies).
+    private func removeSwitch(_ daemon: TestDaemon) async {
+        for vm in ["pxe", "pxe2"] {
+            _ = await daemon.cli(["vm", "stop", vm, "--turn-off"])
+            _ = await daemon.cli(["vm", "remove", vm])
+        }
+        let removed = await daemon.cli(["switch", "remove", "pxenet"])
+        #expect(removed.exitCode == 0, "the test's switch is removed: \(removed.error)")
+    }
+
+    private func bootOverNetwork(_ daemon: TestDaemon) async throws {
+        try await daemon.createTestVM("seed")
+        let boot = try #require(try await daemon.client.vm("seed").kernelBoot, "the test guest boots a kernel")
+        #expect(await daemon.cli(["switch", "new", "pxenet", "--type", "internal", "--host-address", "10.9.0.254/24"]).exitCode == 0)
+        let bridge = try #require(try await daemon.json([VirtualSwitchInfo].self, ["switch", "list"]).first { $0.name == "pxenet" }?.bridge)
+        let create = await daemon.cli(["vm", "create", "pxe", "--generation", "1", "--memory", "256M", "--network", "legacy", "--switch", "pxenet"])
+        #expect(create.exitCode == 0, "\(create.error)")
+        let order = await daemon.cli(["vm", "set", "pxe", "--boot-order", "network,disk"])
+        #expect(order.exitCode == 0, "\(order.error)")
+        #expect(try await daemon.client.vm("pxe").bootOrder == [.network, .hardDisk])
+
+        let server = try PXEServer(root: "\(daemon.stateDirectory)/tftp", interface: bridge, address: "10.9.0.254", boot: boot)
+        try await bootsTestGuest(daemon, "pxe", from: server)
+
+        // Generation 2 from its synthetic adapter: OVMF runs the adapter's iPXE EFI driver.
+        let uefi = await daemon.cli(["vm", "create", "pxe2", "--generation", "2", "--memory", "512M", "--switch", "pxenet",
+                                     "--secure-boot", "off"])
+        #expect(uefi.exitCode == 0, "\(uefi.error)")
+        #expect(await daemon.cli(["vm", "set", "pxe2", "--boot-order", "network,disk"]).exitCode == 0)
+        try await bootsTestGuest(daemon, "pxe2", from: server)
+        server.stop()
+        #expect(server.log.components(separatedBy: "boot.ipxe to").count == 3, "each VM fetched its boot script once: \(server.log.suffix(800))")
+
+        // No server: iPXE gives up and the BIOS boots the next device, a disk that says so.
+        let disk = "\(daemon.stateDirectory)/mbr.img"
+        var sectors = Data(count: 1 << 20)
+        sectors.replaceSubrange(0 ..< Self.bootSector.count, with: Self.bootSector)
+        try sectors.write(to: URL(fileURLWithPath: disk))
+        #expect(await daemon.cli(["vm", "disk", "add", "pxe", disk, "--format", "raw"]).exitCode == 0)
+        #expect(await daemon.cli(["vm", "start", "pxe"]).exitCode == 0)
+        try await daemon.waitForConsole("pxe", contains: Self.diskMarker, timeout: .seconds(300))
+        #expect(await daemon.cli(["vm", "stop", "pxe", "--turn-off"]).exitCode == 0)
+    }
+
+    /// Starts `vm`, waits for the test guest's ready marker on its console (the server's log tells
+    /// what happened when it does not come), and turns the VM off.
+    private func bootsTestGuest(_ daemon: TestDaemon, _ vm: String, from server: PXEServer) async throws {
+        #expect(await daemon.cli(["vm", "start", vm]).exitCode == 0)
+        do {
+            try await daemon.waitForConsole(vm, contains: "VIRIDIAN-GUEST-READY", timeout: .seconds(300))
+        } catch {
+            Issue.record("the PXE server's log: \(server.log.suffix(1500))")
+            throw error
+        }
+        #expect(await daemon.cli(["vm", "stop", vm, "--turn-off"]).exitCode == 0)
     }
 
     /// 16-bit code at 0x7c00: `xor ax,ax; mov ds,ax; mov dx,0x3f8; mov si,msg; next: lodsb; test al,al;
