@@ -23,14 +23,18 @@ public struct PassThroughDevice: Sendable, Equatable {
         self.path = path
         number = Self.number(UInt64(status.st_rdev))
         let sysfs = "/sys/dev/block/\(number)"
-        kernelName = ((try? FileManager.default.destinationOfSymbolicLink(atPath: sysfs)) as NSString?)?.lastPathComponent ?? number
+        guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: sysfs) else {
+            throw ViridianError(.invalidArgument, "\(path) (device \(number)) is not in /sys/dev/block; the kernel does not list it as a disk")
+        }
+        kernelName = (link as NSString).lastPathComponent
         let sectors = UInt64(Self.read("\(sysfs)/size") ?? "") ?? 0
         guard sectors > 0 else { throw ViridianError(.invalidArgument, "\(path) has no medium (its size is 0)") }
         sizeBytes = sectors * 512
     }
 
     /// Refuses a device the host itself uses: mounted (it or one of its partitions), a swap area, or
-    /// held by the device mapper or RAID; the kernel's exclusive open is the last word.
+    /// held by the device mapper or RAID. The mount table and holders only name the user; the kernel's
+    /// exclusive open is the last word, so an unreadable sysfs entry cannot let a used device through.
     public func requireUnusedByHost() throws {
         let members = [number] + partitionNumbers
         if let mount = Self.mounts().first(where: { members.contains($0.number) }) {

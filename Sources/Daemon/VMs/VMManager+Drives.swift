@@ -18,7 +18,7 @@ extension VMManager {
         var vm = try requireOff(name, "disks can be added")
         let passThrough = request.passThrough == true
         if passThrough {
-            _ = try passThroughDrivePath(vm, request)
+            try requirePassThroughAttachable(vm, request)
         } else {
             try DiskPath.requireExisting(request.path)
             try await recordAttached(request.path, declared: request.format)
@@ -51,7 +51,7 @@ extension VMManager {
     private func hotAddDisk(_ name: String, _ request: AddDiskRequest, client: QMPClient) async throws -> VMInfo {
         let vm = try requireSettled(name)
         let passThrough = request.passThrough == true
-        if passThrough { _ = try passThroughDrivePath(vm, request) } else { try DiskPath.requireExisting(request.path) }
+        if passThrough { try requirePassThroughAttachable(vm, request) } else { try DiskPath.requireExisting(request.path) }
         var drive = try hotPlugLocation(vm, kind: .hardDisk, path: request.path, controllerType: request.controllerType,
                                         controllerNumber: request.controllerNumber, location: request.location)
         drive.passThrough = passThrough

@@ -4,9 +4,9 @@ import Storage
 
 /// Pass-through disks (Hyper-V's physical hard disks): a host block device a VM takes whole.
 extension VMManager {
-    /// The host block device at `path`, refused unless it has a medium, the host does not use it
+    /// Refuses the host block device at `path` unless it has a medium, the host does not use it
     /// (mounted, swap, device mapper) and no other VM has it, by whatever path.
-    func requirePassThroughFree(_ path: String, for vm: ManagedVM) throws -> PassThroughDevice {
+    func requirePassThroughFree(_ path: String, for vm: ManagedVM) throws {
         let device = try PassThroughDevice(path)
         try device.requireUnusedByHost()
         for other in vms.values where other.record.id != vm.record.id {
@@ -16,14 +16,13 @@ extension VMManager {
                 throw ViridianError(.conflict, "\(path) is the pass-through disk \(candidate) of VM '\(other.record.name)'")
             }
         }
-        return device
     }
 
     /// Before a worker starts: every pass-through disk of `vm` is still a free block device.
     func requirePassThroughDisksFree(_ vm: ManagedVM) throws {
         for path in vm.record.configuration.passThroughDevices {
             do {
-                _ = try requirePassThroughFree(path, for: vm)
+                try requirePassThroughFree(path, for: vm)
             } catch {
                 let reason = ViridianError.wrapping(error)
                 throw ViridianError(reason.code, "VM '\(vm.record.name)' cannot start: its pass-through disk: \(reason.message)")
@@ -33,11 +32,11 @@ extension VMManager {
 
     /// Checks a pass-through attach request: raw only (a host device is never probed), no checkpoints
     /// (applying one would not take the device back), the device free.
-    func passThroughDrivePath(_ vm: ManagedVM, _ request: AddDiskRequest) throws -> String {
+    func requirePassThroughAttachable(_ vm: ManagedVM, _ request: AddDiskRequest) throws {
         if let format = request.format, format != .raw {
             throw ViridianError(.invalidArgument, "a pass-through disk is the host device itself, always raw; it cannot be \(format.rawValue)")
         }
         try requireNoCheckpoints(vm, "attaching a pass-through disk")
-        return try requirePassThroughFree(request.path, for: vm).path
+        try requirePassThroughFree(request.path, for: vm)
     }
 }
