@@ -25,7 +25,7 @@ struct NetworkBootTests {
         }
     }
 
-    /// The switch's bridge carries the host address 10.9.0.254: it goes with the test, so that no later
+    /// The switch's bridge carries the host address 10.77.0.254: it goes with the test, so that no later
     /// run finds a second bridge with the same address (which would take the server's replies).
     private func removeSwitch(_ daemon: TestDaemon) async {
         for vm in ["pxe", "pxe2"] {
@@ -39,7 +39,7 @@ struct NetworkBootTests {
     private func bootOverNetwork(_ daemon: TestDaemon) async throws {
         try await daemon.createTestVM("seed")
         let boot = try #require(try await daemon.client.vm("seed").kernelBoot, "the test guest boots a kernel")
-        #expect(await daemon.cli(["switch", "new", "pxenet", "--type", "internal", "--host-address", "10.9.0.254/24"]).exitCode == 0)
+        #expect(await daemon.cli(["switch", "new", "pxenet", "--type", "internal", "--host-address", "10.77.0.254/24"]).exitCode == 0)
         let bridge = try #require(try await daemon.json([VirtualSwitchInfo].self, ["switch", "list"]).first { $0.name == "pxenet" }?.bridge)
         let create = await daemon.cli(["vm", "create", "pxe", "--generation", "1", "--memory", "256M", "--network", "legacy", "--switch", "pxenet"])
         #expect(create.exitCode == 0, "\(create.error)")
@@ -47,7 +47,7 @@ struct NetworkBootTests {
         #expect(order.exitCode == 0, "\(order.error)")
         #expect(try await daemon.client.vm("pxe").bootOrder == [.network, .hardDisk])
 
-        let server = try PXEServer(root: "\(daemon.stateDirectory)/tftp", interface: bridge, address: "10.9.0.254", boot: boot)
+        let server = try PXEServer(root: "\(daemon.stateDirectory)/tftp", interface: bridge, address: "10.77.0.254", boot: boot)
         try await bootsTestGuest(daemon, "pxe", from: server)
 
         // Generation 2 from its synthetic adapter: OVMF runs the adapter's iPXE EFI driver.
@@ -66,7 +66,7 @@ struct NetworkBootTests {
         try sectors.write(to: URL(fileURLWithPath: disk))
         #expect(await daemon.cli(["vm", "disk", "add", "pxe", disk, "--format", "raw"]).exitCode == 0)
         #expect(await daemon.cli(["vm", "start", "pxe"]).exitCode == 0)
-        try await daemon.waitForConsole("pxe", contains: Self.diskMarker, timeout: .seconds(300))
+        try await daemon.waitForConsole("pxe", contains: Self.diskMarker, timeout: .seconds(480))
         #expect(await daemon.cli(["vm", "stop", "pxe", "--turn-off"]).exitCode == 0)
     }
 
@@ -75,7 +75,7 @@ struct NetworkBootTests {
     private func bootsTestGuest(_ daemon: TestDaemon, _ vm: String, from server: PXEServer) async throws {
         #expect(await daemon.cli(["vm", "start", vm]).exitCode == 0)
         do {
-            try await daemon.waitForConsole(vm, contains: "VIRIDIAN-GUEST-READY", timeout: .seconds(300))
+            try await daemon.waitForConsole(vm, contains: "VIRIDIAN-GUEST-READY", timeout: .seconds(480))
         } catch {
             Issue.record("the PXE server's log: \(server.log.suffix(1500))")
             throw error
