@@ -9,7 +9,6 @@ public struct PassThroughDevice: Sendable, Equatable {
     public let number: String
     /// The kernel's name for it (`loop0`, `sdb`).
     public let kernelName: String
-    public let sizeBytes: UInt64
 
     /// The device at `path`, which must be an absolute path to a block device with a medium.
     public init(_ path: String) throws {
@@ -27,9 +26,10 @@ public struct PassThroughDevice: Sendable, Equatable {
             throw ViridianError(.invalidArgument, "\(path) (device \(number)) is not in /sys/dev/block; the kernel does not list it as a disk")
         }
         kernelName = (link as NSString).lastPathComponent
-        let sectors = UInt64(Self.read("\(sysfs)/size") ?? "") ?? 0
+        guard let sectors = Self.read("\(sysfs)/size").flatMap(UInt64.init) else {
+            throw ViridianError(.internalError, "cannot read the size of \(path) from \(sysfs)/size")
+        }
         guard sectors > 0 else { throw ViridianError(.invalidArgument, "\(path) has no medium (its size is 0)") }
-        sizeBytes = sectors * 512
     }
 
     /// Refuses a device the host itself uses: mounted (it or one of its partitions), a swap area, or
