@@ -114,11 +114,16 @@ public struct ExportedVM: Codable, Sendable {
     public var savedState: String?
     /// A Generation 2 VM's UEFI variables.
     public var nvram: String?
+    /// A virtual TPM's permanent state (`tpmStateFile` in the folder).
+    public var tpmState: String?
     public var checkpoint: String
     public var exportedAt: Date
 
+    /// The name a TPM's state has in an export.
+    public static let tpmStateFile = "tpm-state.permall"
+
     public init(name: String, notes: String, configuration: VMConfiguration, diskFormats: [String: VHDFormat], savedState: String?,
-                nvram: String?, checkpoint: String, exportedAt: Date = Date()) {
+                nvram: String?, tpmState: String? = nil, checkpoint: String, exportedAt: Date = Date()) {
         format = Self.currentFormat
         self.name = name
         self.notes = notes
@@ -126,6 +131,7 @@ public struct ExportedVM: Codable, Sendable {
         self.diskFormats = diskFormats
         self.savedState = savedState
         self.nvram = nvram
+        self.tpmState = tpmState
         self.checkpoint = checkpoint
         self.exportedAt = exportedAt
     }

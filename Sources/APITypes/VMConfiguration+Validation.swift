@@ -29,6 +29,9 @@ extension VMConfiguration {
         if secureBoot && generation == .one {
             throw ViridianError(.invalidArgument, "Secure Boot needs a Generation 2 VM (UEFI)")
         }
+        if tpm && generation == .one {
+            throw ViridianError(.invalidArgument, "a virtual TPM needs a Generation 2 VM (UEFI), as in Hyper-V")
+        }
         if Set(bootOrder).count != bootOrder.count {
             throw ViridianError(.invalidArgument, "the boot order lists a device twice")
         }

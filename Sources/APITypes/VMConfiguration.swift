@@ -143,13 +143,15 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     public var automaticActions: AutomaticActions
     /// Which checkpoints the VM takes (production by default, as Hyper-V since 2016).
     public var checkpointType: CheckpointType
+    /// A virtual TPM 2.0 (Generation 2 only; Hyper-V's `Enable-VMTPM`), emulated by swtpm.
+    public var tpm: Bool
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
                 bootOrder: [BootDevice],
                 integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled,
                 machineType: String? = nil, automaticActions: AutomaticActions = AutomaticActions(),
-                checkpointType: CheckpointType = .production) {
+                checkpointType: CheckpointType = .production, tpm: Bool = false) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -162,14 +164,16 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.machineType = machineType
         self.automaticActions = automaticActions
         self.checkpointType = checkpointType
+        self.tpm = tpm
     }
 
     private enum CodingKeys: String, CodingKey {
         case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
-        case integrationServices, machineType, automaticActions, checkpointType
+        case integrationServices, machineType, automaticActions, checkpointType, tpm
     }
 
-    /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults.
+    /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults (and
+    /// before TPMs existed, none).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         generation = try container.decode(Generation.self, forKey: .generation)
@@ -185,6 +189,7 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         machineType = try container.decodeIfPresent(String.self, forKey: .machineType)
         automaticActions = try container.decodeIfPresent(AutomaticActions.self, forKey: .automaticActions) ?? AutomaticActions()
         checkpointType = try container.decodeIfPresent(CheckpointType.self, forKey: .checkpointType) ?? .production
+        tpm = try container.decodeIfPresent(Bool.self, forKey: .tpm) ?? false
     }
 }
 

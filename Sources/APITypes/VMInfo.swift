@@ -11,6 +11,8 @@ public struct VMInfo: Codable, Sendable {
     public var notes: String
     public var image: String?
     public var secureBoot: Bool
+    /// The VM has a virtual TPM 2.0.
+    public var tpm: Bool
     public var kernelBoot: KernelBoot?
     public var drives: [DriveAttachment]
     public var networkAdapters: [NetworkAdapter]
@@ -44,6 +46,7 @@ public struct VMInfo: Codable, Sendable {
         self.notes = notes
         self.image = image
         self.secureBoot = configuration.secureBoot
+        self.tpm = configuration.tpm
         self.kernelBoot = configuration.kernelBoot
         self.drives = configuration.drives.filter { $0.kind != .vacated }
         self.networkAdapters = configuration.networkAdapters
@@ -119,12 +122,16 @@ public struct SetVMRequest: Codable, Sendable {
     public var automaticStartDelaySeconds: Int?
     /// May change in any state.
     public var checkpointType: CheckpointType?
+    /// A virtual TPM 2.0 (Generation 2). Turned off, its state stays with the VM, so turning it on
+    /// again gives the guest back the same TPM (its keys and sealed secrets).
+    public var tpm: Bool?
 
     public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
                 bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil,
                 automaticStopAction: AutomaticActions.StopAction? = nil, automaticStartAction: AutomaticActions.StartAction? = nil,
-                automaticStartDelaySeconds: Int? = nil, checkpointType: CheckpointType? = nil) {
+                automaticStartDelaySeconds: Int? = nil, checkpointType: CheckpointType? = nil, tpm: Bool? = nil) {
         self.checkpointType = checkpointType
+        self.tpm = tpm
         self.automaticStopAction = automaticStopAction
         self.automaticStartAction = automaticStartAction
         self.automaticStartDelaySeconds = automaticStartDelaySeconds

@@ -39,6 +39,8 @@ struct BackupPoint: Codable, Sendable {
     var notes: String
     /// The UEFI variables (a file in the point's folder), for a Generation 2 VM.
     var nvram: String?
+    /// The virtual TPM's permanent state (a file in the point's folder), when the VM has one.
+    var tpmState: String?
     var disks: [BackupDisk]
 }
 

@@ -71,7 +71,9 @@ extension BackupService {
             checksums[disk.file] = try await FileChecksums(of: child)
             into.disks[index].bytes = Self.allocatedBytes(child)
         }
-        if let nvram = into.nvram { checksums[nvram] = try await FileChecksums(of: "\(folder)/\(fold.into)/\(nvram)") }
+        for file in [into.nvram, into.tpmState].compactMap({ $0 }) {
+            checksums[file] = try await FileChecksums(of: "\(folder)/\(fold.into)/\(file)")
+        }
         try DiskPath.replaceAtomically(repository.checksumsFile(of: into, vm: chain.vmName), with: try WireJSON.encoder().encode(checksums))
         into.kind = .full
         into.note = "holds the points up to \(fold.from) folded in"

@@ -60,8 +60,13 @@ extension BackupService {
             if let nvram = point.nvram {
                 try FileManager.default.copyItem(atPath: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(nvram)", toPath: "\(folder)/nvram.fd")
             }
+            if let tpmState = point.tpmState {
+                try FileManager.default.copyItem(atPath: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(tpmState)",
+                                                 toPath: "\(folder)/\(ExportedVM.tpmStateFile)")
+            }
             let exported = ExportedVM(name: name, notes: point.notes, configuration: configuration, diskFormats: formats, savedState: nil,
-                                      nvram: point.nvram == nil ? nil : "nvram.fd", checkpoint: "backup \(point.name)")
+                                      nvram: point.nvram == nil ? nil : "nvram.fd", tpmState: point.tpmState == nil ? nil : ExportedVM.tpmStateFile,
+                                      checkpoint: "backup \(point.name)")
             try WireJSON.encoder().encode(exported).write(to: URL(fileURLWithPath: "\(folder)/\(ExportedVM.fileName)"))
             progress.report(95, "registering \(name)")
             _ = try await host.importRestored(folder: folder, name: name)
@@ -102,11 +107,12 @@ extension BackupService {
                 // The restored file is flat, whatever parent the disk had (a VM made from an image).
                 if subject.chains[disk.index]?.count ?? 1 > 1 { try catalog.recordFlattened(disk.path) }
             }
-            if let nvram = point.nvram {
-                let restored = subject.paths.nvram + ".restoring"
-                try? FileManager.default.removeItem(atPath: restored)
-                try FileManager.default.copyItem(atPath: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(nvram)", toPath: restored)
-                guard rename(restored, subject.paths.nvram) == 0 else { throw ViridianError(.internalError, "cannot put the UEFI variables back") }
+            let pointFolder = "\(repository.folder(ofVM: chain.vmName))/\(point.name)"
+            if let nvram = point.nvram { try DiskPath.replaceAtomically(subject.paths.nvram, copying: "\(pointFolder)/\(nvram)") }
+            if let tpmState = point.tpmState {
+                try FileManager.default.createDirectory(atPath: subject.paths.tpmStateDirectory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+                try DiskPath.replaceAtomically(subject.paths.tpmState, copying: "\(pointFolder)/\(tpmState)")
             }
             ChangeTracking(folder: subject.paths.changeTrackingDirectory, tool: catalog.tool, logger: logger)
                 .invalidate("the VM's disks were restored from backup point \(point.name)")

@@ -117,11 +117,17 @@ extension BackupService {
                 checksums["nvram.fd"] = try await FileChecksums(of: "\(folder)/nvram.fd")
                 nvram = "nvram.fd"
             }
+            var tpmState: String?
+            if FileManager.default.fileExists(atPath: subject.paths.tpmState) {
+                try FileManager.default.copyItem(atPath: subject.paths.tpmState, toPath: "\(folder)/\(ExportedVM.tpmStateFile)")
+                checksums[ExportedVM.tpmStateFile] = try await FileChecksums(of: "\(folder)/\(ExportedVM.tpmStateFile)")
+                tpmState = ExportedVM.tpmStateFile
+            }
             try WireJSON.encoder().encode(checksums).write(to: URL(fileURLWithPath: "\(folder)/checksums.json"))
             let note = incremental ? nil : fullBecause.map { "full because \($0)" }
             chain.points.append(BackupPoint(name: point, kind: incremental ? .incremental : .full, createdAt: Date(), token: token,
                                             applicationConsistent: consistent, note: note, configuration: vm.configuration, notes: vm.notes,
-                                            nvram: nvram, disks: backupDisks))
+                                            nvram: nvram, tpmState: tpmState, disks: backupDisks))
             chain.vmName = vm.name
             try repository.store(chain)
             if running { try tracking.backupTaken(token) } else { try tracking.offlineBackupTaken(token, disks: disks) }

@@ -47,7 +47,7 @@ extension BackupService {
         }
         var problems: [String] = []
         var bytes: Int64 = 0
-        let named = point.disks.map(\.file) + (point.nvram.map { [$0] } ?? [])
+        let named = point.disks.map(\.file) + [point.nvram, point.tpmState].compactMap { $0 }
         for name in named {
             guard let checksums = expected[name] else {
                 problems.append("\(name) has no checksums")

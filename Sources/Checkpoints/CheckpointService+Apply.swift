@@ -2,6 +2,7 @@ import APITypes
 import Foundation
 import HostServices
 import Inventory
+import Storage
 
 extension CheckpointService {
     /// Returns the VM to a checkpoint (Restore-VMCheckpoint), as a job: a running VM is turned off
@@ -35,13 +36,11 @@ extension CheckpointService {
             if let memory = checkpoint.memoryFile, link(memory, savedState) != 0 {
                 throw ViridianError(.internalError, "cannot restore the memory state \(memory): \(String(cString: strerror(errno)))")
             }
-            if let nvram = checkpoint.nvramFile {
-                let restored = subject.paths.nvram + ".applying"
-                try? FileManager.default.removeItem(atPath: restored)
-                try FileManager.default.copyItem(atPath: nvram, toPath: restored)
-                guard Glibc.rename(restored, subject.paths.nvram) == 0 else {
-                    throw ViridianError(.internalError, "cannot restore the UEFI variables: \(String(cString: strerror(errno)))")
-                }
+            if let nvram = checkpoint.nvramFile { try DiskPath.replaceAtomically(subject.paths.nvram, copying: nvram) }
+            if let tpmState = checkpoint.tpmStateFile {
+                try FileManager.default.createDirectory(atPath: subject.paths.tpmStateDirectory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+                try DiskPath.replaceAtomically(subject.paths.tpmState, copying: tpmState)
             }
             vm.configuration = configuration
             var change = CheckpointChange(vm: vm, current: checkpoint.id)

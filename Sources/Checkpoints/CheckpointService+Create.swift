@@ -82,11 +82,14 @@ extension CheckpointService {
             let memoryFile = kind == .standard ? "\(subject.folder)/\(id.prefix(8)).state" : nil
             let nvramFile = FileManager.default.fileExists(atPath: subject.paths.nvram) ? "\(subject.folder)/\(id.prefix(8)).nvram" : nil
             if let nvramFile { try FileManager.default.copyItem(atPath: subject.paths.nvram, toPath: nvramFile) }
+            let tpmStateFile = FileManager.default.fileExists(atPath: subject.paths.tpmState) ? "\(subject.folder)/\(id.prefix(8)).tpm" : nil
+            if let tpmStateFile { try FileManager.default.copyItem(atPath: subject.paths.tpmState, toPath: tpmStateFile) }
             var moved = vm
             for (index, overlay) in overlays { moved.configuration.drives[index].path = overlay.path }
             var change = CheckpointChange(vm: moved, current: id)
             change.saved = [CheckpointRecord(id: id, vmID: vm.id, name: checkpointName, parentID: previous, kind: kind, vmState: vm.state,
-                                             configuration: vm.configuration, memoryFile: memoryFile, nvramFile: nvramFile)]
+                                             configuration: vm.configuration, memoryFile: memoryFile, nvramFile: nvramFile,
+                                             tpmStateFile: tpmStateFile)]
             change.recordedDisks = overlays.values.sorted { $0.path < $1.path }
             try await host.commit(change, state: nil)
             stored = true
@@ -99,7 +102,7 @@ extension CheckpointService {
                 undo.forgottenDisks = overlays.values.map(\.path)
                 try await host.commit(undo, state: nil)
                 stored = false
-                if let nvramFile { try? FileManager.default.removeItem(atPath: nvramFile) }
+                for file in [nvramFile, tpmStateFile].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: file) }
                 throw error
             }
         } catch {

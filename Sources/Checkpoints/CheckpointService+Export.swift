@@ -55,9 +55,11 @@ extension CheckpointService {
                 try FileManager.default.copyItem(atPath: memory, toPath: "\(folder)/saved-state.bin")
             }
             if let nvram = checkpoint.nvramFile { try FileManager.default.copyItem(atPath: nvram, toPath: "\(folder)/nvram.fd") }
+            if let tpmState = checkpoint.tpmStateFile { try FileManager.default.copyItem(atPath: tpmState, toPath: "\(folder)/\(ExportedVM.tpmStateFile)") }
             let exported = ExportedVM(name: vm.name, notes: vm.notes, configuration: configuration, diskFormats: formats,
                                       savedState: checkpoint.memoryFile == nil ? nil : "saved-state.bin",
-                                      nvram: checkpoint.nvramFile == nil ? nil : "nvram.fd", checkpoint: checkpoint.name)
+                                      nvram: checkpoint.nvramFile == nil ? nil : "nvram.fd",
+                                      tpmState: checkpoint.tpmStateFile == nil ? nil : ExportedVM.tpmStateFile, checkpoint: checkpoint.name)
             let description = try WireJSON.encoder().encode(exported)
             try await DiskPath.writeAtomically(to: "\(folder)/\(ExportedVM.fileName)") { partial in
                 try description.write(to: URL(fileURLWithPath: partial))

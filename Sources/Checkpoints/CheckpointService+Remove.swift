@@ -45,7 +45,7 @@ extension CheckpointService {
         }
         try await host.commit(change, state: nil)
         for record in all where doomed.contains(record.id) {
-            for file in [record.memoryFile, record.nvramFile].compactMap({ $0 }) { deleteFile(file, of: vm) }
+            for file in [record.memoryFile, record.nvramFile, record.tpmStateFile].compactMap({ $0 }) { deleteFile(file, of: vm) }
         }
         progress.report(20, "merging the disk images no checkpoint needs")
         let merged = try await collapse(vm, folder: subject.folder, client: subject.client, progress: progress)

@@ -72,6 +72,7 @@ public struct QEMUCommandLine: Sendable {
         arguments += driveArguments
         arguments += networkArguments
         arguments += integrationArguments
+        if hasTPM { arguments += SoftwareTPM.qemuArguments(paths, escape: escape) }
         if let migrationTLSDirectory {
             arguments += ["-object", "tls-creds-x509,id=\(Self.migrationTLSObject),dir=\(escape(migrationTLSDirectory)),"
                           + "endpoint=server,verify-peer=on"]
@@ -82,6 +83,9 @@ public struct QEMUCommandLine: Sendable {
         if incoming || migrationTLSDirectory != nil { arguments += ["-incoming", "defer"] }
         return arguments
     }
+
+    /// True when the VM gets a virtual TPM (Generation 2 only, as in Hyper-V).
+    public var hasTPM: Bool { configuration.tpm && configuration.generation == .two }
 
     private var machineArguments: [String] {
         var arguments: [String]

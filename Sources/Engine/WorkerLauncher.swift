@@ -12,8 +12,10 @@ public struct WorkerLauncher: Sendable {
     }
 
     /// Runs QEMU with `commandLine` and returns the worker's pid once QEMU has initialised
-    /// (QEMU's `-daemonize` parent exits only then).
-    /// - Throws: `engineFailure` with QEMU's own message when it refuses to start.
+    /// (QEMU's `-daemonize` parent exits only then). A VM with a virtual TPM gets its swtpm first
+    /// (manufactured on its first start), and loses it again when QEMU does not start.
+    /// - Throws: `engineFailure` with QEMU's own message when it refuses to start;
+    ///   `missingDependency` when the VM has a TPM and swtpm is not installed.
     public func launch(_ commandLine: QEMUCommandLine) async throws -> Int32 {
         let paths = commandLine.paths
         try FileManager.default.createDirectory(atPath: paths.runtimeDirectory, withIntermediateDirectories: true)
@@ -21,11 +23,18 @@ public struct WorkerLauncher: Sendable {
         for stale in [paths.qmpSocket, paths.consoleSocket, paths.pidFile] {
             try? FileManager.default.removeItem(atPath: stale)
         }
+        if commandLine.hasTPM {
+            let tpm = try SoftwareTPM.locate()
+            try await tpm.manufactureIfNeeded(paths)
+            try await tpm.start(paths)
+        }
         let output = try await HostCommand.run(qemu.path, commandLine.arguments)
         guard output.exitCode == 0 else {
+            SoftwareTPM.end(paths)
             throw ViridianError(.engineFailure, "QEMU could not start the VM: \(output.standardError.trimmingWhitespace())")
         }
         guard let pid = Self.runningWorker(paths) else {
+            SoftwareTPM.end(paths)
             throw ViridianError(.engineFailure, "QEMU started but wrote no pid file at \(paths.pidFile)")
         }
         return pid
@@ -54,8 +63,9 @@ public struct WorkerLauncher: Sendable {
         return data.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Removes the worker's runtime folder (after it exited).
+    /// Removes the worker's runtime folder (after it exited), ending its swtpm if it outlived QEMU.
     public static func cleanUp(_ paths: WorkerPaths) {
+        SoftwareTPM.end(paths)
         try? FileManager.default.removeItem(atPath: paths.runtimeDirectory)
     }
 }

@@ -40,4 +40,15 @@ public struct WorkerPaths: Sendable {
     public var changeTrackingDirectory: String { "\(vmDirectory)/change-tracking" }
     /// The UEFI variable store of a Generation 2 VM.
     public var nvram: String { "\(vmDirectory)/nvram.fd" }
+    /// The virtual TPM's state folder (swtpm's directory backend), while the VM has a TPM.
+    public var tpmStateDirectory: String { "\(vmDirectory)/tpm" }
+    /// The virtual TPM's permanent state in it: its seeds, keys, NV indexes and PCR bank choice —
+    /// the one file that is the VM's TPM, copied by checkpoints, backups and moves.
+    public var tpmState: String { "\(tpmStateDirectory)/tpm2-00.permall" }
+    /// What the VM's swtpm logged in its last run.
+    public var tpmLog: String { "\(vmDirectory)/tpm.log" }
+    /// The control socket of the VM's swtpm, which QEMU connects to.
+    public var tpmSocket: String { "\(runtimeDirectory)/tpm.sock" }
+    /// The pid file of the VM's swtpm, written by swtpm.
+    public var tpmPidFile: String { "\(runtimeDirectory)/swtpm.pid" }
 }

@@ -20,10 +20,14 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var memoryFile: String?
     /// A copy of a Generation 2 VM's UEFI variable store at that moment.
     public var nvramFile: String?
+    /// A copy of the virtual TPM's permanent state at that moment (a standard checkpoint's memory
+    /// file holds the running TPM as well).
+    public var tpmStateFile: String?
     public var createdAt: Date
 
     public init(id: String, vmID: String, name: String, parentID: String?, kind: CheckpointKind, vmState: VMState,
-                configuration: VMConfiguration, memoryFile: String?, nvramFile: String? = nil, createdAt: Date = Date()) {
+                configuration: VMConfiguration, memoryFile: String?, nvramFile: String? = nil, tpmStateFile: String? = nil,
+                createdAt: Date = Date()) {
         self.id = id
         self.vmID = vmID
         self.name = name
@@ -33,6 +37,7 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
         self.configuration = configuration
         self.memoryFile = memoryFile
         self.nvramFile = nvramFile
+        self.tpmStateFile = tpmStateFile
         self.createdAt = createdAt
     }
 

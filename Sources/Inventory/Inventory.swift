@@ -142,6 +142,11 @@ public final class Inventory: Sendable {
                 table.column("checkpointID", .text)
             }
         }
+        migrator.registerMigration("v10-checkpoint-tpm") { db in
+            try db.alter(table: "checkpoint") { table in
+                table.add(column: "tpmStateFile", .text)
+            }
+        }
         return migrator
     }
 

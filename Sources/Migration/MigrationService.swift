@@ -203,6 +203,7 @@ package final class MigrationService: Sendable {
                                hostItems: departing.integration.hostItems,
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
+                               tpmState: FileManager.default.contents(atPath: departing.paths.tpmState),
                                tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
                                files: files,
                                consoleLog: (try? await vms.consoleLog(departing.record.name, lastBytes: IncomingRequest.consoleLogLimit)).map { Data($0) },

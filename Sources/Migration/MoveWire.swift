@@ -81,6 +81,9 @@ package struct IncomingRequest: Codable, Sendable {
     package var disks: [IncomingDisk]
     /// A Generation 2 VM's UEFI variables.
     package var nvram: Data?
+    /// A virtual TPM's permanent state (`WorkerPaths.tpmState`): what a TPM is when the VM is Off.
+    /// A live move carries the running TPM in the migration stream as well.
+    package var tpmState: Data?
     package var tuning: MigrationTuning
     /// Files an offline move uploads before its commit.
     package var files: [IncomingFile]

@@ -68,6 +68,19 @@ public enum DiskPath {
         }
     }
 
+    /// Replaces `path` with a copy of `source` (a UEFI variable store, a TPM's state put back): the
+    /// copy is made beside it and renamed over it, so `path` is the old file or the new one, never half.
+    public static func replaceAtomically(_ path: String, copying source: String) throws {
+        let partial = "\(path).partial"
+        try? FileManager.default.removeItem(atPath: partial)
+        try FileManager.default.copyItem(atPath: source, toPath: partial)
+        guard rename(partial, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: partial)
+            throw ViridianError(.internalError, "cannot put \(source) in place as \(path): \(reason)")
+        }
+    }
+
     /// Writes `data` into a temporary file beside `path`, flushes it and renames it over `path` in
     /// one step: a small description that is replaced whole (a chain, a state), never a disk.
     public static func replaceAtomically(_ path: String, with data: Data) throws {

@@ -71,6 +71,26 @@ struct QEMUCommandLineTests {
         #expect(two.contains { $0.hasPrefix("virtio-net-pci,") && $0.hasSuffix(",bootindex=2") }, "\(two)")
     }
 
+    @Test("a virtual TPM is a CRB device on the VM's swtpm socket, for Generation 2 only; a stored VM without the field has none")
+    func virtualTPM() throws {
+        var configuration = VMConfiguration(generation: .two, processorCount: 1, memoryMiB: 256, secureBoot: false, kernelBoot: nil,
+                                            drives: [], networkAdapters: [], bootOrder: [.hardDisk], tpm: true)
+        let joined = try commandLine(configuration).joined(separator: " ")
+        #expect(joined.contains("-chardev socket,id=chrtpm,path=\(paths.tpmSocket) -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0"),
+                "\(joined)")
+        configuration.tpm = false
+        #expect(!(try commandLine(configuration).joined(separator: " ").contains("tpm")))
+        configuration.generation = .one
+        configuration.tpm = true
+        #expect(throws: ViridianError.self, "Generation 1 has no TPM") {
+            try configuration.validate(host: HostCapacity(logicalProcessors: 2, memoryMiB: 4096))
+        }
+        var stored = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
+        stored["tpm"] = nil
+        let decoded = try JSONDecoder().decode(VMConfiguration.self, from: try JSONSerialization.data(withJSONObject: stored))
+        #expect(decoded.tpm == false)
+    }
+
     @Test("Generation 1: pc machine, IDE disk, e1000 legacy adapter, boot index after the kernel's")
     func generationOne() throws {
         let arguments = try commandLine(VMConfiguration(

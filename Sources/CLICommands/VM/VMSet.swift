@@ -33,6 +33,9 @@ struct VMSet: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Which checkpoints the VM takes: production (the default), production-only, standard or disabled.",
                                discussion: "production freezes the guest's file systems around a disk-only point (applied, the VM is Off and boots clean), and takes a standard checkpoint with a warning when the guest cannot freeze; production-only fails instead; standard keeps memory and device state too (applied, the VM is Saved at that moment)."))
     var checkpointType: String?
+    @Option(help: ArgumentHelp("A virtual TPM 2.0 (Generation 2): on or off.",
+                               discussion: "Hyper-V's Enable-VMTPM, emulated by swtpm (apt-get install swtpm swtpm-tools). The TPM is made at the VM's next start; turned off, its state stays with the VM, so turning it on again gives the guest back the same TPM."))
+    var tpm: OnOff?
 
     func run() async throws {
         let stopAction = try automaticStopAction.map { text in
@@ -65,7 +68,8 @@ struct VMSet: AsyncParsableCommand {
         let info = try await options.client.setVM(vm.name, SetVMRequest(
             processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType,
             automaticStopAction: stopAction, automaticStartAction: startAction,
-            automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds), checkpointType: checkpoints))
+            automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds), checkpointType: checkpoints,
+            tpm: tpm.map { $0 == .on }))
         if options.json { try Output.json(info) } else { print("Updated VM '\(info.name)'.") }
     }
 }

@@ -73,9 +73,9 @@ extension VMManager {
         var vm = try lookup(name)
         try requireIdle(vm)
         let changesHardware = request.processorCount != nil || request.memoryMiB != nil || request.bootOrder != nil
-            || request.machineType != nil || request.append != nil
+            || request.machineType != nil || request.append != nil || request.tpm != nil
         if changesHardware, vm.record.state != .off {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type, the TPM and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
         }
         var configuration = vm.record.configuration
         if let cpus = request.processorCount { configuration.processorCount = cpus }
@@ -99,6 +99,10 @@ extension VMManager {
             configuration.automaticActions.startDelaySeconds = delay
         }
         if let type = request.checkpointType { configuration.checkpointType = type }
+        if let tpm = request.tpm {
+            if tpm { _ = try SoftwareTPM.locate() }
+            configuration.tpm = tpm
+        }
         try configuration.validate(host: host)
         if let notes = request.notes {
             try FreeText.validate(notes, what: "notes")

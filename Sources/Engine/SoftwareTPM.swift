@@ -1,0 +1,105 @@
+import APITypes
+import Foundation
+import HostTools
+
+/// A VM's virtual TPM 2.0 (Hyper-V's `Enable-VMTPM`), emulated by Debian's `swtpm`: one swtpm per
+/// running VM, listening on a control socket in the worker's runtime folder. QEMU connects to it
+/// (`tpm-emulator` behind a `tpm-crb` device) and carries its state in every migration stream, so
+/// save, restore and live moves keep the TPM as the guest left it. swtpm ends itself when QEMU's
+/// connection closes (`--terminate`); `end` ends one that is left over.
+///
+/// The state lives in the VM's folder (`WorkerPaths.tpmStateDirectory`); swtpm replaces its file
+/// with a rename on every change, so a copy of it is never half written.
+public struct SoftwareTPM: Sendable {
+    /// The `swtpm` emulator.
+    public let swtpm: String
+    /// `swtpm_setup`, which manufactures a TPM's first state.
+    public let setup: String
+
+    /// How long swtpm may take to listen on its socket, and a left-over one to exit.
+    static let startTimeout = Duration.seconds(10)
+
+    /// Finds swtpm and swtpm_setup.
+    /// - Throws: `missingDependency` naming the packages (`swtpm`, `swtpm-tools`).
+    public static func locate() throws -> SoftwareTPM {
+        SoftwareTPM(swtpm: try HostExecutable.locate("swtpm", package: "swtpm"),
+                    setup: try HostExecutable.locate("swtpm_setup", package: "swtpm-tools"))
+    }
+
+    /// Manufactures the VM's TPM when it has no state yet, as a TPM leaves its factory: an
+    /// endorsement key with its certificate from the host's swtpm CA, a platform certificate, the
+    /// SHA-256 PCR bank. Built in a scratch folder and renamed into place, so a failure (or a
+    /// killed daemon) leaves either no TPM or a whole one.
+    public func manufactureIfNeeded(_ paths: WorkerPaths) async throws {
+        guard !FileManager.default.fileExists(atPath: paths.tpmState) else { return }
+        let scratch = paths.tpmStateDirectory + ".new"
+        try? FileManager.default.removeItem(atPath: scratch)
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        do {
+            try await HostCommand.check(setup, ["--tpm2", "--tpmstate", scratch, "--create-ek-cert", "--create-platform-cert",
+                                                "--lock-nvram", "--pcr-banks", "sha256", "--overwrite"],
+                                        purpose: "manufacturing the virtual TPM (swtpm_setup)", timeout: .seconds(60))
+            try? FileManager.default.removeItem(atPath: paths.tpmStateDirectory)
+            guard rename(scratch, paths.tpmStateDirectory) == 0 else {
+                throw ViridianError(.internalError, "cannot put the new TPM state in place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw error
+        }
+    }
+
+    /// Starts the VM's swtpm, daemonized, and returns once it listens on `paths.tpmSocket`.
+    /// - Throws: `engineFailure` with swtpm's message (its log) when it does not start.
+    public func start(_ paths: WorkerPaths) async throws {
+        Self.end(paths)
+        try FileManager.default.createDirectory(atPath: paths.tpmStateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        for stale in [paths.tpmSocket, paths.tpmPidFile] { try? FileManager.default.removeItem(atPath: stale) }
+        let output = try await HostCommand.run(swtpm, [
+            "socket", "--tpm2",
+            "--tpmstate", "dir=\(paths.tpmStateDirectory),mode=0600",
+            "--ctrl", "type=unixio,path=\(paths.tpmSocket),mode=0600",
+            "--pid", "file=\(paths.tpmPidFile)",
+            "--log", "file=\(paths.tpmLog),level=1,truncate",
+            "--terminate", "--daemon",
+        ], timeout: Self.startTimeout)
+        let deadline = ContinuousClock.now + Self.startTimeout
+        while output.exitCode == 0, Self.runningProcess(paths) == nil || !FileManager.default.fileExists(atPath: paths.tpmSocket) {
+            guard ContinuousClock.now < deadline else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard output.exitCode == 0, Self.runningProcess(paths) != nil, FileManager.default.fileExists(atPath: paths.tpmSocket) else {
+            Self.end(paths)
+            let log = (try? String(contentsOfFile: paths.tpmLog, encoding: .utf8)) ?? ""
+            let reason = [output.standardError, log].map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: "; ")
+            throw ViridianError(.engineFailure, "the virtual TPM (swtpm) did not start: \(reason.isEmpty ? "exit code \(output.exitCode)" : reason)")
+        }
+    }
+
+    /// The arguments that give QEMU the TPM: a CRB interface (what Windows 11 and Linux's
+    /// `tpm_crb` expect on a UEFI machine) on the emulator behind `paths.tpmSocket`.
+    public static func qemuArguments(_ paths: WorkerPaths, escape: (String) -> String) -> [String] {
+        ["-chardev", "socket,id=chrtpm,path=\(escape(paths.tpmSocket))",
+         "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+         "-device", "tpm-crb,tpmdev=tpm0,id=tpm"]
+    }
+
+    /// Ends the VM's swtpm when one runs (its command line names this VM's pid file, so a recycled
+    /// pid is never signalled) and waits for it to go.
+    public static func end(_ paths: WorkerPaths) {
+        guard let pid = runningProcess(paths) else { return }
+        kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + startTimeout
+        while runningProcess(paths) == pid, ContinuousClock.now < deadline { usleep(10_000) }
+    }
+
+    /// The pid of the VM's swtpm, only when that process is it.
+    static func runningProcess(_ paths: WorkerPaths) -> Int32? {
+        guard let text = try? String(contentsOfFile: paths.tpmPidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingWhitespace()), pid > 0,
+              let arguments = WorkerLauncher.commandLine(of: pid) else { return nil }
+        return arguments.first?.hasSuffix("swtpm") == true && arguments.contains("file=\(paths.tpmPidFile)") ? pid : nil
+    }
+}
