@@ -21,6 +21,9 @@ extension ViridianClient {
         try await call(.POST, "/v1/vms/\(escape(name))/stop", body: request, as: JobReference.self).job
     }
     public func saveVM(_ name: String) async throws -> JobInfo { try await jobCall("/v1/vms/\(escape(name))/save") }
+    public func shieldVM(_ name: String, _ request: ShieldVMRequest) async throws -> JobInfo {
+        try await call(.POST, "/v1/vms/\(escape(name))/shield", body: request, as: JobReference.self).job
+    }
     public func pauseVM(_ name: String) async throws -> VMInfo { try await call(.POST, "/v1/vms/\(escape(name))/pause") }
     public func resumeVM(_ name: String) async throws -> VMInfo { try await call(.POST, "/v1/vms/\(escape(name))/resume") }
     public func restartVM(_ name: String) async throws -> VMInfo { try await call(.POST, "/v1/vms/\(escape(name))/restart") }

@@ -32,6 +32,12 @@ extension VMConfiguration {
         if tpm && generation == .one {
             throw ViridianError(.invalidArgument, "a virtual TPM needs a Generation 2 VM (UEFI), as in Hyper-V")
         }
+        if shielded && !tpm {
+            throw ViridianError(.invalidArgument, "a shielded VM keeps its virtual TPM (its state is encrypted with the VM's key)")
+        }
+        if shielded && !passThroughDevices.isEmpty {
+            throw ViridianError(.invalidArgument, "a shielded VM cannot have pass-through disks: their data would not be encrypted")
+        }
         if Set(bootOrder).count != bootOrder.count {
             throw ViridianError(.invalidArgument, "the boot order lists a device twice")
         }

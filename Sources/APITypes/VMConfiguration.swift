@@ -145,13 +145,20 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     public var checkpointType: CheckpointType
     /// A virtual TPM 2.0 (Generation 2 only; Hyper-V's `Enable-VMTPM`), emulated by swtpm.
     public var tpm: Bool
+    /// A shielded VM (`ShieldingKey`): its disks are LUKS-encrypted qcow2, its TPM state and saved
+    /// memory are encrypted at rest, its console is never logged.
+    public var shielded: Bool
+    /// A shielded VM's serial console and `vm exec` (refused otherwise, as Hyper-V's shielded VMs
+    /// refuse VMConnect and PowerShell Direct).
+    public var allowConsole: Bool
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
                 bootOrder: [BootDevice],
                 integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled,
                 machineType: String? = nil, automaticActions: AutomaticActions = AutomaticActions(),
-                checkpointType: CheckpointType = .production, tpm: Bool = false) {
+                checkpointType: CheckpointType = .production, tpm: Bool = false, shielded: Bool = false,
+                allowConsole: Bool = false) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -165,11 +172,13 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.automaticActions = automaticActions
         self.checkpointType = checkpointType
         self.tpm = tpm
+        self.shielded = shielded
+        self.allowConsole = allowConsole
     }
 
     private enum CodingKeys: String, CodingKey {
         case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
-        case integrationServices, machineType, automaticActions, checkpointType, tpm
+        case integrationServices, machineType, automaticActions, checkpointType, tpm, shielded, allowConsole
     }
 
     /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults (and
@@ -190,6 +199,8 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         automaticActions = try container.decodeIfPresent(AutomaticActions.self, forKey: .automaticActions) ?? AutomaticActions()
         checkpointType = try container.decodeIfPresent(CheckpointType.self, forKey: .checkpointType) ?? .production
         tpm = try container.decodeIfPresent(Bool.self, forKey: .tpm) ?? false
+        shielded = try container.decodeIfPresent(Bool.self, forKey: .shielded) ?? false
+        allowConsole = try container.decodeIfPresent(Bool.self, forKey: .allowConsole) ?? false
     }
 }
 
@@ -221,6 +232,15 @@ extension VMConfiguration {
     /// The host block devices the VM's pass-through disks are.
     public var passThroughDevices: [String] {
         drives.filter { $0.kind == .hardDisk && $0.passThrough }.compactMap(\.path)
+    }
+
+    /// Refuses `action` for a shielded VM: what would write its disks or memory where the VM's key
+    /// does not encrypt them (checkpoint overlays, backup repositories, copies of its disks).
+    public func requireNotShielded(vm name: String, _ action: String) throws {
+        guard !shielded else {
+            throw ViridianError(.invalidState, "VM '\(name)' is shielded; \(action) is not possible for a shielded VM yet "
+                                + "(it would write the VM's disks or memory unencrypted)")
+        }
     }
 
     /// Refuses `action` (a checkpoint, a backup, a move) for a VM with pass-through disks: their

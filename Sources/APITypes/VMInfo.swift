@@ -13,6 +13,10 @@ public struct VMInfo: Codable, Sendable {
     public var secureBoot: Bool
     /// The VM has a virtual TPM 2.0.
     public var tpm: Bool
+    /// The VM is shielded: its disks, TPM state and saved memory are encrypted with its key.
+    public var shielded: Bool
+    /// A shielded VM's console and `exec` are allowed.
+    public var allowConsole: Bool
     public var kernelBoot: KernelBoot?
     public var drives: [DriveAttachment]
     public var networkAdapters: [NetworkAdapter]
@@ -47,6 +51,8 @@ public struct VMInfo: Codable, Sendable {
         self.image = image
         self.secureBoot = configuration.secureBoot
         self.tpm = configuration.tpm
+        self.shielded = configuration.shielded
+        self.allowConsole = configuration.allowConsole
         self.kernelBoot = configuration.kernelBoot
         self.drives = configuration.drives.filter { $0.kind != .vacated }
         self.networkAdapters = configuration.networkAdapters
@@ -125,13 +131,17 @@ public struct SetVMRequest: Codable, Sendable {
     /// A virtual TPM 2.0 (Generation 2). Turned off, its state stays with the VM, so turning it on
     /// again gives the guest back the same TPM (its keys and sealed secrets).
     public var tpm: Bool?
+    /// A shielded VM's console and `exec` (while Off).
+    public var allowConsole: Bool?
 
     public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
                 bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil,
                 automaticStopAction: AutomaticActions.StopAction? = nil, automaticStartAction: AutomaticActions.StartAction? = nil,
-                automaticStartDelaySeconds: Int? = nil, checkpointType: CheckpointType? = nil, tpm: Bool? = nil) {
+                automaticStartDelaySeconds: Int? = nil, checkpointType: CheckpointType? = nil, tpm: Bool? = nil,
+                allowConsole: Bool? = nil) {
         self.checkpointType = checkpointType
         self.tpm = tpm
+        self.allowConsole = allowConsole
         self.automaticStopAction = automaticStopAction
         self.automaticStartAction = automaticStartAction
         self.automaticStartDelaySeconds = automaticStartDelaySeconds
@@ -141,6 +151,17 @@ public struct SetVMRequest: Codable, Sendable {
         self.bootOrder = bootOrder
         self.append = append
         self.machineType = machineType
+    }
+}
+
+/// `POST /v1/vms/{name}/shield`: shields an Off VM (a job): a key for it in the host's key store,
+/// each disk rewritten as LUKS-encrypted qcow2, its TPM state encrypted.
+public struct ShieldVMRequest: Codable, Sendable {
+    /// Keep the serial console and `vm exec` (refused by default).
+    public var allowConsole: Bool?
+
+    public init(allowConsole: Bool? = nil) {
+        self.allowConsole = allowConsole
     }
 }
 

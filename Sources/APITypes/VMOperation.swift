@@ -7,6 +7,7 @@ public struct VMOperation: Codable, Sendable, Equatable, CustomStringConvertible
         case moving, movingStorage, changingDrives, changingAdapters, changingIntegration
         case checkpointing, applyingCheckpoint, removingCheckpoint, exportingCheckpoint
         case backingUp, restoringBackup, exportingBackup
+        case shielding
         /// The host is shutting down and applies the VM's automatic stop action.
         case hostShutdown
     }

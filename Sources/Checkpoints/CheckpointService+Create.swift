@@ -10,6 +10,7 @@ extension CheckpointService {
     package func create(_ name: String, _ request: NewCheckpointRequest) async throws -> JobInfo {
         let vm = try await host.checkCheckpointable(name, busyAllowed: false)
         try vm.configuration.requireNoPassThrough(vm: vm.name, "a checkpoint")
+        try vm.configuration.requireNotShielded(vm: vm.name, "a checkpoint")
         guard vm.configuration.checkpointType != .disabled else {
             throw ViridianError(.invalidState, "checkpoints are disabled for VM '\(vm.name)' "
                                 + "(turn them on with: viridian vm set \(vm.name) --checkpoint-type production)")

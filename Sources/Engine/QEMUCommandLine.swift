@@ -27,12 +27,15 @@ public struct QEMUCommandLine: Sendable {
     /// grandparent…), every node with its recorded format and parent, so QEMU probes nothing; or
     /// the host device of a pass-through disk.
     public let diskNodes: [Int: DiskChainNodes]
+    /// A shielded VM's key file (`ShieldingKey`): every qcow2 node opens its LUKS layer with it, the
+    /// console is not logged, and the guest's memory stays out of core dumps and swap.
+    public var shieldingKeyFile: String?
 
     /// - Parameter diskChains: the recorded chain of each hard disk file, by drive index.
     /// - Throws: `internalError` when a hard disk file has no recorded chain.
     public init(name: String, id: String, configuration: VMConfiguration, accelerator: Accelerator,
                 paths: WorkerPaths, firmware: Firmware?, incoming: Bool, migrationTLSDirectory: String? = nil,
-                taps: [Int: String] = [:], diskChains: [Int: [DiskImage]]) throws {
+                taps: [Int: String] = [:], diskChains: [Int: [DiskImage]], shieldingKeyFile: String? = nil) throws {
         var diskNodes: [Int: DiskChainNodes] = [:]
         for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
             diskNodes[index] = try DiskChainNodes(drive: drive, chain: diskChains[index], driveIndex: index)
@@ -47,6 +50,7 @@ public struct QEMUCommandLine: Sendable {
         self.migrationTLSDirectory = migrationTLSDirectory
         self.taps = taps
         self.diskNodes = diskNodes
+        self.shieldingKeyFile = shieldingKeyFile
     }
 
     /// The QOM id of the TLS credentials that migration and NBD streams use.
@@ -61,9 +65,13 @@ public struct QEMUCommandLine: Sendable {
         arguments += ["-daemonize", "-pidfile", paths.pidFile]
         arguments += ["-chardev", "socket,id=qmp,path=\(escape(paths.qmpSocket)),server=on,wait=off",
                       "-mon", "chardev=qmp,mode=control"]
-        arguments += ["-chardev", "socket,id=console,path=\(escape(paths.consoleSocket)),server=on,wait=off,"
-                      + "logfile=\(escape(paths.consoleLog)),logappend=on",
+        let consoleLog = shieldingKeyFile == nil ? ",logfile=\(escape(paths.consoleLog)),logappend=on" : ""
+        arguments += ["-chardev", "socket,id=console,path=\(escape(paths.consoleSocket)),server=on,wait=off\(consoleLog)",
                       "-serial", "chardev:console"]
+        if let shieldingKeyFile {
+            arguments += ["-object", "secret,id=\(ShieldingKey.secretID),file=\(escape(shieldingKeyFile)),format=raw",
+                          "-overcommit", "mem-lock=on"]
+        }
         if let kernelBoot = configuration.kernelBoot {
             arguments += ["-kernel", kernelBoot.kernel]
             if let initrd = kernelBoot.initrd { arguments += ["-initrd", initrd] }
@@ -98,7 +106,8 @@ public struct QEMUCommandLine: Sendable {
         case .one:
             arguments += ["-machine", machineType]
         case .two:
-            arguments += ["-machine", configuration.secureBoot ? "\(machineType),smm=on" : machineType]
+            let dumpOption = shieldingKeyFile == nil ? "" : ",dump-guest-core=off"
+            arguments += ["-machine", (configuration.secureBoot ? "\(machineType),smm=on" : machineType) + dumpOption]
             if let firmware {
                 arguments += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(escape(firmware.code))",
                               "-drive", "if=pflash,format=raw,unit=1,file=\(escape(paths.nvram))"]
@@ -192,6 +201,7 @@ public struct QEMUCommandLine: Sendable {
             let readOnly = node.readOnly ? ",read-only=on" : ""
             var format = "driver=\(node.format.qemuName),file=\(node.fileNodeName),node-name=\(node.nodeName)\(readOnly)"
             if node.format == .qcow2 { format += ",backing=\(node.backing ?? "")" }
+            if node.format == .qcow2, shieldingKeyFile != nil { format += ",encrypt.format=luks,encrypt.key-secret=\(ShieldingKey.secretID)" }
             arguments += ["-blockdev", "driver=\(node.protocolDriver),filename=\(escape(node.path)),node-name=\(node.fileNodeName)\(readOnly)",
                           "-blockdev", format]
         }

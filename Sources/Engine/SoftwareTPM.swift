@@ -29,42 +29,87 @@ public struct SoftwareTPM: Sendable {
     /// Manufactures the VM's TPM when it has no state yet, as a TPM leaves its factory: an
     /// endorsement key with its certificate from the host's swtpm CA, a platform certificate, the
     /// SHA-256 PCR bank. Built in a scratch folder and renamed into place, so a failure (or a
-    /// killed daemon) leaves either no TPM or a whole one.
-    public func manufactureIfNeeded(_ paths: WorkerPaths) async throws {
+    /// killed daemon) leaves either no TPM or a whole one. With `keyFile` (a shielded VM) the state
+    /// is encrypted with it (AES-256-CBC) from the start.
+    public func manufactureIfNeeded(_ paths: WorkerPaths, keyFile: String?) async throws {
         guard !FileManager.default.fileExists(atPath: paths.tpmState) else { return }
         let scratch = paths.tpmStateDirectory + ".new"
         try? FileManager.default.removeItem(atPath: scratch)
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         do {
+            let encryption = keyFile.map { ["--keyfile", $0, "--cipher", "aes-256-cbc"] } ?? []
             try await HostCommand.check(setup, ["--tpm2", "--tpmstate", scratch, "--create-ek-cert", "--create-platform-cert",
-                                                "--lock-nvram", "--pcr-banks", "sha256", "--overwrite"],
+                                                "--lock-nvram", "--pcr-banks", "sha256", "--overwrite"] + encryption,
                                         purpose: "manufacturing the virtual TPM (swtpm_setup)", timeout: .seconds(60))
-            try? FileManager.default.removeItem(atPath: paths.tpmStateDirectory)
-            guard rename(scratch, paths.tpmStateDirectory) == 0 else {
-                throw ViridianError(.internalError, "cannot put the new TPM state in place: \(String(cString: strerror(errno)))")
-            }
+            try replaceState(with: scratch, paths)
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)
             throw error
         }
     }
 
-    /// Starts the VM's swtpm, daemonized, and returns once it listens on `paths.tpmSocket`.
-    /// - Throws: `engineFailure` with swtpm's message (its log) when it does not start.
-    public func start(_ paths: WorkerPaths) async throws {
+    /// Encrypts an existing TPM's state with `keyFile` (the VM is being shielded), keeping the TPM
+    /// itself: a swtpm on the plain state hands its permanent state out (`swtpm_ioctl --save`), a
+    /// keyed swtpm on a scratch folder takes it in and stores it encrypted, and the scratch folder
+    /// replaces the old one. The plain copy in between lives in the VM's folder (mode 0700) and is
+    /// deleted. Nothing changes when the VM has no TPM state yet.
+    public func encryptState(_ paths: WorkerPaths, keyFile: String) async throws {
+        guard FileManager.default.fileExists(atPath: paths.tpmState) else { return }
+        let ioctl = try HostExecutable.locate("swtpm_ioctl", package: "swtpm-tools")
+        let blob = "\(paths.vmDirectory)/tpm-permanent.blob"
+        let scratch = paths.tpmStateDirectory + ".new"
+        defer {
+            unlink(blob)
+            Self.end(paths)
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+        try await start(paths, keyFile: nil, stateDirectory: paths.tpmStateDirectory, flags: ["--flags", "not-need-init"])
+        try await HostCommand.check(ioctl, ["--unix", paths.tpmSocket, "--save", "permanent", blob], purpose: "reading the TPM's state")
+        try await HostCommand.check(ioctl, ["--unix", paths.tpmSocket, "-s"], purpose: "stopping the plain TPM")
         Self.end(paths)
-        try FileManager.default.createDirectory(atPath: paths.tpmStateDirectory, withIntermediateDirectories: true,
+        try? FileManager.default.removeItem(atPath: scratch)
+        try await start(paths, keyFile: keyFile, stateDirectory: scratch, flags: [])
+        try await HostCommand.check(ioctl, ["--unix", paths.tpmSocket, "--load", "permanent", blob], purpose: "loading the TPM's state")
+        try await HostCommand.check(ioctl, ["--unix", paths.tpmSocket, "-i"], purpose: "storing the TPM's state encrypted")
+        try await HostCommand.check(ioctl, ["--unix", paths.tpmSocket, "-s"], purpose: "stopping the encrypted TPM")
+        Self.end(paths)
+        guard FileManager.default.fileExists(atPath: "\(scratch)/tpm2-00.permall") else {
+            throw ViridianError(.engineFailure, "swtpm stored no encrypted state")
+        }
+        try replaceState(with: scratch, paths)
+    }
+
+    /// Puts a complete state folder in place of the VM's.
+    private func replaceState(with folder: String, _ paths: WorkerPaths) throws {
+        try? FileManager.default.removeItem(atPath: paths.tpmStateDirectory)
+        guard rename(folder, paths.tpmStateDirectory) == 0 else {
+            throw ViridianError(.internalError, "cannot put the TPM state in place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Starts the VM's swtpm, daemonized, and returns once it listens on `paths.tpmSocket`; with
+    /// `keyFile` its state is encrypted (a shielded VM).
+    /// - Throws: `engineFailure` with swtpm's message (its log) when it does not start.
+    public func start(_ paths: WorkerPaths, keyFile: String?) async throws {
+        try await start(paths, keyFile: keyFile, stateDirectory: paths.tpmStateDirectory, flags: [])
+    }
+
+    private func start(_ paths: WorkerPaths, keyFile: String?, stateDirectory: String, flags: [String]) async throws {
+        Self.end(paths)
+        try FileManager.default.createDirectory(atPath: paths.runtimeDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         for stale in [paths.tpmSocket, paths.tpmPidFile] { try? FileManager.default.removeItem(atPath: stale) }
+        let encryption = keyFile.map { ["--key", "file=\($0),format=hex,mode=aes-256-cbc"] } ?? []
         let output = try await HostCommand.run(swtpm, [
             "socket", "--tpm2",
-            "--tpmstate", "dir=\(paths.tpmStateDirectory),mode=0600",
+            "--tpmstate", "dir=\(stateDirectory),mode=0600",
             "--ctrl", "type=unixio,path=\(paths.tpmSocket),mode=0600",
             "--pid", "file=\(paths.tpmPidFile)",
             "--log", "file=\(paths.tpmLog),level=1,truncate",
             "--terminate", "--daemon",
-        ], timeout: Self.startTimeout)
+        ] + encryption + flags, timeout: Self.startTimeout)
         let deadline = ContinuousClock.now + Self.startTimeout
         while output.exitCode == 0, Self.runningProcess(paths) == nil || !FileManager.default.fileExists(atPath: paths.tpmSocket) {
             guard ContinuousClock.now < deadline else { break }

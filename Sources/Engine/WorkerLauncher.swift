@@ -25,8 +25,8 @@ public struct WorkerLauncher: Sendable {
         }
         if commandLine.hasTPM {
             let tpm = try SoftwareTPM.locate()
-            try await tpm.manufactureIfNeeded(paths)
-            try await tpm.start(paths)
+            try await tpm.manufactureIfNeeded(paths, keyFile: commandLine.shieldingKeyFile)
+            try await tpm.start(paths, keyFile: commandLine.shieldingKeyFile)
         }
         let output = try await HostCommand.run(qemu.path, commandLine.arguments)
         guard output.exitCode == 0 else {

@@ -9,9 +9,12 @@ public struct WorkerPaths: Sendable {
     public let runtimeDirectory: String
     /// The VM's id, which its worker carries as `-uuid`.
     public let vmID: String
+    /// The host's key store: one key per shielded VM (`ShieldingKey`), readable only by root.
+    public let keyStoreDirectory: String
 
     public init(stateDirectory: String, vmID: String) {
         self.vmID = vmID
+        keyStoreDirectory = "\(stateDirectory)/keys"
         vmDirectory = "\(stateDirectory)/vms/\(vmID)"
         runtimeDirectory = "\(stateDirectory)/run/\(vmID)"
     }
@@ -49,6 +52,8 @@ public struct WorkerPaths: Sendable {
     public var tpmLog: String { "\(vmDirectory)/tpm.log" }
     /// The control socket of the VM's swtpm, which QEMU connects to.
     public var tpmSocket: String { "\(runtimeDirectory)/tpm.sock" }
+    /// A shielded VM's key in the host's key store.
+    public var shieldingKey: String { "\(keyStoreDirectory)/\(vmID).key" }
     /// The pid file of the VM's swtpm, written by swtpm.
     public var tpmPidFile: String { "\(runtimeDirectory)/swtpm.pid" }
 }

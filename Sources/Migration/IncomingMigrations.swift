@@ -95,6 +95,10 @@ package actor IncomingMigrations {
                                          arriving: request.mode == .offline ? Set(diskPaths.values) : [])
             reserved = true
             created.append(paths.vmDirectory)
+            if let key = request.shieldingKey {
+                try ShieldingKey.install(key, paths)
+                created.append(paths.shieldingKey)
+            }
             let marker = IncomingMarker(migrationID: id, vmName: record.name, files: created)
             try FileManager.default.createDirectory(atPath: paths.vmDirectory, withIntermediateDirectories: true)
             if let log = request.consoleLog?.suffix(IncomingRequest.consoleLogLimit) {

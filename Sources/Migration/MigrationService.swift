@@ -1,4 +1,5 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import NIOHTTP1
@@ -44,6 +45,10 @@ package final class MigrationService: Sendable {
         let peer = try peers.peer(request.destination)
         try Self.validate(request)
         let vm = try await vms.checkMovable(name)
+        if vm.shielded, request.includeStorage {
+            throw ViridianError(.invalidState, "VM '\(vm.name)' is shielded; a move with its storage is not possible for a shielded VM yet "
+                                + "(its disks would be copied unencrypted); move it with shared storage, without --include-storage")
+        }
         return jobs.start(kind: "vm.move", vm: vm.name, description: "Moving \(vm.name) to \(peer.record.name)", queued: true) { progress in
             try await self.slots.withSlot(.live) {
                 progress.started()
@@ -204,6 +209,7 @@ package final class MigrationService: Sendable {
                                mode: departing.client == nil ? .offline : .live, includeStorage: request.includeStorage,
                                destinationPath: request.destinationPath, disks: disksToCopy, nvram: nvram,
                                tpmState: FileManager.default.contents(atPath: departing.paths.tpmState),
+                               shieldingKey: departing.record.configuration.shielded ? try ShieldingKey.read(departing.paths) : nil,
                                tuning: MigrationTuning(channels: request.channels ?? 1, compression: request.compression ?? .none),
                                files: files,
                                consoleLog: (try? await vms.consoleLog(departing.record.name, lastBytes: IncomingRequest.consoleLogLimit)).map { Data($0) },

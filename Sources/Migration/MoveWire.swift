@@ -84,6 +84,9 @@ package struct IncomingRequest: Codable, Sendable {
     /// A virtual TPM's permanent state (`WorkerPaths.tpmState`): what a TPM is when the VM is Off.
     /// A live move carries the running TPM in the migration stream as well.
     package var tpmState: Data?
+    /// A shielded VM's key (`ShieldingKey`), which only ever travels inside this request over the
+    /// peers' mutual TLS; the destination puts it in its key store.
+    package var shieldingKey: String?
     package var tuning: MigrationTuning
     /// Files an offline move uploads before its commit.
     package var files: [IncomingFile]

@@ -122,17 +122,25 @@ public struct DiskImageTool: Sendable {
 
     /// Copies the disk whose recorded chain is `chain` (the disk first) into a new flat disk of
     /// another format or type (Convert-VHD), reporting percent.
+    /// With `encryptionKeyFile` (qcow2 only) the copy is LUKS-encrypted with the passphrase in that
+    /// file, which qemu-img reads itself (a `secret` object).
     public func convert(chain: [DiskImage], destinationPath: String, format: VHDFormat, type: VHDType,
-                        progress: @escaping @Sendable (Int) -> Void) async throws {
+                        encryptionKeyFile: String? = nil, progress: @escaping @Sendable (Int) -> Void) async throws {
         guard let source = chain.first else { throw ViridianError(.invalidArgument, "nothing to convert") }
         _ = try await info(source)
         try DiskPath.requireAbsent(destinationPath)
         guard type != .differencing else {
             throw ViridianError(.invalidArgument, "convert makes fixed or dynamic disks; use vhd new --parent for a differencing one")
         }
+        var encryption: [String] = []
+        if let encryptionKeyFile {
+            guard format == .qcow2 else { throw ViridianError(.invalidArgument, "only qcow2 disks are encrypted") }
+            encryption = ["--object", "secret,id=convertkey,file=\(encryptionKeyFile.replacingOccurrences(of: ",", with: ",,")),format=raw",
+                          "-o", "encrypt.format=luks,encrypt.key-secret=convertkey"]
+        }
         try await DiskPath.writeAtomically(to: destinationPath) { temporary in
             try await HostCommand.stream(qemuImg, ["convert", "-p", "--image-opts", DiskImage.imageOptions(chain),
-                                                   "-O", format.qemuName] + format.creationOptions(type: type) + [temporary],
+                                                   "-O", format.qemuName] + format.creationOptions(type: type) + encryption + [temporary],
                                          purpose: "converting \(source.path)", onOutput: QemuImgProgress.parser(progress))
         }
     }

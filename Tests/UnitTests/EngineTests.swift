@@ -91,6 +91,43 @@ struct QEMUCommandLineTests {
         #expect(decoded.tpm == false)
     }
 
+    @Test("a shielded VM: its key as a secret object read from the file, LUKS on every qcow2 node, no console log, no core dump")
+    func shielded() throws {
+        let configuration = VMConfiguration(
+            generation: .two, processorCount: 1, memoryMiB: 256, secureBoot: false, kernelBoot: nil,
+            drives: [DriveAttachment(kind: .hardDisk, controllerType: .scsi, controllerNumber: 0, location: 0, path: "/d/root-shielded.qcow2")],
+            networkAdapters: [], bootOrder: [.hardDisk], tpm: true, shielded: true)
+        let joined = try QEMUCommandLine(name: "v", id: "id-1", configuration: configuration, accelerator: .tcg, paths: paths, firmware: nil,
+                                         incoming: false, diskChains: [0: [DiskImage(path: "/d/root-shielded.qcow2", format: .qcow2)]],
+                                         shieldingKeyFile: paths.shieldingKey).arguments.joined(separator: " ")
+        #expect(joined.contains("-object secret,id=shieldkey,file=/var/lib/viridian/keys/id-1.key,format=raw"))
+        #expect(joined.contains("driver=qcow2,file=file0,node-name=drive0,backing=,encrypt.format=luks,encrypt.key-secret=shieldkey"))
+        #expect(!joined.contains("logfile=") && joined.contains("dump-guest-core=off") && joined.contains("-overcommit mem-lock=on"))
+        #expect(joined.contains("tpm-crb"))
+        #expect(throws: ViridianError.self, "a shielded VM keeps its TPM") {
+            var withoutTPM = configuration
+            withoutTPM.tpm = false
+            try withoutTPM.validate(host: HostCapacity(logicalProcessors: 2, memoryMiB: 4096))
+        }
+    }
+
+    @Test("a key is 64 lower-case hex digits, written once, mode 0600 in a 0700 store")
+    func shieldingKey() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let keyPaths = WorkerPaths(stateDirectory: state, vmID: "vm-1")
+        #expect(throws: ViridianError.self) { try ShieldingKey.install("not a key", keyPaths) }
+        try ShieldingKey.create(keyPaths)
+        let key = try ShieldingKey.read(keyPaths)
+        #expect(key.count == 64 && key.allSatisfy(\.isHexDigit))
+        #expect(throws: ViridianError.self, "a VM's key is never overwritten") { try ShieldingKey.create(keyPaths) }
+        let mode = try FileManager.default.attributesOfItem(atPath: keyPaths.shieldingKey)[.posixPermissions] as? NSNumber
+        let folderMode = try FileManager.default.attributesOfItem(atPath: keyPaths.keyStoreDirectory)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600 && folderMode?.intValue == 0o700)
+        ShieldingKey.remove(keyPaths)
+        #expect(throws: ViridianError.self) { try ShieldingKey.read(keyPaths) }
+    }
+
     @Test("Generation 1: pc machine, IDE disk, e1000 legacy adapter, boot index after the kernel's")
     func generationOne() throws {
         let arguments = try commandLine(VMConfiguration(
@@ -178,6 +215,15 @@ struct SavedStateURITests {
         #expect(SavedStateURI.restore(from: "/s/vm/saved-state", qemuVersion: ten) == "file:/s/vm/saved-state")
         #expect(SavedStateURI.save(to: "/a b/it's", qemuVersion: old) == "exec:cat > '/a b/it'\\''s'")
         #expect(SavedStateURI.restore(from: "/a,b", qemuVersion: ten) == "exec:cat '/a,b'")
+    }
+
+    @Test("a shielded VM's state streams through openssl with the key file, never in the clear")
+    func encrypted() {
+        let ten = "QEMU emulator version 10.0.2 (Debian)"
+        #expect(SavedStateURI.save(to: "/s/saved", qemuVersion: ten, keyFile: "/k/id.key")
+                == "exec:openssl enc -aes-256-ctr -pbkdf2 -pass 'file:/k/id.key' -out '/s/saved'")
+        #expect(SavedStateURI.restore(from: "/s/saved", qemuVersion: ten, keyFile: "/k/id.key")
+                == "exec:openssl enc -aes-256-ctr -pbkdf2 -pass 'file:/k/id.key' -d -in '/s/saved'")
     }
 }
 

@@ -14,6 +14,7 @@ struct VMSet: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var jobOptions: JobOptions
     @OptionGroup var vm: VMNameArgument
     @Option(help: "Startup memory, e.g. 1G.") var memory: String?
     @Option(help: "Virtual processors.") var cpus: Int?
@@ -36,8 +37,24 @@ struct VMSet: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A virtual TPM 2.0 (Generation 2): on or off.",
                                discussion: "Hyper-V's Enable-VMTPM, emulated by swtpm (apt-get install swtpm swtpm-tools). The TPM is made at the VM's next start; turned off, its state stays with the VM, so turning it on again gives the guest back the same TPM."))
     var tpm: OnOff?
+    @Option(help: ArgumentHelp("Shield the VM (Generation 2, while Off): on. A job.",
+                               discussion: "A key for the VM in this host's key store (root only) encrypts its disks (each rewritten as LUKS-encrypted qcow2; the plain disks Viridian created are deleted), its TPM state and its saved memory; its console is never logged, and its console, vm exec and file copy are refused unless --allow-console on. Checkpoints, backups and moves with storage are refused for a shielded VM. A shielded VM stays shielded."))
+    var shielded: OnOff?
+    @Option(help: "A shielded VM's serial console, vm exec and file copy (while Off): on or off.")
+    var allowConsole: OnOff?
 
     func run() async throws {
+        if let shielded {
+            guard shielded == .on else {
+                throw ValidationError("a shielded VM stays shielded (as in Hyper-V); copy its data out from inside the guest instead")
+            }
+            try await JobRunner.run(options, jobOptions, start: {
+                try await options.client.shieldVM(vm.name, ShieldVMRequest(allowConsole: allowConsole.map { $0 == .on }))
+            }) { job in
+                print("VM '\(vm.name)' is \(job.statusMessage ?? "shielded").")
+            }
+            guard changesOtherSettings else { return }
+        }
         let stopAction = try automaticStopAction.map { text in
             guard let action = AutomaticActions.StopAction.allCases.first(where: { $0.cliName == text.lowercased() }) else {
                 throw ValidationError("--automatic-stop-action is save, shut-down or turn-off, not '\(text)'")
@@ -69,7 +86,13 @@ struct VMSet: AsyncParsableCommand {
             processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType,
             automaticStopAction: stopAction, automaticStartAction: startAction,
             automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds), checkpointType: checkpoints,
-            tpm: tpm.map { $0 == .on }))
+            tpm: tpm.map { $0 == .on }, allowConsole: shielded == nil ? allowConsole.map { $0 == .on } : nil))
         if options.json { try Output.json(info) } else { print("Updated VM '\(info.name)'.") }
+    }
+
+    /// Whether anything but shielding (and its console choice) was asked for.
+    private var changesOtherSettings: Bool {
+        memory != nil || cpus != nil || notes != nil || bootOrder != nil || append != nil || machineType != nil
+            || automaticStopAction != nil || automaticStartAction != nil || automaticStartDelay != nil || checkpointType != nil || tpm != nil
     }
 }

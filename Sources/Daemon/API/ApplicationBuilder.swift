@@ -93,8 +93,8 @@ public enum ApplicationBuilder {
         if parts[3] == "exec" {
             return .upgrade([:]) { inbound, outbound, _ in
                 do {
-                    let hub = try await host.vms.integrationHub(name)
-                    try await SessionBridge().run(hub: hub, inbound: inbound, outbound: outbound)
+                    try await SessionBridge().run(hub: { try await host.vms.guestAccessHub(name, "vm exec") },
+                                                  inbound: inbound, outbound: outbound)
                 } catch {
                     let body = ErrorResponse(ViridianError.wrapping(error)).error
                     let data = try WireJSON.encoder().encode(SessionEnd(exitCode: nil, error: body))

@@ -13,12 +13,22 @@ struct SessionBridge {
     /// Largest client message accepted (arguments, environment or an input chunk).
     static let maximumMessage = 1 << 20
 
-    func run(hub: IntegrationHub, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// Runs one session; `hub` is asked for after the client's start message, so a refusal (the VM
+    /// is not running, or shielded) reaches the client as the session's end, with its reason.
+    func run(hub resolveHub: () async throws -> IntegrationHub, inbound: WebSocketInboundStream,
+             outbound: WebSocketOutboundWriter) async throws {
         var messages = inbound.messages(maxSize: Self.maximumMessage).makeAsyncIterator()
         guard case .text(let text) = try await messages.next(),
               let start = try? WireJSON.decoder().decode(SessionStart.self, from: Data(text.utf8)) else {
             try await end(outbound, SessionEnd(exitCode: nil, error: ErrorResponse(
                 ViridianError(.invalidArgument, "the first message must be a SessionStart")).error))
+            return
+        }
+        let hub: IntegrationHub
+        do {
+            hub = try await resolveHub()
+        } catch {
+            try await end(outbound, SessionEnd(exitCode: nil, error: ErrorResponse(ViridianError.wrapping(error)).error))
             return
         }
         // Each client message waits until the guest took the one before: the WebSocket is read no

@@ -32,6 +32,10 @@ struct VMController {
             return job(try await vms.stop(try name(context), body))
         }
         group.post(":name/save") { _, context in job(try await vms.save(try name(context))) }
+        group.post(":name/shield") { request, context in
+            let body = try await request.decodeJSONIfPresent(as: ShieldVMRequest.self, context: context) ?? ShieldVMRequest()
+            return job(try await vms.shield(try name(context), body))
+        }
         group.post(":name/pause") { _, context in JSONResponse(value: try await vms.pause(try name(context))) }
         group.post(":name/resume") { _, context in JSONResponse(value: try await vms.resume(try name(context))) }
         group.post(":name/restart") { _, context in JSONResponse(value: try await vms.restart(try name(context))) }

@@ -14,6 +14,7 @@ protocol VMService: Sendable {
     func start(_ name: String) async throws -> JobInfo
     func stop(_ name: String, _ request: StopVMRequest) async throws -> JobInfo
     func save(_ name: String) async throws -> JobInfo
+    func shield(_ name: String, _ request: ShieldVMRequest) async throws -> JobInfo
     func pause(_ name: String) async throws -> VMInfo
     func resume(_ name: String) async throws -> VMInfo
     func restart(_ name: String) async throws -> VMInfo

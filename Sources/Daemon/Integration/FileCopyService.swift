@@ -11,7 +11,7 @@ struct FileCopyService: Sendable {
     let events: EventLog
 
     func start(vm name: String, _ request: CopyFileRequest) async throws -> JobInfo {
-        let hub = try await vms.integrationHub(name)
+        let hub = try await vms.guestAccessHub(name, "copying files into or out of the guest")
         try hub.requireAvailable(.fcopy)
         let vmName = try await vms.show(name).name
         let hostPath = request.fromGuest ? request.destination : request.source

@@ -39,7 +39,7 @@ extension VMManager {
         let commandLine = try QEMUCommandLine(name: record.name, id: record.id, configuration: record.configuration,
                                               accelerator: accelerator, paths: paths, firmware: firmware, incoming: true,
                                               migrationTLSDirectory: tlsDirectory, taps: taps,
-                                              diskChains: try diskChains(record.configuration))
+                                              diskChains: try diskChains(record.configuration), shieldingKeyFile: try shieldingKeyFile(record))
         return try await launcher.launch(commandLine)
     }
 

@@ -8,6 +8,7 @@ extension VMManager: BackupHost {
     package func beginBackupOperation(_ name: String, _ kind: VMOperation.Kind, jobID: String?) throws -> BackupSubject {
         let vm = try lookup(name)
         try vm.record.configuration.requireNoPassThrough(vm: vm.record.name, VMOperation(kind).description)
+        try vm.record.configuration.requireNotShielded(vm: vm.record.name, VMOperation(kind).description)
         try beginOperation(kind, vm, jobID: jobID)
         do {
             return BackupSubject(record: vm.record, paths: paths(vm), client: vm.worker?.client,

@@ -17,6 +17,7 @@ extension VMManager: CheckpointHost {
     package func beginCheckpointOperation(_ name: String, _ kind: VMOperation.Kind, jobID: String?) throws -> CheckpointSubject {
         let vm = try lookup(name)
         try vm.record.configuration.requireNoPassThrough(vm: vm.record.name, VMOperation(kind).description)
+        try vm.record.configuration.requireNotShielded(vm: vm.record.name, VMOperation(kind).description)
         try beginOperation(kind, vm, jobID: jobID)
         return subject(vm)
     }

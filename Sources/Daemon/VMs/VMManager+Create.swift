@@ -73,9 +73,9 @@ extension VMManager {
         var vm = try lookup(name)
         try requireIdle(vm)
         let changesHardware = request.processorCount != nil || request.memoryMiB != nil || request.bootOrder != nil
-            || request.machineType != nil || request.append != nil || request.tpm != nil
+            || request.machineType != nil || request.append != nil || request.tpm != nil || request.allowConsole != nil
         if changesHardware, vm.record.state != .off {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type, the TPM and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type, the TPM, console access and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
         }
         var configuration = vm.record.configuration
         if let cpus = request.processorCount { configuration.processorCount = cpus }
@@ -102,6 +102,12 @@ extension VMManager {
         if let tpm = request.tpm {
             if tpm { _ = try SoftwareTPM.locate() }
             configuration.tpm = tpm
+        }
+        if let allowConsole = request.allowConsole {
+            guard configuration.shielded else {
+                throw ViridianError(.invalidArgument, "VM '\(vm.record.name)' is not shielded; its console is always there (--allow-console is for shielded VMs)")
+            }
+            configuration.allowConsole = allowConsole
         }
         try configuration.validate(host: host)
         if let notes = request.notes {
@@ -135,6 +141,7 @@ extension VMManager {
         let paths = paths(vm)
         try? FileManager.default.removeItem(atPath: paths.vmDirectory)
         WorkerLauncher.cleanUp(paths)
+        ShieldingKey.remove(paths)
         let deleted = deleting ? deleteDiskFiles(of: vm, paths: disks, includingAttached: deleteAttachedDisks) : []
         let disksNote = deleting ? " and its \(deleted.count) disk(s)" : ""
         events.record(.information, .vmms, vm: vm.record.name, "VM '\(vm.record.name)'\(disksNote) was removed")

@@ -91,6 +91,7 @@ extension VMManager {
         WorkerLauncher.cleanUp(departing.paths)
         await releasePorts(id)
         try? FileManager.default.removeItem(atPath: departing.paths.vmDirectory)
+        ShieldingKey.remove(departing.paths)
         for file in files {
             try? FileManager.default.removeItem(atPath: file)
             do { try catalog.forget(file) } catch {
@@ -109,6 +110,7 @@ extension VMManager {
         let vm = try lookup(name)
         try requireIdle(vm)
         try vm.record.configuration.requireNoPassThrough(vm: vm.record.name, "a storage move")
+        try vm.record.configuration.requireNotShielded(vm: vm.record.name, "a storage move")
         guard [.running, .paused, .off].contains(vm.record.state) else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its storage can move when it is Running, Paused or Off")
         }

@@ -14,6 +14,7 @@ extension VMManager {
 
     /// The body of `addDisk`, holding the VM's turn.
     private func performAddDisk(_ name: String, _ request: AddDiskRequest) async throws -> VMInfo {
+        try lookup(name).record.configuration.requireNotShielded(vm: name, "adding a disk")
         if let worker = try lookup(name).worker { return try await hotAddDisk(name, request, client: worker.client) }
         var vm = try requireOff(name, "disks can be added")
         let passThrough = request.passThrough == true

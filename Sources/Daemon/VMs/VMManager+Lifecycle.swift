@@ -46,14 +46,15 @@ extension VMManager {
                 ? try Firmware.uefi(secureBoot: vm.record.configuration.secureBoot) : nil
             progress.report(8, "connecting the network adapters")
             let taps = try await connectPorts(vm.record)
+            let keyFile = try shieldingKeyFile(vm.record)
             let commandLine = try QEMUCommandLine(name: vm.record.name, id: id, configuration: vm.record.configuration,
                                                   accelerator: accelerator, paths: paths, firmware: firmware, incoming: restoring,
-                                                  taps: taps, diskChains: try diskChains(vm.record.configuration))
+                                                  taps: taps, diskChains: try diskChains(vm.record.configuration), shieldingKeyFile: keyFile)
             let pid = try await launcher.launch(commandLine)
             let client = try await attachWorker(id: id, pid: pid)
             if restoring {
                 progress.report(30, "loading the saved state")
-                try await restore(client: client, from: paths.savedState, progress: progress)
+                try await restore(client: client, from: paths.savedState, keyFile: keyFile, progress: progress)
                 try? FileManager.default.removeItem(atPath: paths.savedState)
             }
             try Task.checkCancellation()
@@ -74,8 +75,8 @@ extension VMManager {
         }
     }
 
-    private func restore(client: QMPClient, from file: String, progress: JobProgress) async throws {
-        try await client.migrateIncoming(uri: SavedStateURI.restore(from: file, qemuVersion: launcher.qemu.version))
+    private func restore(client: QMPClient, from file: String, keyFile: String?, progress: JobProgress) async throws {
+        try await client.migrateIncoming(uri: SavedStateURI.restore(from: file, qemuVersion: launcher.qemu.version, keyFile: keyFile))
         let deadline = ContinuousClock.now + Self.restoreTimeout
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
@@ -188,7 +189,7 @@ extension VMManager {
                 if previous == .running { try await worker.client.stop() }
                 await saveChangeTracking(id: id, client: worker.client)
                 try await Self.writeState(client: worker.client, to: partial, qemuVersion: launcher.qemu.version,
-                                          progress: progress)
+                                          keyFile: try shieldingKeyFile(vms[id]?.record), progress: progress)
             } catch {
                 try? await worker.client.migrateCancel()
                 if previous == .running, (try? await worker.client.queryStatus())?.running == false {
@@ -208,8 +209,9 @@ extension VMManager {
             return "saved"
     }
 
-    static func writeState(client: QMPClient, to file: String, qemuVersion: String, progress: JobProgress) async throws {
-        try await client.migrate(uri: SavedStateURI.save(to: file, qemuVersion: qemuVersion))
+    static func writeState(client: QMPClient, to file: String, qemuVersion: String, keyFile: String? = nil,
+                           progress: JobProgress) async throws {
+        try await client.migrate(uri: SavedStateURI.save(to: file, qemuVersion: qemuVersion, keyFile: keyFile))
         while true {
             try Task.checkCancellation()
             let info = try await client.queryMigrate()

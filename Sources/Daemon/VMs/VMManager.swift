@@ -155,6 +155,7 @@ extension VMManager {
     /// The last `lastBytes` of the VM's console log (every boot, appended; across its rotated copies).
     public func consoleLog(_ name: String, lastBytes: Int) throws -> [UInt8] {
         let vm = try lookup(name)
+        try requireGuestAccess(vm, "its console log")
         do {
             return try ConsoleLogRotation.tail(paths(vm).consoleLog, count: lastBytes)
         } catch {
@@ -178,6 +179,7 @@ extension VMManager {
     /// The console socket of a VM whose worker runs.
     public func consoleSocket(_ name: String) throws -> String {
         let vm = try lookup(name)
+        try requireGuestAccess(vm, "its console")
         guard vm.worker != nil else {
             throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its console exists only while it runs")
         }

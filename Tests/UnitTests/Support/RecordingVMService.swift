@@ -70,6 +70,7 @@ actor RecordingVMService: VMService {
     }
 
     func save(_ name: String) throws -> JobInfo { try record("save", name); return job("save", name) }
+    func shield(_ name: String, _ request: ShieldVMRequest) throws -> JobInfo { try record("shield", name); return job("shield", name) }
     func pause(_ name: String) throws -> VMInfo { try record("pause", name); return info(name, .paused) }
     func resume(_ name: String) throws -> VMInfo { try record("resume", name); return info(name, .running) }
     func restart(_ name: String) throws -> VMInfo { try record("restart", name); return info(name, .running) }
