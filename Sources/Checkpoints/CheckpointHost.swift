@@ -45,5 +45,5 @@ package protocol CheckpointHost: Sendable {
     /// Forgets what the VM's change tracking knows (the next backup reads everything): its disks now read as `reason` says.
     func discardChangeTracking(_ id: String, reason: String) async
     /// Writes the paused guest's memory and device state to `file`, as `vm save` does.
-    func saveMemory(client: QMPClient, to file: String, progress: JobProgress) async throws
+    func saveMemory(client: QMPClient, to file: String, keyFile: String?, progress: JobProgress) async throws
 }

@@ -25,7 +25,7 @@ extension CheckpointService {
         }
         progress.report(20, "making new overlays over the checkpoint's disks")
         let overlays = try await makeOverlays(for: checkpoint.configuration, named: String(UUID().uuidString.lowercased().prefix(8)),
-                                              in: subject.folder, owner: vm.id)
+                                              in: subject.folder, owner: vm.id, tool: diskTool(vm))
         var configuration = checkpoint.configuration
         configuration.automaticActions = vm.configuration.automaticActions
         configuration.checkpointType = vm.configuration.checkpointType

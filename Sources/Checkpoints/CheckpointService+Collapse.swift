@@ -3,6 +3,7 @@ import Foundation
 import HostServices
 import Inventory
 import QMP
+import Storage
 
 extension CheckpointService {
     /// Deletes or merges, one step at a time (`ImageCollapse`), the images of the VM's checkpoint
@@ -72,7 +73,7 @@ extension CheckpointService {
             var openInWorker: Set<String> = []
             for path in dependents where try await client.formatNode(openingFile: path) != nil { openInWorker.insert(path) }
             let warning = try await LiveMerge(client: client).merge(child, into: parent, driveIndex: index, record: {
-                try await repoint(dependents.filter { !openInWorker.contains($0) }, from: child, to: parentImage)
+                try await repoint(dependents.filter { !openInWorker.contains($0) }, from: child, to: parentImage, tool: diskTool(vm))
                 try await host.commit(store, state: nil)
                 Failpoints.crash(at: "merge-exit-before-pivot")
             }) { done, total in
@@ -80,10 +81,10 @@ extension CheckpointService {
             }
             if let warning { events.record(.warning, .checkpoint, vm: vm.name, "VM '\(vm.name)': \(warning)") }
         } else {
-            try await catalog.tool.commit(child: childImage, into: parentImage) { percent in
+            try await diskTool(vm).commit(child: childImage, into: parentImage) { percent in
                 progress.report(30 + percent * 6 / 10, "merging \((child as NSString).lastPathComponent)")
             }
-            try await repoint(dependents, from: child, to: parentImage)
+            try await repoint(dependents, from: child, to: parentImage, tool: diskTool(vm))
             try await host.commit(store, state: nil)
         }
         deleteFile(child, of: vm)
@@ -92,10 +93,10 @@ extension CheckpointService {
 
     /// Rewrites the parent named in the headers of the qcow2 disks `paths` (built on `child`, which now
     /// reads the same as `parent`); the inventory is what counts, the header is kept in step with it.
-    private func repoint(_ paths: [String], from child: String, to parent: DiskImage) async throws {
+    private func repoint(_ paths: [String], from child: String, to parent: DiskImage, tool: DiskImageTool) async throws {
         for path in paths {
             guard let record = try catalog.record(path) else { continue }
-            try await catalog.tool.replaceParent(of: DiskImage(path: path, format: record.format, parentPath: child), with: parent)
+            try await tool.replaceParent(of: DiskImage(path: path, format: record.format, parentPath: child), with: parent)
         }
     }
 

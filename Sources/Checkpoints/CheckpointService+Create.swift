@@ -1,4 +1,5 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import Inventory
@@ -10,7 +11,6 @@ extension CheckpointService {
     package func create(_ name: String, _ request: NewCheckpointRequest) async throws -> JobInfo {
         let vm = try await host.checkCheckpointable(name, busyAllowed: false)
         try vm.configuration.requireNoPassThrough(vm: vm.name, "a checkpoint")
-        try vm.configuration.requireNotShielded(vm: vm.name, "a checkpoint")
         guard vm.configuration.checkpointType != .disabled else {
             throw ViridianError(.invalidState, "checkpoints are disabled for VM '\(vm.name)' "
                                 + "(turn them on with: viridian vm set \(vm.name) --checkpoint-type production)")
@@ -51,7 +51,8 @@ extension CheckpointService {
         // The overlays are made before the guest freezes: the freeze window holds only the switch.
         try FileManager.default.createDirectory(atPath: subject.folder, withIntermediateDirectories: true)
         progress.report(10, "making the overlays")
-        let overlays = try await makeOverlays(for: vm.configuration, named: String(id.prefix(8)), in: subject.folder, owner: vm.id)
+        let overlays = try await makeOverlays(for: vm.configuration, named: String(id.prefix(8)), in: subject.folder, owner: vm.id,
+                                              tool: diskTool(vm))
         let discardOverlays = { for overlay in overlays.values { try? FileManager.default.removeItem(atPath: overlay.path) } }
         var frozen = false
         var stored = false
@@ -139,16 +140,16 @@ extension CheckpointService {
 
     /// A qcow2 overlay for each hard disk, over the image it is on now, recorded as made for the VM.
     func makeOverlays(for configuration: VMConfiguration, named prefix: String, in folder: String,
-                      owner vmID: String) async throws -> [Int: DiskRecord] {
+                      owner vmID: String, tool: DiskImageTool) async throws -> [Int: DiskRecord] {
         var made: [Int: DiskRecord] = [:]
         do {
             for (index, drive) in configuration.drives.enumerated() where drive.kind == .hardDisk {
                 guard let path = drive.path, let image = try catalog.recorded(path) else {
                     throw ViridianError(.invalidState, "the disk \(drive.path ?? "(empty)") is not a recorded virtual disk")
                 }
-                let size = try await catalog.tool.info(image).sizeBytes
+                let size = try await tool.info(image).sizeBytes
                 let overlay = "\(folder)/\(prefix)-disk\(index).qcow2"
-                try await catalog.tool.createOverlay(path: overlay, parent: image, sizeBytes: Int64(size))
+                try await tool.createOverlay(path: overlay, parent: image, sizeBytes: Int64(size))
                 made[index] = DiskRecord(path: overlay, format: .qcow2, parentPath: path, origin: .created, ownerVMID: vmID)
             }
         } catch {
@@ -173,7 +174,7 @@ extension CheckpointService {
         var parts: [QMPClient.Overlay] = []
         for (index, overlay) in overlays.sorted(by: { $0.key < $1.key }) {
             parts.append(QMPClient.Overlay(node: try await client.rootNode(ofDevice: "disk\(index)"), overlayNode: "\(prefix)d\(index)",
-                                           file: overlay.path))
+                                           file: overlay.path, encryptionSecret: subject.record.configuration.shielded ? ShieldingKey.secretID : nil))
         }
         guard let memoryFile else {
             progress.report(50, "switching the disks onto the overlays while the file systems are frozen")
@@ -187,7 +188,7 @@ extension CheckpointService {
             try await client.snapshotDisks(parts)
             do {
                 try await DiskPath.writeAtomically(to: memoryFile) { partial in
-                    try await host.saveMemory(client: client, to: partial, progress: progress)
+                    try await host.saveMemory(client: client, to: partial, keyFile: keyFile(subject.record), progress: progress)
                 }
             } catch {
                 for (index, overlay) in overlays {

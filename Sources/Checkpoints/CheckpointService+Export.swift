@@ -11,6 +11,7 @@ extension CheckpointService {
     /// `viridian vm import` brings it back.
     package func export(_ name: String, checkpoint: String, _ request: ExportCheckpointRequest) async throws -> JobInfo {
         let vm = try await host.checkCheckpointable(name, busyAllowed: false)
+        try vm.configuration.requireNotShielded(vm: vm.name, "exporting a checkpoint")
         let target = try find(checkpoint, of: vm)
         let directory = request.destinationPath
         var isDirectory: ObjCBool = false

@@ -1,4 +1,5 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import Inventory
@@ -50,7 +51,7 @@ extension CheckpointService {
                       try await client.formatNode(openingFile: parent) == root {
                 // The overlay of a checkpoint was stored but not yet put over the disk.
                 try await client.snapshotDisks([QMPClient.Overlay(node: root, overlayNode: "st\(UUID().uuidString.prefix(8).lowercased())d\(index)",
-                                                                  file: path)])
+                                                                  file: path, encryptionSecret: vm.configuration.shielded ? ShieldingKey.secretID : nil)])
                 events.record(.warning, .checkpoint, vm: vm.name, "VM '\(vm.name)': viridiand stopped while taking a checkpoint; "
                               + "disk \(index) was switched onto its overlay at the restart, so that checkpoint holds the disk as it was then")
             } else {

@@ -1,7 +1,9 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import Inventory
+import Storage
 
 /// Checkpoints of VMs (Checkpoint-VM, Get-VMCheckpoint, Restore-VMCheckpoint, Remove-VMCheckpoint,
 /// Rename-VMCheckpoint) on every disk format: a checkpoint freezes the images a VM's disks are on
@@ -14,13 +16,28 @@ package struct CheckpointService: Sendable {
     let catalog: DiskCatalog
     let jobs: JobManager
     let events: EventLog
+    /// Where the host keeps its VMs (and its key store, for shielded VMs' disks).
+    let stateDirectory: String
 
-    package init(host: any CheckpointHost, inventory: Inventory, catalog: DiskCatalog, jobs: JobManager, events: EventLog) {
+    package init(host: any CheckpointHost, inventory: Inventory, catalog: DiskCatalog, jobs: JobManager, events: EventLog,
+                 stateDirectory: String) {
+        self.stateDirectory = stateDirectory
         self.host = host
         self.inventory = inventory
         self.catalog = catalog
         self.jobs = jobs
         self.events = events
+    }
+
+    /// The disk tool for the VM's images: keyed with a shielded VM's key, so its overlays are made
+    /// encrypted and its merges open the LUKS layers.
+    func diskTool(_ vm: VMRecord) -> DiskImageTool {
+        catalog.tool.encrypted(with: keyFile(vm))
+    }
+
+    /// A shielded VM's key file, nil for a VM that is not shielded.
+    func keyFile(_ vm: VMRecord) -> String? {
+        vm.configuration.shielded ? WorkerPaths(stateDirectory: stateDirectory, vmID: vm.id).shieldingKey : nil
     }
 
     /// The VM's checkpoint tree, oldest first (Get-VMCheckpoint).

@@ -31,21 +31,25 @@ public struct BackingSwitch: Sendable {
             throw QMPError.commandFailed(command: "query-named-block-nodes", errorClass: "DeviceNotFound", description: "no qcow2 node opened \(image)")
         }
         let readOnly = entry["ro"]?.boolValue == true
-        try await reopen(name, fileNode: fileNode, image: image, backing: node, readOnly: false, withFile: readOnly)
+        let encrypt = QMPClient.encryptOptions(entry)
+        try await reopen(name, fileNode: fileNode, image: image, backing: node, readOnly: false, withFile: readOnly, encrypt: encrypt)
         try await client.execute("change-backing-file", arguments: [
             "device": .string(root), "image-node-name": .string(name), "backing-file": .string(path),
         ])
-        if readOnly { try await reopen(name, fileNode: fileNode, image: image, backing: node, readOnly: true, withFile: true) }
+        if readOnly { try await reopen(name, fileNode: fileNode, image: image, backing: node, readOnly: true, withFile: true, encrypt: encrypt) }
     }
 
     /// `blockdev-reopen` of a qcow2 node (and its file node, `withFile`) with every option it was opened with.
-    private func reopen(_ name: String, fileNode: String, image: String, backing: String, readOnly: Bool, withFile: Bool) async throws {
+    private func reopen(_ name: String, fileNode: String, image: String, backing: String, readOnly: Bool, withFile: Bool,
+                        encrypt: JSONValue?) async throws {
         var options: [JSONValue] = []
         if withFile {
             options.append(["driver": "file", "node-name": .string(fileNode), "filename": .string(image), "read-only": .bool(readOnly)])
         }
-        options.append(["driver": "qcow2", "node-name": .string(name), "file": .string(fileNode), "read-only": .bool(readOnly),
-                        "backing": .string(backing)])
+        var format: [String: JSONValue] = ["driver": "qcow2", "node-name": .string(name), "file": .string(fileNode), "read-only": .bool(readOnly),
+                                           "backing": .string(backing)]
+        if let encrypt { format["encrypt"] = encrypt }
+        options.append(.object(format))
         try await client.execute("blockdev-reopen", arguments: ["options": .array(options)])
     }
 }

@@ -117,6 +117,7 @@ public struct LiveMerge: Sendable {
             var format: [String: JSONValue] = ["driver": .string(driver), "node-name": .string(name), "file": .string(parent.fileNode),
                                                "read-only": .bool(false)]
             if driver == "qcow2" { format["backing"] = names.contains(parent.backingNode) ? .string(parent.backingNode) : .null }
+            if let encrypt = QMPClient.encryptOptions(entry) { format["encrypt"] = encrypt }
             options.append(.object(format))
         }
         if !options.isEmpty { try await client.execute("blockdev-reopen", arguments: ["options": .array(options)]) }

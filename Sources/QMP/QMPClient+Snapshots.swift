@@ -8,11 +8,14 @@ extension QMPClient {
         public var node: String
         public var overlayNode: String
         public var file: String
+        /// The secret object (a shielded VM's key) the overlay's LUKS layer opens with; nil for a plain overlay.
+        public var encryptionSecret: String?
 
-        public init(node: String, overlayNode: String, file: String) {
+        public init(node: String, overlayNode: String, file: String, encryptionSecret: String? = nil) {
             self.node = node
             self.overlayNode = overlayNode
             self.file = file
+            self.encryptionSecret = encryptionSecret
         }
     }
 
@@ -23,9 +26,13 @@ extension QMPClient {
         var added: [String] = []
         do {
             for overlay in overlays {
-                try await blockdevAdd(["driver": .string("qcow2"), "node-name": .string(overlay.overlayNode),
-                                       "file": .object(["driver": .string("file"), "filename": .string(overlay.file)]),
-                                       "backing": .null])
+                var options: [String: JSONValue] = ["driver": .string("qcow2"), "node-name": .string(overlay.overlayNode),
+                                                    "file": .object(["driver": .string("file"), "filename": .string(overlay.file)]),
+                                                    "backing": .null]
+                if let secret = overlay.encryptionSecret {
+                    options["encrypt"] = .object(["format": .string("luks"), "key-secret": .string(secret)])
+                }
+                try await blockdevAdd(options)
                 added.append(overlay.overlayNode)
             }
             var actions: [JSONValue] = []
@@ -84,8 +91,21 @@ extension QMPClient {
 
     /// `file.filename` of a `json:{…}` pseudo file name.
     static func fileName(inJSONFileName name: String) -> String? {
-        guard name.hasPrefix("json:"), let data = name.dropFirst(5).data(using: .utf8),
-              let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
-        return value["file"]?["filename"]?.stringValue
+        jsonFileName(name)?["file"]?["filename"]?.stringValue
+    }
+
+    /// The options of a `json:` file name.
+    private static func jsonFileName(_ name: String) -> JSONValue? {
+        guard name.hasPrefix("json:"), let data = name.dropFirst(5).data(using: .utf8) else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// The `encrypt` options a LUKS-encrypted qcow2 node of `namedBlockNodes` was opened with (its
+    /// secret object, which QEMU shows in the node's `json:` file name), for a `blockdev-reopen`
+    /// that must repeat them; nil for a node that is not encrypted.
+    public static func encryptOptions(_ node: JSONValue) -> JSONValue? {
+        guard node["encrypted"]?.boolValue == true, let opened = node["file"]?.stringValue,
+              let secret = jsonFileName(opened)?["encrypt.key-secret"]?.stringValue else { return nil }
+        return .object(["format": .string("luks"), "key-secret": .string(secret)])
     }
 }

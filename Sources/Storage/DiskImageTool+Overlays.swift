@@ -9,8 +9,8 @@ extension DiskImageTool {
     public func createOverlay(path: String, parent: DiskImage, sizeBytes: Int64) async throws {
         try DiskPath.requireAbsent(path)
         try await DiskPath.writeAtomically(to: path) { temporary in
-            try await HostCommand.check(qemuImg, ["create", "-q", "-u", "-f", "qcow2", "-b", parent.path,
-                                                  "-F", parent.format.qemuName, temporary, String(sizeBytes)],
+            try await HostCommand.check(qemuImg, ["create", "-q", "-u", "-f", "qcow2"] + secretArguments + encryptionCreationOptions
+                                                  + ["-b", parent.path, "-F", parent.format.qemuName, temporary, String(sizeBytes)],
                                         purpose: "creating the overlay \(path)")
         }
     }
@@ -21,7 +21,8 @@ extension DiskImageTool {
         guard child.parentPath == parent.path else {
             throw ViridianError(.invalidArgument, "\(child.path) is not a differencing disk of \(parent.path)")
         }
-        try await HostCommand.stream(qemuImg, ["commit", "-p", "-d", "--image-opts", DiskImage.imageOptions([child, parent])],
+        try await HostCommand.stream(qemuImg, ["commit", "-p", "-d"] + secretArguments
+                                                + ["--image-opts", DiskImage.imageOptions([child, parent], secret: imageSecret)],
                                      purpose: "merging \(child.path) into \(parent.path)", onOutput: QemuImgProgress.parser(progress))
     }
 
@@ -31,8 +32,9 @@ extension DiskImageTool {
         guard image.format == .qcow2 else {
             throw ViridianError(.invalidArgument, "only a qcow2 disk names a parent, not \(image.path)")
         }
-        try await HostCommand.check(qemuImg, ["rebase", "-q", "-u", "-f", "qcow2", "-b", parent.path, "-F", parent.format.qemuName,
-                                              image.path],
+        let opened = encryptionKeyFile == nil ? ["-f", "qcow2", image.path]
+            : secretArguments + ["--image-opts", DiskImage.imageOptions([DiskImage(path: image.path, format: .qcow2)], secret: imageSecret)]
+        try await HostCommand.check(qemuImg, ["rebase", "-q", "-u", "-b", parent.path, "-F", parent.format.qemuName] + opened,
                                     purpose: "pointing \(image.path) at \(parent.path)")
     }
 }

@@ -12,12 +12,39 @@ import HostTools
 public struct DiskImageTool: Sendable {
     /// The `qemu-img` binary.
     public let qemuImg: String
+    /// A shielded VM's key file (`encrypted(with:)`): every qcow2 this tool opens or makes has a LUKS layer.
+    public private(set) var encryptionKeyFile: String?
 
     /// Finds `qemu-img`.
     /// - Throws: `missingDependency` naming the `qemu-utils` package.
     public init() throws {
         qemuImg = try HostExecutable.locate("qemu-img", package: "qemu-utils")
     }
+
+    /// The same tool for a shielded VM's disks (nil: plain disks): each qcow2 it opens or makes has
+    /// its LUKS layer opened or made with the passphrase in `keyFile`, which qemu-img reads itself
+    /// (a `secret` object), so the key is never on a command line.
+    public func encrypted(with keyFile: String?) -> DiskImageTool {
+        var tool = self
+        tool.encryptionKeyFile = keyFile
+        return tool
+    }
+
+    /// The id of the secret object the key file becomes.
+    static let secretID = "diskkey"
+
+    /// `--object secret,…` when the tool is keyed.
+    var secretArguments: [String] {
+        encryptionKeyFile.map { ["--object", "secret,id=\(Self.secretID),file=\($0.replacingOccurrences(of: ",", with: ",,")),format=raw"] } ?? []
+    }
+
+    /// The creation options of a new encrypted qcow2 when the tool is keyed.
+    var encryptionCreationOptions: [String] {
+        encryptionKeyFile == nil ? [] : ["-o", "encrypt.format=luks,encrypt.key-secret=\(Self.secretID)"]
+    }
+
+    /// The secret each qcow2 node of `--image-opts` names when the tool is keyed.
+    var imageSecret: String? { encryptionKeyFile == nil ? nil : Self.secretID }
 
     /// Creates a fixed or dynamic disk of `sizeBytes` (New-VHD).
     public func create(path: String, format: VHDFormat, type: VHDType, sizeBytes: UInt64) async throws {
@@ -122,25 +149,19 @@ public struct DiskImageTool: Sendable {
 
     /// Copies the disk whose recorded chain is `chain` (the disk first) into a new flat disk of
     /// another format or type (Convert-VHD), reporting percent.
-    /// With `encryptionKeyFile` (qcow2 only) the copy is LUKS-encrypted with the passphrase in that
-    /// file, which qemu-img reads itself (a `secret` object).
+    /// A keyed tool (`encrypted(with:)`) reads an encrypted chain and writes an encrypted qcow2.
     public func convert(chain: [DiskImage], destinationPath: String, format: VHDFormat, type: VHDType,
-                        encryptionKeyFile: String? = nil, progress: @escaping @Sendable (Int) -> Void) async throws {
+                        progress: @escaping @Sendable (Int) -> Void) async throws {
         guard let source = chain.first else { throw ViridianError(.invalidArgument, "nothing to convert") }
         _ = try await info(source)
         try DiskPath.requireAbsent(destinationPath)
         guard type != .differencing else {
             throw ViridianError(.invalidArgument, "convert makes fixed or dynamic disks; use vhd new --parent for a differencing one")
         }
-        var encryption: [String] = []
-        if let encryptionKeyFile {
-            guard format == .qcow2 else { throw ViridianError(.invalidArgument, "only qcow2 disks are encrypted") }
-            encryption = ["--object", "secret,id=convertkey,file=\(encryptionKeyFile.replacingOccurrences(of: ",", with: ",,")),format=raw",
-                          "-o", "encrypt.format=luks,encrypt.key-secret=convertkey"]
-        }
+        if encryptionKeyFile != nil, format != .qcow2 { throw ViridianError(.invalidArgument, "only qcow2 disks are encrypted") }
         try await DiskPath.writeAtomically(to: destinationPath) { temporary in
-            try await HostCommand.stream(qemuImg, ["convert", "-p", "--image-opts", DiskImage.imageOptions(chain),
-                                                   "-O", format.qemuName] + format.creationOptions(type: type) + encryption + [temporary],
+            try await HostCommand.stream(qemuImg, ["convert", "-p"] + secretArguments + ["--image-opts", DiskImage.imageOptions(chain, secret: imageSecret),
+                                                   "-O", format.qemuName] + format.creationOptions(type: type) + encryptionCreationOptions + [temporary],
                                          purpose: "converting \(source.path)", onOutput: QemuImgProgress.parser(progress))
         }
     }

@@ -58,9 +58,31 @@ struct ShieldedVMTests {
             try await source.waitForIntegration("sh1", timeout: .seconds(60))
             #expect(await source.exec("sh1", ["head", "-1", "/tmp/shield-memory"]).output.contains(marker), "the restored memory is the guest's")
 
-            // What would write its data unencrypted is refused.
+            // A standard checkpoint: its overlay is encrypted and so is its memory; applied, the guest is back at that moment.
+            #expect(await source.cli(["vm", "set", "sh1", "--checkpoint-type", "standard"]).exitCode == 0)
             let checkpoint = await source.cli(["vm", "checkpoint", "sh1", "--name", "c1"])
-            #expect(checkpoint.exitCode != 0 && checkpoint.error.contains("shielded"), "\(checkpoint.error)")
+            #expect(checkpoint.exitCode == 0, "\(checkpoint.error)")
+            let overlay = try #require(try await source.client.vm("sh1").drives.first?.path)
+            let overlayInfo = await TestDaemon.run("/usr/bin/qemu-img", ["info", "-U", overlay])
+            #expect(overlay != disk && overlayInfo.output.contains("encrypted: yes"), "the checkpoint's overlay has a LUKS layer: \(overlayInfo.output)")
+            #expect(await source.exec("sh1", ["sh", "-c", "echo after > /tmp/shield-after; echo \"$(head -1 /tmp/shield-memory)-after\" > /mnt/root/after; sync"]).exitCode == 0)
+            #expect(ShieldMarker.files(containing: marker, under: source.stateDirectory).isEmpty, "the checkpoint's memory is encrypted")
+            #expect(await source.cli(["vm", "checkpoint", "apply", "sh1", "c1"]).exitCode == 0)
+            #expect(await source.state(of: "sh1") == .saved)
+            #expect(await source.cli(["vm", "start", "sh1"]).exitCode == 0)
+            try await source.waitForIntegration("sh1", timeout: .seconds(60))
+            let atCheckpoint = await source.exec("sh1", ["sh", "-c", "head -1 /tmp/shield-memory; ls /tmp/shield-after 2>&1"])
+            #expect(atCheckpoint.output.contains(marker) && atCheckpoint.output.contains("No such file"), "back at the checkpoint: \(atCheckpoint)")
+            let remove = await source.cli(["vm", "checkpoint", "remove", "sh1", "c1"])
+            #expect(remove.exitCode == 0, "the overlays merge into the encrypted disk while the VM runs: \(remove.error)")
+            #expect(try await source.client.vm("sh1").drives.first?.path == disk)
+            let export = await source.cli(["vm", "checkpoint", "sh1", "--name", "c2"])
+            #expect(export.exitCode == 0)
+            let exported = await source.cli(["vm", "checkpoint", "export", "sh1", "c2", source.stateDirectory])
+            #expect(exported.exitCode != 0 && exported.error.contains("shielded"), "\(exported.error)")
+            #expect(await source.cli(["vm", "checkpoint", "remove", "sh1", "c2"]).exitCode == 0)
+
+            // What would write its data unencrypted is refused.
             let backup = await source.cli(["vm", "backup", "sh1", "--to", "\(source.stateDirectory)/backups"])
             #expect(backup.exitCode != 0 && backup.error.contains("shielded"), "\(backup.error)")
             let withStorage = await source.cli(["vm", "move", "sh1", "--to", "host-2", "--include-storage"])

@@ -57,6 +57,20 @@ struct QMPClientTests {
     }
 }
 
+/// What a reopen must repeat about a node, from what `query-named-block-nodes` shows (QEMU 10's output).
+@Suite("Block node options")
+struct BlockNodeOptionTests {
+    @Test("an encrypted qcow2 node's LUKS secret is read from its json: file name; a plain node has none")
+    func encryptOptions() throws {
+        let encrypted = #"{"node-name": "drive0p1", "drv": "qcow2", "ro": true, "encrypted": true, "file": "json:{\"encrypt.key-secret\": \"shieldkey\", \"driver\": \"qcow2\", \"file\": {\"driver\": \"file\", \"filename\": \"/d/e.qcow2\"}}"}"#
+        let node = try JSONDecoder().decode(JSONValue.self, from: Data(encrypted.utf8))
+        #expect(QMPClient.encryptOptions(node) == .object(["format": .string("luks"), "key-secret": .string("shieldkey")]))
+        #expect(QMPClient.openedFile(node) == "/d/e.qcow2")
+        let plain = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"node-name": "drive0", "drv": "qcow2", "encrypted": false, "file": "/d/p.qcow2"}"#.utf8))
+        #expect(QMPClient.encryptOptions(plain) == nil)
+    }
+}
+
 /// What real QEMU writes and reports about machine types.
 @Suite("Machine types on real QEMU", .enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-x86_64"),
                                                "needs qemu-system-x86 (apt-get install qemu-system-x86)"))

@@ -2,13 +2,18 @@
 # The engine's saved-state transports, side by side in one run: a booted test guest (512 MiB, 200 MiB
 # of memory filled from /dev/urandom) saved and restored by bare qemu-system-x86_64 through
 # exec:cat (Viridian before QEMU 8.2), file: (Viridian on 8.2+), file: + mapped-ram, and
-# file: + mapped-ram + multifd (2 channels). Needs QEMU >= 9.0 and the cached test guest
-# (`viridian image test-guest`); RUNS=3 by default. Prints each run and the medians.
+# file: + mapped-ram + multifd (2 channels), and exec:openssl (a shielded VM's encrypted state,
+# the exact pipeline Viridian runs). Needs QEMU >= 9.0, openssl and the cached test guest
+# (`viridian image test-guest`); RUNS=3 by default, MODES=file:,exec:openssl picks modes.
+# Prints each run and the medians.
 import socket, json, time, subprocess, os, glob, statistics, sys, tempfile
 cache = sorted(glob.glob('/var/cache/viridian/test-guest/r*-*'))[-1]
 m = json.load(open(cache + '/manifest.json'))
 runs = int(os.environ.get('RUNS', '3'))
 work = tempfile.mkdtemp(prefix='savebench-', dir='/var/tmp')
+key = f'{work}/shield.key'
+with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), 'w') as k: k.write(os.urandom(32).hex())
+openssl = f"openssl enc -aes-256-ctr -pbkdf2 -pass 'file:{key}'"
 
 class QMP:
     def __init__(self, path):
@@ -66,7 +71,10 @@ modes = {
     'file:': ([], lambda p: f'file:{p}', lambda p: f'file:{p}'),
     'file:+mapped-ram': (['mapped-ram'], lambda p: f'file:{p}', lambda p: f'file:{p}'),
     'file:+mapped-ram+multifd2': (['mapped-ram', 'multifd'], lambda p: f'file:{p}', lambda p: f'file:{p}'),
+    'exec:openssl': ([], lambda p: f"exec:{openssl} -out '{p}'", lambda p: f"exec:{openssl} -d -in '{p}'"),
 }
+if os.environ.get('MODES'):
+    modes = {k: v for k, v in modes.items() if k in os.environ['MODES'].split(',')}
 results = {k: ([], [], []) for k in modes}
 for run in range(runs):
     for name, (caps, out, inn) in modes.items():
@@ -95,7 +103,10 @@ for run in range(runs):
         print(f'run {run} {name}: save {save:.3f}s restore {restore:.3f}s file {size>>20} MiB ({alloc>>20} MiB allocated)', flush=True)
         subprocess.call(['rm', '-rf', d, d2])
 print('median of', runs)
-base = statistics.median(results['exec:cat'][0])
+reference = 'exec:cat' if 'exec:cat' in results else next(iter(results))
+base = statistics.median(results[reference][0])
+base_restore = statistics.median(results[reference][1])
 for name, (s, r, sz) in results.items():
-    print(f'{name:28} save {statistics.median(s):.3f}s ({statistics.median(s)/base:.2f}x exec:cat) restore {statistics.median(r):.3f}s  file {sz[0][0]>>20} MiB, {sz[0][1]>>20} MiB allocated')
+    print(f'{name:28} save {statistics.median(s):.3f}s ({statistics.median(s)/base:.2f}x {reference}) '
+          f'restore {statistics.median(r):.3f}s ({statistics.median(r)/base_restore:.2f}x)  file {sz[0][0]>>20} MiB, {sz[0][1]>>20} MiB allocated')
 subprocess.call(['rm', '-rf', work])

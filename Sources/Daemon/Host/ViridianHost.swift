@@ -124,7 +124,8 @@ public final class ViridianHost: Sendable {
         migrations = MigrationService(vms: vms, peers: peers, jobs: jobs, events: events, catalog: catalog, settings: settings,
                                       memoryCopyPauseReason: MemoryCopyRule.pauseReason(accelerator: acceleratorDecision.accelerator,
                                                                                         qemuVersion: qemu.version))
-        checkpoints = CheckpointService(host: vms, inventory: inventory, catalog: catalog, jobs: jobs, events: events)
+        checkpoints = CheckpointService(host: vms, inventory: inventory, catalog: catalog, jobs: jobs, events: events,
+                                        stateDirectory: configuration.stateDirectory)
         backups = BackupService(host: vms, catalog: catalog, jobs: jobs, events: events, logger: logger,
                                 runtimeDirectory: "\(configuration.stateDirectory)/run", restoreDirectory: "\(configuration.stateDirectory)/disks",
                                 exportDirectory: "\(configuration.stateDirectory)/exports")

@@ -17,7 +17,6 @@ extension VMManager: CheckpointHost {
     package func beginCheckpointOperation(_ name: String, _ kind: VMOperation.Kind, jobID: String?) throws -> CheckpointSubject {
         let vm = try lookup(name)
         try vm.record.configuration.requireNoPassThrough(vm: vm.record.name, VMOperation(kind).description)
-        try vm.record.configuration.requireNotShielded(vm: vm.record.name, VMOperation(kind).description)
         try beginOperation(kind, vm, jobID: jobID)
         return subject(vm)
     }
@@ -56,8 +55,8 @@ extension VMManager: CheckpointHost {
         _ = try await turnOff(id: id, client: client, progress: progress, reason: "turned off to apply a checkpoint")
     }
 
-    package func saveMemory(client: QMPClient, to file: String, progress: JobProgress) async throws {
-        try await Self.writeState(client: client, to: file, qemuVersion: launcher.qemu.version, progress: progress)
+    package func saveMemory(client: QMPClient, to file: String, keyFile: String?, progress: JobProgress) async throws {
+        try await Self.writeState(client: client, to: file, qemuVersion: launcher.qemu.version, keyFile: keyFile, progress: progress)
     }
 
     /// Refuses what would lose or split a VM's checkpoints: a move or storage move (which do not

@@ -49,8 +49,8 @@ extension VMManager {
             for (number, index) in chains.keys.sorted().enumerated() {
                 guard let chain = chains[index], let top = chain.first else { continue }
                 let target = Self.shieldedPath(for: top.path)
-                try await catalog.tool.convert(chain: chain, destinationPath: target, format: .qcow2, type: .dynamic,
-                                               encryptionKeyFile: paths.shieldingKey) { percent in
+                try await catalog.tool.encrypted(with: paths.shieldingKey).convert(chain: chain, destinationPath: target,
+                                                                                   format: .qcow2, type: .dynamic) { percent in
                     progress.report((number * 100 + percent) * 85 / (100 * max(chains.count, 1)), "encrypting \(top.path)")
                 }
                 written.append(target)
@@ -93,13 +93,13 @@ extension VMManager {
     }
 
     /// The key file a shielded VM's worker and saved state use; nil for a VM that is not shielded.
-    /// Each disk of a shielded VM must be one qcow2 file (what shielding made), so no plain parent
-    /// is ever opened beneath it.
+    /// Every image of a shielded VM's disks must be qcow2 (what shielding and its checkpoints make,
+    /// each with a LUKS layer), so no plain parent is ever opened beneath it.
     /// - Throws: `notFound` when this host's key store has no key for it.
     func shieldingKeyFile(_ record: VMRecord?) throws -> String? {
         guard let record, record.configuration.shielded else { return nil }
-        for (index, chain) in try diskChains(record.configuration) where chain.count != 1 || chain.first?.format != .qcow2 {
-            throw ViridianError(.invalidState, "disk \(index) of shielded VM '\(record.name)' is not one encrypted qcow2 file")
+        for (index, chain) in try diskChains(record.configuration) where chain.contains(where: { $0.format != .qcow2 }) {
+            throw ViridianError(.invalidState, "disk \(index) of shielded VM '\(record.name)' is not made of encrypted qcow2 images")
         }
         return try ShieldingKey.requireFile(WorkerPaths(stateDirectory: stateDirectory, vmID: record.id))
     }
