@@ -25,6 +25,10 @@ public enum ShieldingKey {
         }
         try FileManager.default.createDirectory(atPath: paths.keyStoreDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        // A store folder made by someone else (or before) is closed again: only root reads the keys.
+        guard chmod(paths.keyStoreDirectory, 0o700) == 0 else {
+            throw ViridianError(.internalError, "cannot make \(paths.keyStoreDirectory) readable by root only: \(String(cString: strerror(errno)))")
+        }
         let descriptor = open(paths.shieldingKey, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             if errno == EEXIST { throw ViridianError(.alreadyExists, "VM \(paths.vmID) already has a key in this host's key store") }

@@ -42,26 +42,29 @@ public struct SoftwareTPM: Sendable {
             try await HostCommand.check(setup, ["--tpm2", "--tpmstate", scratch, "--create-ek-cert", "--create-platform-cert",
                                                 "--lock-nvram", "--pcr-banks", "sha256", "--overwrite"] + encryption,
                                         purpose: "manufacturing the virtual TPM (swtpm_setup)", timeout: .seconds(60))
-            try replaceState(with: scratch, paths)
+            try Self.replaceState(with: scratch, paths)
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)
             throw error
         }
     }
 
-    /// Encrypts an existing TPM's state with `keyFile` (the VM is being shielded), keeping the TPM
-    /// itself: a swtpm on the plain state hands its permanent state out (`swtpm_ioctl --save`), a
-    /// keyed swtpm on a scratch folder takes it in and stores it encrypted, and the scratch folder
-    /// replaces the old one. The plain copy in between lives in the VM's folder (mode 0700) and is
-    /// deleted. Nothing changes when the VM has no TPM state yet.
-    public func encryptState(_ paths: WorkerPaths, keyFile: String) async throws {
+    /// Makes an encrypted copy of an existing TPM's state with `keyFile` (the VM is being shielded),
+    /// keeping the TPM itself: a swtpm on the plain state hands its permanent state out
+    /// (`swtpm_ioctl --save`), and a keyed swtpm on `paths.tpmEncryptedStateDirectory` takes it in
+    /// and stores it encrypted. The plain state stays until `adoptEncryptedState`, so a shield that
+    /// fails or is interrupted leaves the VM's TPM as it was. The plain blob in between lives in the
+    /// VM's folder (mode 0700) and is deleted. Nothing is made when the VM has no TPM state yet.
+    public func prepareEncryptedState(_ paths: WorkerPaths, keyFile: String) async throws {
+        Self.discardEncryptedState(paths)
         guard FileManager.default.fileExists(atPath: paths.tpmState) else { return }
         let ioctl = try HostExecutable.locate("swtpm_ioctl", package: "swtpm-tools")
         let blob = "\(paths.vmDirectory)/tpm-permanent.blob"
-        let scratch = paths.tpmStateDirectory + ".new"
+        let scratch = paths.tpmEncryptedStateDirectory + ".partial"
         defer {
             unlink(blob)
-            Self.end(paths)
+            // The VM is Off: its runtime folder held only these swtpm runs.
+            WorkerLauncher.cleanUp(paths)
             try? FileManager.default.removeItem(atPath: scratch)
         }
         try await start(paths, keyFile: nil, stateDirectory: paths.tpmStateDirectory, flags: ["--flags", "not-need-init"])
@@ -77,11 +80,28 @@ public struct SoftwareTPM: Sendable {
         guard FileManager.default.fileExists(atPath: "\(scratch)/tpm2-00.permall") else {
             throw ViridianError(.engineFailure, "swtpm stored no encrypted state")
         }
-        try replaceState(with: scratch, paths)
+        guard rename(scratch, paths.tpmEncryptedStateDirectory) == 0 else {
+            throw ViridianError(.internalError, "cannot keep the encrypted TPM state: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Puts the encrypted state `prepareEncryptedState` made in place of the plain one: once the VM
+    /// is stored shielded, and again before a shielded VM's swtpm starts (a daemon killed between
+    /// the two finishes here). Does nothing when there is none.
+    public static func adoptEncryptedState(_ paths: WorkerPaths) throws {
+        guard FileManager.default.fileExists(atPath: paths.tpmEncryptedStateDirectory) else { return }
+        try replaceState(with: paths.tpmEncryptedStateDirectory, paths)
+    }
+
+    /// Deletes an encrypted state left by a shield that failed or was interrupted.
+    public static func discardEncryptedState(_ paths: WorkerPaths) {
+        for folder in [paths.tpmEncryptedStateDirectory, paths.tpmEncryptedStateDirectory + ".partial"] {
+            try? FileManager.default.removeItem(atPath: folder)
+        }
     }
 
     /// Puts a complete state folder in place of the VM's.
-    private func replaceState(with folder: String, _ paths: WorkerPaths) throws {
+    private static func replaceState(with folder: String, _ paths: WorkerPaths) throws {
         try? FileManager.default.removeItem(atPath: paths.tpmStateDirectory)
         guard rename(folder, paths.tpmStateDirectory) == 0 else {
             throw ViridianError(.internalError, "cannot put the TPM state in place: \(String(cString: strerror(errno)))")

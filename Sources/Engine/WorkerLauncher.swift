@@ -25,6 +25,7 @@ public struct WorkerLauncher: Sendable {
         }
         if commandLine.hasTPM {
             let tpm = try SoftwareTPM.locate()
+            if commandLine.shieldingKeyFile != nil { try SoftwareTPM.adoptEncryptedState(paths) }
             try await tpm.manufactureIfNeeded(paths, keyFile: commandLine.shieldingKeyFile)
             try await tpm.start(paths, keyFile: commandLine.shieldingKeyFile)
         }

@@ -48,6 +48,9 @@ public struct WorkerPaths: Sendable {
     /// The virtual TPM's permanent state in it: its seeds, keys, NV indexes and PCR bank choice —
     /// the one file that is the VM's TPM, copied by checkpoints, backups and moves.
     public var tpmState: String { "\(tpmStateDirectory)/tpm2-00.permall" }
+    /// The TPM's state encrypted for a shield in progress; it replaces `tpmStateDirectory` once the
+    /// VM is stored shielded (`SoftwareTPM.adoptEncryptedState`).
+    public var tpmEncryptedStateDirectory: String { "\(vmDirectory)/tpm.shielded" }
     /// What the VM's swtpm logged in its last run.
     public var tpmLog: String { "\(vmDirectory)/tpm.log" }
     /// The control socket of the VM's swtpm, which QEMU connects to.

@@ -23,6 +23,11 @@ struct ShieldedVMTests {
             #expect(await source.cli(["vm", "stop", "sh1", "--turn-off"]).exitCode == 0)
             let tpmState = "\(source.stateDirectory)/vms/\(try await source.client.vm("sh1").id)/tpm/tpm2-00.permall"
             let plainTPM = try #require(FileManager.default.contents(atPath: tpmState))
+            // What a shield killed midway leaves (a key, a half-made encrypted TPM state) does not stop the next one.
+            let vmID = try await source.client.vm("sh1").id
+            try FileManager.default.createDirectory(atPath: "\(source.stateDirectory)/keys", withIntermediateDirectories: true)
+            try Data(String(repeating: "0", count: 64).utf8).write(to: URL(fileURLWithPath: "\(source.stateDirectory)/keys/\(vmID).key"))
+            try FileManager.default.createDirectory(atPath: "\(source.stateDirectory)/vms/\(vmID)/tpm.shielded", withIntermediateDirectories: true)
             let shield = await source.cli(["vm", "set", "sh1", "--shielded", "on", "--allow-console", "on"])
             #expect(shield.exitCode == 0 && shield.output.contains("1 disk encrypted"), "\(shield)")
             let vm = try await source.client.vm("sh1")
@@ -37,6 +42,9 @@ struct ShieldedVMTests {
                     "the key store is readable by root only")
             #expect(await source.cli(["vm", "set", "sh1", "--shielded", "off"]).exitCode != 0, "a shielded VM stays shielded")
             let encryptedTPM = try #require(FileManager.default.contents(atPath: tpmState))
+            #expect(try String(contentsOfFile: "\(source.stateDirectory)/keys/\(vmID).key", encoding: .utf8) != String(repeating: "0", count: 64),
+                    "the stray key was replaced by a new one")
+            #expect(!FileManager.default.fileExists(atPath: "\(source.stateDirectory)/vms/\(vmID)/tpm.shielded"))
             #expect(encryptedTPM != plainTPM, "the TPM's state was rewritten encrypted")
 
             #expect(await source.cli(["vm", "start", "sh1"]).exitCode == 0)

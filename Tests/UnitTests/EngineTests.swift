@@ -116,6 +116,9 @@ struct QEMUCommandLineTests {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let keyPaths = WorkerPaths(stateDirectory: state, vmID: "vm-1")
+        // A store folder someone made open is closed again.
+        try FileManager.default.createDirectory(atPath: keyPaths.keyStoreDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
         #expect(throws: ViridianError.self) { try ShieldingKey.install("not a key", keyPaths) }
         try ShieldingKey.create(keyPaths)
         let key = try ShieldingKey.read(keyPaths)

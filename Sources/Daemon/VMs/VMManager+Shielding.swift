@@ -42,6 +42,9 @@ extension VMManager {
     private func runShield(id: String, chains: [Int: [DiskImage]], allowConsole: Bool, progress: JobProgress) async throws -> String {
         guard let vm = vms[id] else { throw ViridianError(.notFound, "the VM was removed") }
         let paths = paths(vm)
+        // A key or an encrypted TPM state of a VM that is not shielded is what an interrupted shield left.
+        ShieldingKey.remove(paths)
+        SoftwareTPM.discardEncryptedState(paths)
         try ShieldingKey.create(paths)
         var written: [String] = []
         do {
@@ -49,6 +52,10 @@ extension VMManager {
             for (number, index) in chains.keys.sorted().enumerated() {
                 guard let chain = chains[index], let top = chain.first else { continue }
                 let target = Self.shieldedPath(for: top.path)
+                if FileManager.default.fileExists(atPath: target), try catalog.recorded(target) == nil {
+                    throw ViridianError(.alreadyExists, "\(target) exists and is no disk Viridian knows (left by an interrupted shield?); "
+                                        + "delete it, then shield the VM again")
+                }
                 try await catalog.tool.encrypted(with: paths.shieldingKey).convert(chain: chain, destinationPath: target,
                                                                                    format: .qcow2, type: .dynamic) { percent in
                     progress.report((number * 100 + percent) * 85 / (100 * max(chains.count, 1)), "encrypting \(top.path)")
@@ -58,7 +65,7 @@ extension VMManager {
                 configuration.drives[index].path = target
             }
             progress.report(88, "encrypting the TPM's state")
-            try await SoftwareTPM.locate().encryptState(paths, keyFile: paths.shieldingKey)
+            try await SoftwareTPM.locate().prepareEncryptedState(paths, keyFile: paths.shieldingKey)
             configuration.tpm = true
             configuration.shielded = true
             configuration.allowConsole = allowConsole
@@ -72,8 +79,13 @@ extension VMManager {
                 try? FileManager.default.removeItem(atPath: file)
                 try? catalog.forget(file)
             }
+            SoftwareTPM.discardEncryptedState(paths)
             ShieldingKey.remove(paths)
             throw error
+        }
+        // Stored shielded: the encrypted TPM state replaces the plain one (the next start does it if this fails).
+        do { try SoftwareTPM.adoptEncryptedState(paths) } catch {
+            events.record(.warning, .vmms, vm: vm.record.name, "the encrypted TPM state of VM '\(vm.record.name)' is put in place at its next start: \(ViridianError.wrapping(error).message)")
         }
         // The plain copies go: the VM's data now lives only in its encrypted disks.
         try? FileManager.default.removeItem(atPath: paths.consoleLog)
