@@ -1,4 +1,5 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import Storage
@@ -109,11 +110,7 @@ extension BackupService {
             }
             let pointFolder = "\(repository.folder(ofVM: chain.vmName))/\(point.name)"
             if let nvram = point.nvram { try DiskPath.replaceAtomically(subject.paths.nvram, copying: "\(pointFolder)/\(nvram)") }
-            if let tpmState = point.tpmState {
-                try FileManager.default.createDirectory(atPath: subject.paths.tpmStateDirectory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-                try DiskPath.replaceAtomically(subject.paths.tpmState, copying: "\(pointFolder)/\(tpmState)")
-            }
+            if let tpmState = point.tpmState { try SoftwareTPM.installState(copying: "\(pointFolder)/\(tpmState)", subject.paths) }
             ChangeTracking(folder: subject.paths.changeTrackingDirectory, tool: catalog.tool, logger: logger)
                 .invalidate("the VM's disks were restored from backup point \(point.name)")
             await host.endBackupOperation(vm.id)

@@ -1,4 +1,5 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import Inventory
@@ -37,11 +38,7 @@ extension CheckpointService {
                 throw ViridianError(.internalError, "cannot restore the memory state \(memory): \(String(cString: strerror(errno)))")
             }
             if let nvram = checkpoint.nvramFile { try DiskPath.replaceAtomically(subject.paths.nvram, copying: nvram) }
-            if let tpmState = checkpoint.tpmStateFile {
-                try FileManager.default.createDirectory(atPath: subject.paths.tpmStateDirectory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-                try DiskPath.replaceAtomically(subject.paths.tpmState, copying: tpmState)
-            }
+            if let tpmState = checkpoint.tpmStateFile { try SoftwareTPM.installState(copying: tpmState, subject.paths) }
             vm.configuration = configuration
             var change = CheckpointChange(vm: vm, current: checkpoint.id)
             change.recordedDisks = overlays.values.sorted { $0.path < $1.path }

@@ -100,6 +100,34 @@ public struct SoftwareTPM: Sendable {
         }
     }
 
+    /// The largest TPM state accepted from elsewhere (a swtpm state is tens of KiB).
+    public static let maximumStateBytes = 4 << 20
+
+    /// Puts a TPM state taken elsewhere (a move, a checkpoint, a backup, an export) in place of the
+    /// VM's, readable by root only: written beside it and renamed, so the old state or the new one
+    /// is there, never half of one.
+    /// - Throws: `invalidArgument` for a state over `maximumStateBytes`.
+    public static func installState(_ state: Data, _ paths: WorkerPaths) throws {
+        guard state.count <= maximumStateBytes else { throw ViridianError(.invalidArgument, "the virtual TPM's state is too large") }
+        try FileManager.default.createDirectory(atPath: paths.tpmStateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let partial = paths.tpmState + ".partial"
+        unlink(partial)
+        guard FileManager.default.createFile(atPath: partial, contents: state, attributes: [.posixPermissions: 0o600]),
+              rename(partial, paths.tpmState) == 0 else {
+            unlink(partial)
+            throw ViridianError(.internalError, "cannot write the virtual TPM's state to \(paths.tpmState)")
+        }
+    }
+
+    /// `installState` from a file (a checkpoint's, a backup point's, an export's copy).
+    public static func installState(copying file: String, _ paths: WorkerPaths) throws {
+        guard let state = FileManager.default.contents(atPath: file) else {
+            throw ViridianError(.notFound, "cannot read the virtual TPM's state \(file)")
+        }
+        try installState(state, paths)
+    }
+
     /// Puts a complete state folder in place of the VM's.
     private static func replaceState(with folder: String, _ paths: WorkerPaths) throws {
         try? FileManager.default.removeItem(atPath: paths.tpmStateDirectory)

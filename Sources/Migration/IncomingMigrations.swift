@@ -108,14 +108,7 @@ package actor IncomingMigrations {
                 guard nvram.count <= 64 << 20 else { throw ViridianError(.invalidArgument, "the UEFI variable store is too large") }
                 try nvram.write(to: URL(fileURLWithPath: paths.nvram))
             }
-            if let tpmState = request.tpmState {
-                guard tpmState.count <= 4 << 20 else { throw ViridianError(.invalidArgument, "the virtual TPM's state is too large") }
-                try FileManager.default.createDirectory(atPath: paths.tpmStateDirectory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-                guard FileManager.default.createFile(atPath: paths.tpmState, contents: tpmState, attributes: [.posixPermissions: 0o600]) else {
-                    throw ViridianError(.internalError, "cannot write the virtual TPM's state to \(paths.tpmState)")
-                }
-            }
+            if let tpmState = request.tpmState { try SoftwareTPM.installState(tpmState, paths) }
             var entry = Pending(peerName: peer.record.name, request: request, record: record, paths: paths, marker: marker, client: nil, pid: nil,
                                 exports: [:], leaseEnds: .now + lease)
             entry.uploads = try uploads(request, diskPaths: diskPaths, paths: paths)

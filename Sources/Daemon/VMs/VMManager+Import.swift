@@ -66,11 +66,7 @@ extension VMManager {
             } else if configuration.generation == .two {
                 try FileManager.default.copyItem(atPath: try Firmware.uefi(secureBoot: configuration.secureBoot).variablesTemplate, toPath: paths.nvram)
             }
-            if let tpmState = exported.tpmState {
-                try FileManager.default.createDirectory(atPath: paths.tpmStateDirectory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-                try FileManager.default.copyItem(atPath: try Self.fileInExport(tpmState, folder), toPath: paths.tpmState)
-            }
+            if let tpmState = exported.tpmState { try SoftwareTPM.installState(copying: try Self.fileInExport(tpmState, folder), paths) }
             if let saved = exported.savedState {
                 try FileManager.default.copyItem(atPath: try Self.fileInExport(saved, folder), toPath: paths.savedState)
             }
