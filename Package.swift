@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Wire types shared by the daemon, the API client and the CLI; the one error type.
@@ -113,11 +114,22 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // PAM's C interface for the web console's sign-in (libpam0g-dev).
+        .target(name: "CPAM", linkerSettings: [.linkedLibrary("pam")]),
+        // The web console's parts that need no HTTP server: API tokens, PAM sign-in, sessions, the
+        // sign-in rate limit, its assets (own page and script; xterm.js and noVNC from Debian), and
+        // the metrics collector behind `MetricsSource` with its Prometheus exposition.
+        .target(name: "WebConsole", dependencies: [
+            "APITypes", "Inventory", "CPAM",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], resources: [.copy("Resources")], swiftSettings: strict),
         // viridiand's composition: the VM host (VM lifecycle, disks, adapters, integration
         // services), switches, images, and the HTTP API over every feature.
         .target(name: "Daemon", dependencies: [
             "APITypes", "AgentProtocol", "QMP", "HostTools", "Storage", "Engine", "GuestImage", "Inventory", "IntegrationServices", "VirtualSwitch",
-            "HostServices", "Ownership", "Peers", "Migration", "Checkpoints", "Backup",
+            "HostServices", "Ownership", "Peers", "Migration", "Checkpoints", "Backup", "WebConsole",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -160,6 +172,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "APITypes", "QMP", "Storage", "Engine", "GuestImage", "Inventory", "Daemon", "HostTools",
             "AgentProtocol", "IntegrationServices", "VirtualSwitch", "HostServices", "Ownership", "Peers", "Migration", "Checkpoints", "Backup",
+            "WebConsole",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),

@@ -21,14 +21,19 @@ public struct EventRecord: Codable, Sendable {
     public var source: EventSource
     public var vm: String?
     public var message: String
+    /// Who asked for it: the web console's user or the API token's name; nil for the host's own
+    /// work and the local socket.
+    public var user: String?
 
-    public init(id: Int64, time: Date, level: EventLevel, source: EventSource, vm: String?, message: String) {
+    public init(id: Int64, time: Date, level: EventLevel, source: EventSource, vm: String?, message: String,
+                user: String? = nil) {
         self.id = id
         self.time = time
         self.level = level
         self.source = source
         self.vm = vm
         self.message = message
+        self.user = user
     }
 }
 

@@ -151,6 +151,10 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
     /// A shielded VM's serial console and `vm exec` (refused otherwise, as Hyper-V's shielded VMs
     /// refuse VMConnect and PowerShell Direct).
     public var allowConsole: Bool
+    /// A video adapter (standard VGA) whose screen the web console shows through QEMU's VNC server
+    /// on a socket in the worker's runtime folder (Hyper-V's VMConnect). Off for VMs stored before
+    /// it existed, so their hardware does not change under their saved state.
+    public var video: Bool
 
     public init(generation: Generation, processorCount: Int, memoryMiB: Int, secureBoot: Bool,
                 kernelBoot: KernelBoot?, drives: [DriveAttachment], networkAdapters: [NetworkAdapter],
@@ -158,7 +162,7 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
                 integrationServices: Set<IntegrationService> = IntegrationService.defaultEnabled,
                 machineType: String? = nil, automaticActions: AutomaticActions = AutomaticActions(),
                 checkpointType: CheckpointType = .production, tpm: Bool = false, shielded: Bool = false,
-                allowConsole: Bool = false) {
+                allowConsole: Bool = false, video: Bool = false) {
         self.generation = generation
         self.processorCount = processorCount
         self.memoryMiB = memoryMiB
@@ -174,11 +178,12 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         self.tpm = tpm
         self.shielded = shielded
         self.allowConsole = allowConsole
+        self.video = video
     }
 
     private enum CodingKeys: String, CodingKey {
         case generation, processorCount, memoryMiB, secureBoot, kernelBoot, drives, networkAdapters, bootOrder
-        case integrationServices, machineType, automaticActions, checkpointType, tpm, shielded, allowConsole
+        case integrationServices, machineType, automaticActions, checkpointType, tpm, shielded, allowConsole, video
     }
 
     /// Decodes, giving VMs stored before integration services existed Hyper-V's defaults (and
@@ -201,6 +206,7 @@ public struct VMConfiguration: Codable, Sendable, Equatable {
         tpm = try container.decodeIfPresent(Bool.self, forKey: .tpm) ?? false
         shielded = try container.decodeIfPresent(Bool.self, forKey: .shielded) ?? false
         allowConsole = try container.decodeIfPresent(Bool.self, forKey: .allowConsole) ?? false
+        video = try container.decodeIfPresent(Bool.self, forKey: .video) ?? false
     }
 }
 

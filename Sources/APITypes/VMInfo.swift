@@ -17,6 +17,8 @@ public struct VMInfo: Codable, Sendable {
     public var shielded: Bool
     /// A shielded VM's console and `exec` are allowed.
     public var allowConsole: Bool
+    /// The VM has a video adapter, shown by the web console's graphical console.
+    public var video: Bool
     public var kernelBoot: KernelBoot?
     public var drives: [DriveAttachment]
     public var networkAdapters: [NetworkAdapter]
@@ -53,6 +55,7 @@ public struct VMInfo: Codable, Sendable {
         self.tpm = configuration.tpm
         self.shielded = configuration.shielded
         self.allowConsole = configuration.allowConsole
+        self.video = configuration.video
         self.kernelBoot = configuration.kernelBoot
         self.drives = configuration.drives.filter { $0.kind != .vacated }
         self.networkAdapters = configuration.networkAdapters
@@ -90,11 +93,13 @@ public struct CreateVMRequest: Codable, Sendable {
     /// The switch of the first adapter; nil = the NAT Default Switch.
     public var switchName: String?
     public var bootOrder: [BootDevice]?
+    /// A video adapter for the graphical console (default on).
+    public var video: Bool?
 
     public init(name: String, generation: Int? = nil, processorCount: Int? = nil, memoryMiB: Int? = nil,
                 notes: String? = nil, secureBoot: Bool? = nil, image: String? = nil, kernel: String? = nil,
                 initrd: String? = nil, append: String? = nil, disks: [String]? = nil, dvd: String? = nil,
-                network: String? = nil, switchName: String? = nil, bootOrder: [BootDevice]? = nil) {
+                network: String? = nil, switchName: String? = nil, bootOrder: [BootDevice]? = nil, video: Bool? = nil) {
         self.name = name
         self.generation = generation
         self.processorCount = processorCount
@@ -110,6 +115,7 @@ public struct CreateVMRequest: Codable, Sendable {
         self.network = network
         self.switchName = switchName
         self.bootOrder = bootOrder
+        self.video = video
     }
 }
 
@@ -133,12 +139,15 @@ public struct SetVMRequest: Codable, Sendable {
     public var tpm: Bool?
     /// A shielded VM's console and `exec` (while Off).
     public var allowConsole: Bool?
+    /// The video adapter (while Off).
+    public var video: Bool?
 
     public init(processorCount: Int? = nil, memoryMiB: Int? = nil, notes: String? = nil,
                 bootOrder: [BootDevice]? = nil, append: String? = nil, machineType: String? = nil,
                 automaticStopAction: AutomaticActions.StopAction? = nil, automaticStartAction: AutomaticActions.StartAction? = nil,
                 automaticStartDelaySeconds: Int? = nil, checkpointType: CheckpointType? = nil, tpm: Bool? = nil,
-                allowConsole: Bool? = nil) {
+                allowConsole: Bool? = nil, video: Bool? = nil) {
+        self.video = video
         self.checkpointType = checkpointType
         self.tpm = tpm
         self.allowConsole = allowConsole

@@ -68,6 +68,13 @@ public struct QEMUCommandLine: Sendable {
         let consoleLog = shieldingKeyFile == nil ? ",logfile=\(escape(paths.consoleLog)),logappend=on" : ""
         arguments += ["-chardev", "socket,id=console,path=\(escape(paths.consoleSocket)),server=on,wait=off\(consoleLog)",
                       "-serial", "chardev:console"]
+        if configuration.video {
+            arguments += ["-device", "VGA,id=video0"]
+            // A shielded VM without console access shows its screen to nobody.
+            if !configuration.shielded || configuration.allowConsole {
+                arguments += ["-vnc", "unix:\(escape(paths.vncSocket))"]
+            }
+        }
         if let shieldingKeyFile {
             arguments += ["-object", "secret,id=\(ShieldingKey.secretID),file=\(escape(shieldingKeyFile)),format=raw",
                           "-overcommit", "mem-lock=on"]

@@ -23,6 +23,8 @@ public struct WorkerPaths: Sendable {
     public var qmpSocket: String { "\(runtimeDirectory)/qmp.sock" }
     /// Serial console socket of the worker (one client at a time; viridiand proxies it).
     public var consoleSocket: String { "\(runtimeDirectory)/console.sock" }
+    /// QEMU's VNC server for the video adapter's screen (the web console proxies it; no TCP port).
+    public var vncSocket: String { "\(runtimeDirectory)/vnc.sock" }
     /// The host end of an integration service's virtio-serial port.
     public func integrationSocket(_ service: IntegrationService) -> String { "\(runtimeDirectory)/ic-\(service.rawValue).sock" }
     /// The host end of the `org.qemu.guest_agent.0` port, for guests that run Debian's qemu-guest-agent.

@@ -17,15 +17,17 @@ package struct EventLog: Sendable {
     }
 
     package func record(_ level: EventLevel, _ source: EventSource, vm: String?, _ message: String) {
+        let user = RequestUser.name
         var metadata: Logger.Metadata = ["source": "\(source.rawValue)"]
         if let vm { metadata["vm"] = "\(vm)" }
+        if let user { metadata["user"] = "\(user)" }
         switch level {
         case .information: logger.info("\(message)", metadata: metadata)
         case .warning: logger.warning("\(message)", metadata: metadata)
         case .error: logger.error("\(message)", metadata: metadata)
         }
         do {
-            feed.publish(StreamItem(event: try inventory.appendEvent(level: level, source: source, vm: vm, message: message)))
+            feed.publish(StreamItem(event: try inventory.appendEvent(level: level, source: source, vm: vm, message: message, user: user)))
         } catch {
             logger.error("cannot store event", metadata: ["error": "\(error)"])
         }

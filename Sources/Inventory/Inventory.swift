@@ -147,6 +147,17 @@ public final class Inventory: Sendable {
                 table.add(column: "tpmStateFile", .text)
             }
         }
+        migrator.registerMigration("v11-web-console") { db in
+            try db.alter(table: "event") { table in
+                table.add(column: "user", .text)
+            }
+            try db.create(table: "apiToken") { table in
+                table.primaryKey("name", .text).collate(.nocase)
+                table.column("digest", .text).notNull().unique()
+                table.column("createdAt", .datetime).notNull()
+                table.column("lastUsedAt", .datetime)
+            }
+        }
         return migrator
     }
 
@@ -271,8 +282,9 @@ public final class Inventory: Sendable {
 
     /// Appends an event and returns it with its id.
     @discardableResult
-    public func appendEvent(level: EventLevel, source: EventSource, vm: String?, message: String) throws -> EventRecord {
-        var row = EventRow(id: nil, time: Date(), level: level, source: source, vm: vm, message: message)
+    public func appendEvent(level: EventLevel, source: EventSource, vm: String?, message: String,
+                            user: String? = nil) throws -> EventRecord {
+        var row = EventRow(id: nil, time: Date(), level: level, source: source, vm: vm, message: message, user: user)
         try write { try row.insert($0) }
         return row.record
     }
@@ -344,13 +356,13 @@ public final class Inventory: Sendable {
 
     // MARK: Access
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch {
             throw ViridianError(.internalError, "cannot read the inventory", cause: error)
         }
     }
 
-    private func write(_ body: (Database) throws -> Void) throws {
+    func write(_ body: (Database) throws -> Void) throws {
         do { try database.write(body) } catch {
             throw ViridianError(.internalError, "cannot write the inventory", cause: error)
         }

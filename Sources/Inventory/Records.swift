@@ -88,11 +88,13 @@ struct EventRow: Codable, FetchableRecord, MutablePersistableRecord {
     var source: EventSource
     var vm: String?
     var message: String
+    /// Who asked for what the event records (a web or token user); nil for the host itself.
+    var user: String?
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     var record: EventRecord {
-        EventRecord(id: id ?? 0, time: time, level: level, source: source, vm: vm, message: message)
+        EventRecord(id: id ?? 0, time: time, level: level, source: source, vm: vm, message: message, user: user)
     }
 }
 

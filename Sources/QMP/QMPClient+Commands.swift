@@ -89,3 +89,24 @@ extension QMPClient {
                                     + (reply["disk"]?["transferred"]?.intValue ?? 0))
     }
 }
+
+/// One attached drive's I/O counters (`query-blockstats`).
+public struct QMPBlockStats: Sendable, Equatable {
+    public var readBytes: Int64
+    public var writeBytes: Int64
+    public var readOperations: Int64
+    public var writeOperations: Int64
+}
+
+extension QMPClient {
+    /// The counters of every drive attached to a device (one entry per block backend).
+    public func blockStats(timeout: Duration = .seconds(5)) async throws -> [QMPBlockStats] {
+        let reply = try await execute("query-blockstats", timeout: timeout)
+        return (reply.arrayValue ?? []).compactMap { entry in
+            guard let stats = entry["stats"] else { return nil }
+            return QMPBlockStats(readBytes: stats["rd_bytes"]?.intValue ?? 0, writeBytes: stats["wr_bytes"]?.intValue ?? 0,
+                                 readOperations: stats["rd_operations"]?.intValue ?? 0,
+                                 writeOperations: stats["wr_operations"]?.intValue ?? 0)
+        }
+    }
+}

@@ -35,6 +35,15 @@ struct Viridiand: AsyncParsableCommand {
     @Option(help: "Accept moves from peers on ADDR:PORT (mutual TLS; 0.0.0.0 for every network). Default: no incoming moves.")
     var migrationListen: String?
 
+    @Option(help: "Serve the web console, the REST API (for API tokens) and /metrics over HTTPS on ADDR:PORT (127.0.0.1:8443). Default: off.")
+    var webListen: String?
+
+    @Option(help: "The web listener's certificate chain (PEM). Default: this host's certificate, issued by its CA.")
+    var webCertificate: String?
+
+    @Option(help: "The private key (PEM) of --web-certificate.")
+    var webKey: String?
+
     @Option(help: "Close a connection that is idle, or whose request stops half-way, after this many seconds (1-3600).")
     var connectionIdleTimeout: Int = 60
 
@@ -62,6 +71,9 @@ struct Viridiand: AsyncParsableCommand {
         }
         guard (1...3600).contains(connectionIdleTimeout) else { throw ValidationError("--connection-idle-timeout must be 1 to 3600 seconds") }
         guard (1...65536).contains(maxApiConnections) else { throw ValidationError("--max-api-connections must be 1 to 65536") }
+        guard (webCertificate == nil) == (webKey == nil) else { throw ValidationError("--web-certificate and --web-key go together") }
+        let webAddress = try webListen.map { try HostPort(parsing: $0) }
+        let webCertificateFiles = try webCertificate.map { try WebCertificate(certificateFile: absolute($0), keyFile: absolute(webKey ?? "")) }
         let stateDirectory = absolute(stateDir ?? DefaultLocations.stateDirectory)
         let configuration = DaemonConfiguration(
             stateDirectory: stateDirectory,
@@ -76,10 +88,14 @@ struct Viridiand: AsyncParsableCommand {
             try SocketFile.prepare(configuration.socketPath)
             let host = try await ViridianHost.open(configuration, logger: logger)
             logger.info("listening", metadata: ["socket": "\(configuration.socketPath)", "state": "\(stateDirectory)",
-                                                "migration": "\(configuration.migrationListen?.description ?? "off")"])
+                                                "migration": "\(configuration.migrationListen?.description ?? "off")",
+                                                "web": "\(webAddress.map { "https://\($0)/" } ?? "off")"])
             var services: [any Service] = [ApplicationBuilder.build(host: host, logger: logger)]
             if let address = configuration.migrationListen {
                 services.append(try PeerListener.build(host: host, address: address, logger: logger))
+            }
+            if let webAddress {
+                services.append(try WebListener.build(host: host, address: webAddress, certificate: webCertificateFiles, logger: logger))
             }
             // Last in the list, so stopped first: ends the event streams before the servers wait for open requests.
             services.append(EventStreamCloser(host: host))

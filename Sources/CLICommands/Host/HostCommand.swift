@@ -4,7 +4,7 @@ import ArgumentParser
 struct HostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host", abstract: "This host: show, certificate, peers, settings, drain, shutdown.",
-        subcommands: [Show.self, HostCertificateCommand.self, HostPeerCommand.self, HostSet.self, HostDrain.self, HostShutdown.self])
+        subcommands: [Show.self, HostCertificateCommand.self, HostPeerCommand.self, HostTokenCommand.self, HostSet.self, HostDrain.self, HostShutdown.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the host: engine, accelerator and why, capacity, migration.")

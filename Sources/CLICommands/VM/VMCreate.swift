@@ -26,13 +26,15 @@ struct VMCreate: AsyncParsableCommand {
     @Option(name: .customLong("switch"), help: "The switch of the adapter (default: the NAT Default Switch).") var switchName: String?
     @Option(help: "Secure Boot (Generation 2): on or off.") var secureBoot: OnOff?
     @Option(help: "Notes.") var notes: String?
+    @Option(help: "A video adapter, shown by the web console's graphical console: on (the default) or off.") var video: OnOff?
 
     func run() async throws {
         let request = CreateVMRequest(
             name: name, generation: generation, processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB),
             notes: notes, secureBoot: secureBoot.map { $0 == .on }, image: image, kernel: kernel.map(absolute),
             initrd: initrd.map(absolute), append: append, disks: disk.isEmpty ? nil : disk.map(absolute),
-            dvd: dvd.map(absolute), network: network, switchName: switchName)
+            dvd: dvd.map(absolute), network: network, switchName: switchName,
+            video: video.map { $0 == .on })
         let vm = try await options.client.createVM(request)
         if options.json { try Output.json(vm) } else { print("Created VM '\(vm.name)' (Generation \(vm.generation), \(vm.memoryMiB) MiB, \(vm.processorCount) processor\(vm.processorCount == 1 ? "" : "s")).") }
     }

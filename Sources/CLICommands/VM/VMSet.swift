@@ -40,6 +40,8 @@ struct VMSet: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Shield the VM (Generation 2, while Off): on. A job.",
                                discussion: "A key for the VM in this host's key store (root only) encrypts its disks (each rewritten as LUKS-encrypted qcow2; the plain disks Viridian created are deleted), its TPM state and its saved memory; its console is never logged, and its console, vm exec and file copy are refused unless --allow-console on. Checkpoints, backups and moves with storage are refused for a shielded VM. A shielded VM stays shielded."))
     var shielded: OnOff?
+    @Option(help: "The video adapter the web console's graphical console shows (while Off): on or off.")
+    var video: OnOff?
     @Option(help: "A shielded VM's serial console, vm exec and file copy (while Off): on or off.")
     var allowConsole: OnOff?
 
@@ -86,7 +88,8 @@ struct VMSet: AsyncParsableCommand {
             processorCount: cpus, memoryMiB: try memory.map(ByteSize.parseMiB), notes: notes, bootOrder: order, append: append, machineType: machineType,
             automaticStopAction: stopAction, automaticStartAction: startAction,
             automaticStartDelaySeconds: try automaticStartDelay.map(DurationText.parseSeconds), checkpointType: checkpoints,
-            tpm: tpm.map { $0 == .on }, allowConsole: shielded == nil ? allowConsole.map { $0 == .on } : nil))
+            tpm: tpm.map { $0 == .on }, allowConsole: shielded == nil ? allowConsole.map { $0 == .on } : nil,
+            video: video.map { $0 == .on }))
         if options.json { try Output.json(info) } else { print("Updated VM '\(info.name)'.") }
     }
 
@@ -94,5 +97,6 @@ struct VMSet: AsyncParsableCommand {
     private var changesOtherSettings: Bool {
         memory != nil || cpus != nil || notes != nil || bootOrder != nil || append != nil || machineType != nil
             || automaticStopAction != nil || automaticStartAction != nil || automaticStartDelay != nil || checkpointType != nil || tpm != nil
+            || video != nil
     }
 }

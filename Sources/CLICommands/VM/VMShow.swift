@@ -16,7 +16,7 @@ struct VMShow: AsyncParsableCommand {
             ("Generation", String(info.generation)),
             ("Processors", String(info.processorCount)), ("Memory", "\(info.memoryMiB) MiB"),
             ("Uptime", Output.duration(info.uptimeSeconds)), ("Secure Boot", info.secureBoot ? "on" : "off"),
-            ("TPM", info.tpm ? "on" : "off"),
+            ("TPM", info.tpm ? "on" : "off"), ("Video", info.video ? "on (graphical console)" : "off"),
             ("Shielded", info.shielded ? (info.allowConsole ? "yes (console and exec allowed)" : "yes") : "no"),
             ("Boot order", info.bootOrder.map(\.rawValue).joined(separator: ", ")),
             ("Machine type", info.machineType ?? "not fixed yet (fixed at the next start)"),

@@ -5,9 +5,12 @@ import Hummingbird
 /// The request context of the API: JSON with ISO 8601 dates both ways.
 struct APIRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
+    /// The client's IP address on the web listener (for the sign-in rate limit); nil on the socket.
+    let remoteAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     var requestDecoder: JSONDecoder { WireJSON.decoder() }

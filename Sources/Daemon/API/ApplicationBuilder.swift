@@ -16,7 +16,7 @@ public enum ApplicationBuilder {
     static let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// The routes served as WebSocket upgrades (below), which the router does not list.
-    static let webSocketRoutes = ["get /v1/vms/{name}/console", "get /v1/vms/{name}/exec"]
+    static let webSocketRoutes = ["get /v1/vms/{name}/console", "get /v1/vms/{name}/exec", "get /v1/vms/{name}/vnc"]
 
     /// Every route of the API; the OpenAPI document is checked against it (`routes`).
     static func router(host: ViridianHost) -> Router<APIRequestContext> {
@@ -27,6 +27,13 @@ public enum ApplicationBuilder {
     static func router(host: ViridianHost, vms: any VMService) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        TokenController(tokens: host.tokens).addRoutes(to: router.group("v1/host/tokens"))
+        addFeatureRoutes(to: router, host: host, vms: vms)
+        return router
+    }
+
+    /// The routes both listeners serve: every feature's (token management stays on the socket).
+    static func addFeatureRoutes(to router: Router<APIRequestContext>, host: ViridianHost, vms: any VMService) {
         HostController(host: host).addRoutes(to: router)
         TrustedPeerController(host: host).addRoutes(to: router)
         ImageController(host: host).addRoutes(to: router)
@@ -42,12 +49,15 @@ public enum ApplicationBuilder {
         JobController(jobs: host.jobs).addRoutes(to: router.group("v1/jobs"))
         EventController(host: host).addRoutes(to: router.group("v1/events"))
         VHDController(vhds: host.vhds).addRoutes(to: router.group("v1/vhds"))
-        return router
     }
 
     /// `method /path/{parameter}` for every route the API answers, as the OpenAPI document writes them.
     static func routes(host: ViridianHost) -> Set<String> {
-        let routed = router(host: host).routes.map { route in
+        let web = Router(context: APIRequestContext.self)
+        WebController(host: host, web: WebServices(host: host)).addRoutes(to: web)
+        // The web listener's own API routes; its page and asset files are not API.
+        let webRoutes = web.routes.filter { route in ["/v1/", "/web/", "/metrics"].contains { "\(route.path)".hasPrefix($0) } }
+        let routed = (router(host: host).routes + webRoutes).map { route in
             let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
             return "\(route.method.rawValue.lowercased()) /" + path.joined(separator: "/")
         }
@@ -69,7 +79,7 @@ public enum ApplicationBuilder {
         let server = HTTPServerBuilder { responder in
             GuardedChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { request, channel, _ in
                 FirstRequestDeadline.end(on: channel)
-                let decision = try await upgrade(request, host: host, consoles: consoles)
+                let decision = WebSocketSessions.upgrade(request, host: host, consoles: consoles, user: nil)
                 if case .upgrade = decision { try await HTTPErrorHandling.leaveHTTP(channel) }
                 return decision
             }, limit: connections, firstRequestTimeout: limits.idleTimeout)
@@ -82,34 +92,5 @@ public enum ApplicationBuilder {
             onServerRunning: { _ in HostAccess.openSocket(host.configuration.socketPath, logger: logger) },
             eventLoopGroupProvider: .shared(eventLoop),
             logger: logger)
-    }
-
-    /// Which requests become WebSocket sessions: a VM's console and `exec`.
-    private static func upgrade(_ request: HTTPRequest, host: ViridianHost, consoles: ConsoleBridge) async throws
-        -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        let parts = request.path?.split(separator: "/") ?? []
-        guard parts.count == 4, parts[0] == "v1", parts[1] == "vms" else { return .dontUpgrade }
-        let name = String(parts[2]).removingPercentEncoding ?? String(parts[2])
-        if parts[3] == "exec" {
-            return .upgrade([:]) { inbound, outbound, _ in
-                do {
-                    try await SessionBridge().run(hub: { try await host.vms.guestAccessHub(name, "vm exec") },
-                                                  inbound: inbound, outbound: outbound)
-                } catch {
-                    let body = ErrorResponse(ViridianError.wrapping(error)).error
-                    let data = try WireJSON.encoder().encode(SessionEnd(exitCode: nil, error: body))
-                    try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
-                    try await outbound.close(.normalClosure, reason: nil)
-                }
-            }
-        }
-        guard parts[3] == "console" else { return .dontUpgrade }
-        return .upgrade([:]) { inbound, outbound, _ in
-            guard let socket = try? await host.vms.consoleSocket(name) else {
-                try await outbound.close(.unexpectedServerError, reason: "VM '\(name)' is not running")
-                return
-            }
-            try await consoles.run(vm: name, socketPath: socket, inbound: inbound, outbound: outbound)
-        }
     }
 }

@@ -32,7 +32,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// The error body; a message is cut to `messageLimit` so that no input is echoed back whole.
-    private static func response(_ error: ViridianError, status: HTTPResponse.Status) throws -> Response {
+    static func response(_ error: ViridianError, status: HTTPResponse.Status) throws -> Response {
         var shown = error
         if shown.message.count > APIError.messageLimit {
             shown = ViridianError(error.code, String(error.message.prefix(APIError.messageLimit)) + "…")

@@ -11,6 +11,8 @@ import Migration
 import Ownership
 import Peers
 import Storage
+import Synchronization
+import WebConsole
 
 /// The version of Viridian (and of the integration services it ships).
 public enum ViridianVersion {
@@ -40,6 +42,12 @@ public final class ViridianHost: Sendable {
     let acceleratorDecision: AcceleratorProbe.Decision
     let startedAt = Date()
     let housekeeping = Housekeeping()
+    /// The web listener's API tokens (managed on the socket).
+    let tokens: APITokens
+    /// The graphs' and `/metrics`' samples, every 10 s.
+    let metrics: MetricsCollector
+    let exposition = MetricsExposition()
+    private let metricsLoop = Mutex<Task<Void, Never>?>(nil)
     let logger: Logger
 
     /// Opens the state directory, probes the engine and re-attaches to running workers.
@@ -99,6 +107,8 @@ public final class ViridianHost: Sendable {
         await host.migrations.settleUnfinishedDepartures()
         await vms.applyAutomaticStartActions(firstStartSinceBoot: firstStartSinceBoot)
         host.housekeeping.start(vms: vms, jobs: jobs, events: events, settings: settings)
+        let metrics = host.metrics
+        host.metricsLoop.withLock { $0 = Task { await metrics.run() } }
         return host
     }
 
@@ -132,6 +142,8 @@ public final class ViridianHost: Sendable {
         self.qemu = qemu
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger
+        tokens = APITokens(inventory: inventory)
+        metrics = MetricsCollector(source: HostMetricsSource(vms: vms, jobs: jobs, switches: switches), logger: logger)
     }
 
     /// What `viridian host show` prints.
@@ -186,6 +198,7 @@ public final class ViridianHost: Sendable {
     /// Stops jobs and lets go of the workers; running VMs keep running.
     public func shutDown() async {
         housekeeping.stop()
+        metricsLoop.withLock { $0?.cancel() }
         await jobs.cancelAll()
         await incoming.abortAll()
         await backups.discardAllExports()

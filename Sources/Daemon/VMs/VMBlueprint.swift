@@ -30,7 +30,8 @@ struct VMBlueprint {
             kernelBoot: try kernelBoot(),
             drives: drives,
             networkAdapters: try networkAdapters(generation: generation),
-            bootOrder: request.bootOrder ?? (generation == .one ? [.dvd, .hardDisk, .network] : [.hardDisk, .dvd, .network]))
+            bootOrder: request.bootOrder ?? (generation == .one ? [.dvd, .hardDisk, .network] : [.hardDisk, .dvd, .network]),
+            video: request.video ?? true)
     }
 
     /// Where an image's root disk goes: IDE 0:0 on Generation 1, SCSI 0:0 on Generation 2.

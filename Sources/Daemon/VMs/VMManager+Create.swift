@@ -74,8 +74,9 @@ extension VMManager {
         try requireIdle(vm)
         let changesHardware = request.processorCount != nil || request.memoryMiB != nil || request.bootOrder != nil
             || request.machineType != nil || request.append != nil || request.tpm != nil || request.allowConsole != nil
+            || request.video != nil
         if changesHardware, vm.record.state != .off {
-            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type, the TPM, console access and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); processors, memory, boot order, machine type, the TPM, console access, the video adapter and the kernel command line change only while it is Off (notes, automatic actions and the checkpoint type change at any time)")
         }
         var configuration = vm.record.configuration
         if let cpus = request.processorCount { configuration.processorCount = cpus }
@@ -103,6 +104,7 @@ extension VMManager {
             if tpm { _ = try SoftwareTPM.locate() }
             configuration.tpm = tpm
         }
+        if let video = request.video { configuration.video = video }
         if let allowConsole = request.allowConsole {
             guard configuration.shielded else {
                 throw ViridianError(.invalidArgument, "VM '\(vm.record.name)' is not shielded; its console is always there (--allow-console is for shielded VMs)")

@@ -13,14 +13,17 @@ extension VMManager {
         let client = try await QMPClient.connect(socketPath: paths(vm).qmpSocket, logger: workerLogger)
         let hub = makeIntegrationHub(vm, logger: workerLogger)
         let events = client.events()
-        let watcher = Task { [weak self] in
-            for await event in events {
-                await self?.handle(event, id: id)
+        // What the worker and the guest report later is the VM's own doing, not the user's who started it.
+        let watcher = RequestUser.$name.withValue(nil) {
+            Task { [weak self] in
+                for await event in events {
+                    await self?.handle(event, id: id)
+                }
+                if !Task.isCancelled { await self?.workerExited(id: id) }
             }
-            if !Task.isCancelled { await self?.workerExited(id: id) }
         }
         vms[id]?.worker = Worker(client: client, pid: pid, hub: hub, watcher: watcher)
-        hub.start()
+        RequestUser.$name.withValue(nil) { hub.start() }
         vms[id]?.stateAfterExit = .off
         vms[id]?.exitExpected = false
         return client

@@ -185,4 +185,17 @@ extension VMManager {
         }
         return paths(vm).consoleSocket
     }
+
+    /// The running VM's VNC socket, for the web console's graphical console.
+    public func vncSocket(_ name: String) throws -> String {
+        let vm = try lookup(name)
+        try requireGuestAccess(vm, "its graphical console")
+        guard vm.record.configuration.video else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' has no video adapter (turn it on while Off: viridian vm set \(vm.record.name) --video on)")
+        }
+        guard vm.worker != nil else {
+            throw ViridianError(.invalidState, "VM '\(vm.record.name)' is \(vm.record.state.rawValue); its screen exists only while it runs")
+        }
+        return paths(vm).vncSocket
+    }
 }
