@@ -33,6 +33,8 @@ public struct GuestAgentBundle: Sendable, Equatable {
         let buildDirectory = executableDirectory.deletingLastPathComponent()
         candidates.append(buildDirectory.appendingPathComponent("guest").path)
         candidates.append(buildDirectory.deletingLastPathComponent().appendingPathComponent("guest").path)
+        // scripts/install.sh: PREFIX/bin/viridiand and PREFIX/lib/viridian/guest.
+        candidates.append(executableDirectory.deletingLastPathComponent().appendingPathComponent("lib/viridian/guest").path)
         candidates.append("/usr/lib/viridian/guest")
         for candidate in candidates where FileManager.default.fileExists(atPath: "\(candidate)/viridian-guest") {
             return try GuestAgentBundle(directory: candidate)

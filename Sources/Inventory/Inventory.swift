@@ -158,6 +158,14 @@ public final class Inventory: Sendable {
                 table.column("lastUsedAt", .datetime)
             }
         }
+        migrator.registerMigration("v12-metric-hours") { db in
+            try db.create(table: "metricHour") { table in
+                table.column("key", .text).notNull()
+                table.column("hour", .datetime).notNull().indexed()
+                table.column("point", .jsonText).notNull()
+                table.primaryKey(["key", "hour"])
+            }
+        }
         return migrator
     }
 

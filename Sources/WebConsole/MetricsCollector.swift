@@ -3,11 +3,15 @@ import Logging
 
 /// Samples every VM and the host at a fixed interval (10 s) for the console's graphs and for
 /// `/metrics`, which renders the latest sample so a scrape never waits on a guest's monitor.
+/// Hourly averages go to the archive, which keeps 30 days.
 public actor MetricsCollector {
     public static let hostKey = ""
+    public static let retention: TimeInterval = 30 * 86400
     let source: any MetricsSource
+    let archive: (any MetricsArchive)?
     let interval: Duration
     let logger: Logger
+    private var lastPrune: Date?
     public private(set) var latest: [VMSample] = []
     public private(set) var host = HostSample(jobsRunning: 0, migrationsRunning: 0)
     public private(set) var sampledAt: Date?
@@ -15,14 +19,22 @@ public actor MetricsCollector {
     private var previous: [String: (sample: VMSample, time: ContinuousClock.Instant)] = [:]
     private var previousHostCPU: (busy: Double, total: Double)?
 
-    public init(source: any MetricsSource, interval: Duration = .seconds(10), logger: Logger) {
+    public init(source: any MetricsSource, archive: (any MetricsArchive)? = nil, interval: Duration = .seconds(10), logger: Logger) {
         self.source = source
+        self.archive = archive
         self.interval = interval
         self.logger = logger
     }
 
-    /// Samples until cancelled.
+    /// Loads the archive's last 30 days, then samples until cancelled.
     public func run() async {
+        do {
+            for (key, hours) in try archive?.load(since: Date().addingTimeInterval(-Self.retention)) ?? [:] {
+                histories[key] = MetricsHistory(hourly: hours)
+            }
+        } catch {
+            logger.warning("cannot read the stored hourly metrics; the month graphs start empty", metadata: ["error": "\(error)"])
+        }
         while !Task.isCancelled {
             await sample()
             try? await Task.sleep(for: interval)
@@ -39,18 +51,32 @@ public actor MetricsCollector {
         for sample in samples {
             seen.insert(sample.name)
             if let before = previous[sample.name] {
-                histories[sample.name, default: MetricsHistory()].append(Self.point(from: before.sample, to: sample,
-                                                                                   seconds: (now - before.time).seconds, at: time))
+                add(Self.point(from: before.sample, to: sample, seconds: (now - before.time).seconds, at: time), to: sample.name)
             }
             previous[sample.name] = (sample, now)
         }
-        for name in previous.keys where !seen.contains(name) {
-            previous[name] = nil
-            histories[name] = nil
-        }
-        if let point = hostPoint(at: time) { histories[Self.hostKey, default: MetricsHistory()].append(point) }
+        for name in previous.keys where !seen.contains(name) { previous[name] = nil }
+        for name in histories.keys where name != Self.hostKey && !seen.contains(name) { histories[name] = nil }
+        if let point = hostPoint(at: time) { add(point, to: Self.hostKey) }
         latest = samples
         sampledAt = time
+        if lastPrune.map({ time.timeIntervalSince($0) > 3600 }) ?? true {
+            lastPrune = time
+            do {
+                try archive?.prune(before: time.addingTimeInterval(-Self.retention), keeping: seen.union([Self.hostKey]))
+            } catch {
+                logger.warning("cannot prune the stored hourly metrics", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func add(_ point: MetricsPoint, to key: String) {
+        guard let closed = histories[key, default: MetricsHistory()].append(point) else { return }
+        do {
+            try archive?.store(key, closed)
+        } catch {
+            logger.warning("cannot store an hour of metrics", metadata: ["key": "\(key)", "error": "\(error)"])
+        }
     }
 
     /// Each VM's CPU use at its latest point (percent of one processor).

@@ -30,18 +30,26 @@ public struct MetricsHistory: Sendable {
     public private(set) var hourly: [MetricsPoint] = []
     private var pendingHour: [MetricsPoint] = []
 
-    public init() {}
+    /// A history with stored hourly averages (the archive's), oldest first.
+    public init(hourly: [MetricsPoint] = []) {
+        self.hourly = Array(hourly.suffix(Self.rollupCapacity))
+    }
 
-    /// Adds a point; a point in a new hour closes the previous hour's average.
-    public mutating func append(_ point: MetricsPoint) {
+    /// Adds a point; a point in a new hour closes the previous hour's average, which it returns.
+    @discardableResult
+    public mutating func append(_ point: MetricsPoint) -> MetricsPoint? {
+        var closed: MetricsPoint?
         if let first = pendingHour.first, Self.hour(of: first.time) != Self.hour(of: point.time) {
-            hourly.append(MetricsPoint.average(pendingHour, at: Self.hour(of: first.time)))
+            let average = MetricsPoint.average(pendingHour, at: Self.hour(of: first.time))
+            hourly.append(average)
             if hourly.count > Self.rollupCapacity { hourly.removeFirst(hourly.count - Self.rollupCapacity) }
             pendingHour.removeAll()
+            closed = average
         }
         pendingHour.append(point)
         recent.append(point)
         if recent.count > Self.recentCapacity { recent.removeFirst(recent.count - Self.recentCapacity) }
+        return closed
     }
 
     /// The hourly averages including the hour in progress.

@@ -15,10 +15,28 @@ public final class WebAssets: Sendable {
 
     public static let xtermModules = "/usr/share/nodejs/xterm/lib"
     public static let novncRoot = "/usr/share/novnc"
+    static let bundleName = "Viridian_WebConsole.resources"
     static let maximumFile = 4 << 20
     private let xtermBundle = Mutex<Asset?>(nil)
 
     public init() {}
+
+    /// Where the console's own files are, found without `Bundle.module` (whose accessor ends the
+    /// process when its bundle is missing): beside the executable, as `swift build` puts them, or
+    /// where `scripts/install.sh` does (`PREFIX/share/viridian/web`).
+    static var resourceCandidates: [String] {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        return [Bundle.main.bundlePath, executable.path].map { "\($0)/\(bundleName)/Resources" }
+            + [executable.deletingLastPathComponent().appendingPathComponent("share/viridian/web").path,
+               "/usr/local/share/viridian/web", "/usr/share/viridian/web"]
+    }
+
+    static func resource(_ name: String) throws -> String {
+        for directory in resourceCandidates where FileManager.default.fileExists(atPath: "\(directory)/index.html") {
+            return "\(directory)/\(name)"
+        }
+        throw ViridianError(.missingDependency, "the web console's files are not installed (looked in \(resourceCandidates.joined(separator: ", ")))")
+    }
 
     /// The asset at `path` (below `/assets/` or `/novnc/`), nil when there is none.
     public func asset(_ path: String) throws -> Asset? {
@@ -30,10 +48,8 @@ public final class WebAssets: Sendable {
         case "assets":
             if rest == "xterm.js" { return try xterm() }
             if rest == "xterm.css" { return try file("\(Self.xtermModules)/xterm.css", package: "node-xterm") }
-            guard !rest.contains("/"), let url = Bundle.module.url(forResource: rest, withExtension: nil, subdirectory: "Resources") else {
-                return nil
-            }
-            return try file(url.path, package: nil)
+            guard !rest.contains("/") else { return nil }
+            return try file(try Self.resource(rest), package: nil, missingIsError: false)
         case "novnc":
             guard rest.hasPrefix("core/") || rest.hasPrefix("vendor/pako/") else { return nil }
             return try file("\(Self.novncRoot)/\(rest)", package: "novnc", missingIsError: false)
@@ -44,8 +60,7 @@ public final class WebAssets: Sendable {
 
     /// The console's page.
     public func page() throws -> Asset {
-        guard let url = Bundle.module.url(forResource: "index.html", withExtension: nil, subdirectory: "Resources"),
-              let page = try file(url.path, package: nil) else {
+        guard let page = try file(try Self.resource("index.html"), package: nil, missingIsError: false) else {
             throw ViridianError(.internalError, "the web console's page is missing from viridiand's resources")
         }
         return page

@@ -91,6 +91,24 @@ struct QEMUCommandLineTests {
         #expect(decoded.tpm == false)
     }
 
+    @Test("a video adapter is VGA with QEMU's VNC server on the runtime folder's socket (never a port); a shielded VM's only when allowed")
+    func video() throws {
+        var configuration = VMConfiguration(generation: .one, processorCount: 1, memoryMiB: 256, secureBoot: false, kernelBoot: nil,
+                                            drives: [], networkAdapters: [], bootOrder: [.hardDisk], video: true)
+        let joined = try commandLine(configuration).joined(separator: " ")
+        #expect(joined.contains("-device VGA,id=video0 -vnc unix:\(paths.vncSocket)") && joined.contains("-display none"), "\(joined)")
+        configuration.shielded = true
+        #expect(!(try commandLine(configuration).joined(separator: " ").contains("-vnc")), "a shielded VM's screen without console access")
+        configuration.allowConsole = true
+        #expect(try commandLine(configuration).joined(separator: " ").contains("-vnc unix:"))
+        configuration.video = false
+        #expect(!(try commandLine(configuration).joined(separator: " ").contains("VGA")))
+        var stored = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
+        stored["video"] = nil
+        #expect(try JSONDecoder().decode(VMConfiguration.self, from: try JSONSerialization.data(withJSONObject: stored)).video == false,
+                "a VM stored before video adapters keeps its hardware")
+    }
+
     @Test("a shielded VM: its key as a secret object read from the file, LUKS on every qcow2 node, no console log, no core dump")
     func shielded() throws {
         let configuration = VMConfiguration(

@@ -11,6 +11,7 @@ enum OpenAPIDocument {
     static var candidates: [String] {
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent().path
         return [Bundle.main.bundlePath, executable].map { "\($0)/\(bundleName)/openapi.yaml" }
+            + [URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("share/viridian/openapi.yaml").path]
             + ["/usr/local/share/viridian/openapi.yaml", "/usr/share/viridian/openapi.yaml"]
     }
 

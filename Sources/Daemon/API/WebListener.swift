@@ -16,11 +16,7 @@ import Peers
 public enum WebListener {
     public static func build(host: ViridianHost, address: HostPort, certificate: WebCertificate?, logger: Logger) throws -> some ApplicationProtocol {
         let web = WebServices(host: host)
-        let router = Router(context: APIRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
-        router.add(middleware: WebAuthMiddleware(gate: web.gate, exposition: web.exposition))
-        WebController(host: host, web: web).addRoutes(to: router)
-        ApplicationBuilder.addFeatureRoutes(to: router, host: host, vms: host.vms)
+        let router = router(host: host, web: web)
         let limits = host.configuration.listenerLimits
         let connections = ConnectionLimit(maximum: limits.apiConnections)
         let consoles = ConsoleBridge()
@@ -45,6 +41,16 @@ public enum WebListener {
                            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "viridiand-web",
                                                 backlog: ListenerLimits.backlog),
                            logger: logger)
+    }
+
+    /// Every route of the web listener behind its gate (router tests serve it without TLS).
+    static func router(host: ViridianHost, web: WebServices) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: WebAuthMiddleware(gate: web.gate, exposition: web.exposition))
+        WebController(host: host, web: web).addRoutes(to: router)
+        ApplicationBuilder.addFeatureRoutes(to: router, host: host, vms: host.vms)
+        return router
     }
 
     private static func tlsConfiguration(_ certificate: WebCertificate) throws -> TLSChannelConfiguration {

@@ -143,7 +143,8 @@ public final class ViridianHost: Sendable {
         self.acceleratorDecision = acceleratorDecision
         self.logger = logger
         tokens = APITokens(inventory: inventory)
-        metrics = MetricsCollector(source: HostMetricsSource(vms: vms, jobs: jobs, switches: switches), logger: logger)
+        metrics = MetricsCollector(source: HostMetricsSource(vms: vms, jobs: jobs, switches: switches),
+                                   archive: InventoryMetricsArchive(inventory: inventory), logger: logger)
     }
 
     /// What `viridian host show` prints.

@@ -220,11 +220,10 @@ function vmListView(view) {
     actions.replaceChildren(...(current ? [el("h2", { text: current.name }), vmActions(current)] : [el("p", { text: "No VMs yet: viridian vm create NAME" })]));
   };
   const load = async () => {
-    const started = performance.now();
     rows = await api("GET", "/web/vms");
     draw();
-    if (!window.viridianListDrawnAt) window.viridianListDrawnAt = performance.now() - started;
-    table.dataset.loaded = "true";
+    // When the page first drew the list, on the page's clock (from navigation): the benchmark reads it.
+    if (!window.viridianListDrawnAt) window.viridianListDrawnAt = performance.now();
   };
   state.refresh = load;
   every(10, load);
