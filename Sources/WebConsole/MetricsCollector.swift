@@ -1,3 +1,4 @@
+import APITypes
 import Foundation
 import Logging
 
@@ -15,6 +16,8 @@ public actor MetricsCollector {
     public private(set) var latest: [VMSample] = []
     public private(set) var host = HostSample(jobsRunning: 0, migrationsRunning: 0)
     public private(set) var sampledAt: Date?
+    /// The latest sample in Prometheus' text format (`MetricsExposition.render`).
+    public private(set) var exposition: [UInt8] = []
     private var histories: [String: MetricsHistory] = [:]
     private var previous: [String: (sample: VMSample, time: ContinuousClock.Instant)] = [:]
     private var previousHostCPU: (busy: Double, total: Double)?
@@ -60,6 +63,7 @@ public actor MetricsCollector {
         if let point = hostPoint(at: time) { add(point, to: Self.hostKey) }
         latest = samples
         sampledAt = time
+        exposition = MetricsExposition.render(vms: samples, host: host, states: VMState.allCases.map(\.rawValue))
         if lastPrune.map({ time.timeIntervalSince($0) > 3600 }) ?? true {
             lastPrune = time
             do {

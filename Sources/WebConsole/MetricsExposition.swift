@@ -1,7 +1,8 @@
 import Prometheus
 
 /// `GET /metrics` in Prometheus' text format (swift-prometheus): the VMs' latest sample, the
-/// host's counts, and the web listener's request durations, under `viridian_` names.
+/// host's counts, and the web listener's request durations, under `viridian_` names. The sample's
+/// part is rendered once per sample (by the collector), so a scrape only copies it.
 public final class MetricsExposition: Sendable {
     /// Lives as long as the daemon: API request durations by method.
     let requests = PrometheusCollectorRegistry()
@@ -24,18 +25,25 @@ public final class MetricsExposition: Sendable {
                                        labels: [("method", label)], buckets: durationBuckets).record(duration)
     }
 
-    /// The whole exposition for `vms` and `host`; `states` are every VM state, counted even at zero.
-    public func render(vms: [VMSample], host: HostSample, states: [String]) -> [UInt8] {
+    /// A scrape: the sample's rendered part, then the request durations.
+    public func scrape(sample: [UInt8]) -> [UInt8] {
+        var buffer = sample
+        requests.emit(into: &buffer)
+        return buffer
+    }
+
+    /// The sample's part for `vms` and `host`; `states` are every VM state, counted even at zero.
+    public static func render(vms: [VMSample], host: HostSample, states: [String]) -> [UInt8] {
         let registry = PrometheusCollectorRegistry()
         var counts = Dictionary(uniqueKeysWithValues: states.map { ($0, 0) })
         for vm in vms {
             counts[vm.state, default: 0] += 1
             let labels = [("vm", vm.name)]
             func gauge(_ metric: String, _ unit: String, _ value: Double, _ help: String) {
-                registry.makeGauge(descriptor: Self.name("vm", metric, unit, help), labels: labels).set(to: value)
+                registry.makeGauge(descriptor: name("vm", metric, unit, help), labels: labels).set(to: value)
             }
             func counter(_ metric: String, _ value: Int64, _ help: String) {
-                registry.makeCounter(descriptor: Self.name("vm", metric, "total", help), labels: labels).increment(by: value)
+                registry.makeCounter(descriptor: name("vm", metric, "total", help), labels: labels).increment(by: value)
             }
             if let cpu = vm.cpuSeconds {
                 registry.makeCounter(descriptor: Self.name("vm", "cpu_seconds", "total", "CPU time the VM's worker used"), labels: labels)
@@ -60,8 +68,6 @@ public final class MetricsExposition: Sendable {
         registry.makeGauge(descriptor: Self.name("host", "jobs_running", "", "Jobs running on this host")).set(to: Double(host.jobsRunning))
         registry.makeGauge(descriptor: Self.name("host", "migrations_running", "", "Moves of VMs running on this host"))
             .set(to: Double(host.migrationsRunning))
-        var buffer = registry.emitToBuffer()
-        requests.emit(into: &buffer)
-        return buffer
+        return registry.emitToBuffer()
     }
 }

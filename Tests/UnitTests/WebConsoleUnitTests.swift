@@ -97,11 +97,14 @@ struct WebConsoleUnitTests {
         var sample = VMSample(name: "web1", state: "Running", memoryBytes: 256 << 20, residentBytes: 100 << 20, cpuSeconds: 12.5)
         sample.blockReadBytes = 4096
         sample.heartbeat = "OK"
-        let text = String(decoding: MetricsExposition().render(vms: [sample], host: HostSample(jobsRunning: 2, migrationsRunning: 1),
-                                                                 states: ["Off", "Running"]), as: UTF8.self)
+        let exposition = MetricsExposition()
+        exposition.recordRequest(method: "GET", duration: .milliseconds(3))
+        let part = MetricsExposition.render(vms: [sample], host: HostSample(jobsRunning: 2, migrationsRunning: 1), states: ["Off", "Running"])
+        let text = String(decoding: exposition.scrape(sample: part), as: UTF8.self)
         for line in ["viridian_vm_cpu_seconds_total{vm=\"web1\"} 12.5", "viridian_vm_block_read_bytes_total{vm=\"web1\"} 4096",
                      "viridian_vm_heartbeat_ok{vm=\"web1\"} 1.0", "viridian_host_vms{state=\"Off\"} 0.0",
-                     "viridian_host_vms{state=\"Running\"} 1.0", "viridian_host_jobs_running 2.0", "# TYPE viridian_vm_cpu_seconds_total counter"] {
+                     "viridian_host_vms{state=\"Running\"} 1.0", "viridian_host_jobs_running 2.0", "# TYPE viridian_vm_cpu_seconds_total counter",
+                     "viridian_api_request_duration_seconds_count{method=\"GET\"} 1"] {
             #expect(text.contains(line), "missing \(line) in:\n\(text)")
         }
     }

@@ -72,7 +72,16 @@ try:
             raise RuntimeError(f"{path}: {response.status}")
         return elapsed, body
 
-    _, body = timed("/metrics")
+    # /metrics renders the collector's latest sample (every 10 s): wait for one that has the VMs.
+    deadline = time.time() + 60
+    while True:
+        _, body = timed("/metrics")
+        assigned = sum(1 for line in body.decode().splitlines() if line.startswith("viridian_vm_memory_assigned_bytes{"))
+        if assigned == vm_count:
+            break
+        if time.time() > deadline:
+            raise RuntimeError(f"no metrics sample with the {vm_count} VMs within 60 s (has {assigned})")
+        time.sleep(0.5)  # polling for the collector's next sample, bounded by the deadline above
     series = sum(1 for line in body.decode().splitlines() if line.startswith("viridian_vm_"))
     for _ in range(20):
         timed("/metrics"); timed("/v1/host")
@@ -109,6 +118,7 @@ try:
                 raise RuntimeError(f"the list shows {rows} rows, not {vm_count}")
             if run:  # the first load warms the daemon's and the browser's caches
                 drawn.append(browser.execute_script("return window.viridianListDrawnAt"))
+                print(f"  run {run}: drawn at {drawn[-1]:.0f} ms", flush=True)
         print(f"VM list of {vm_count} VMs drawn after navigation: median {statistics.median(drawn):.0f} ms of {runs} "
               f"(min {min(drawn):.0f}, max {max(drawn):.0f}; target < 1000 ms)", flush=True)
     finally:

@@ -27,7 +27,7 @@ struct EventsCommand: AsyncParsableCommand {
         guard let stream else {
             if options.json { return try Output.json(events) }
             Output.table(["TIME", "LEVEL", "SOURCE", "VM", "MESSAGE"], events.map {
-                [Output.time($0.time), $0.level.rawValue, $0.source.rawValue, $0.vm ?? "-", $0.message]
+                [Output.time($0.time), $0.level.rawValue, $0.source.rawValue, $0.vm ?? "-", $0.message + Self.byUser($0)]
             })
             return
         }
@@ -46,8 +46,13 @@ struct EventsCommand: AsyncParsableCommand {
     private func printEvent(_ event: EventRecord) throws {
         if options.json { return try Output.jsonLine(StreamItem(event: event)) }
         print("\(Output.time(event.time))  \(event.level.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) "
-              + "\(event.source.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(event.vm ?? "-")  \(event.message)")
+              + "\(event.source.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(event.vm ?? "-")  \(event.message)\(Self.byUser(event))")
         fflush(nil)
+    }
+
+    /// Who asked for it, when a web console user or an API token did.
+    private static func byUser(_ event: EventRecord) -> String {
+        event.user.map { " (by \($0))" } ?? ""
     }
 
     private func printJob(_ job: JobInfo) throws {

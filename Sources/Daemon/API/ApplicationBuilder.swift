@@ -16,7 +16,7 @@ public enum ApplicationBuilder {
     static let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// The routes served as WebSocket upgrades (below), which the router does not list.
-    static let webSocketRoutes = ["get /v1/vms/{name}/console", "get /v1/vms/{name}/exec", "get /v1/vms/{name}/vnc"]
+    static let webSocketRoutes = ["get /v1/vms/{name}/console", "get /v1/vms/{name}/exec", "get /v1/vms/{name}/vnc", "get /v1/events/socket"]
 
     /// Every route of the API; the OpenAPI document is checked against it (`routes`).
     static func router(host: ViridianHost) -> Router<APIRequestContext> {

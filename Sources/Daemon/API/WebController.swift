@@ -37,8 +37,7 @@ struct WebController {
         router.get("metrics") { _, _ in
             let collector = host.metrics
             if await collector.sampledAt == nil { await collector.sample() }
-            let body = web.exposition.render(vms: await collector.latest, host: await collector.host,
-                                             states: VMState.allCases.map(\.rawValue))
+            let body = web.exposition.scrape(sample: await collector.exposition)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
@@ -70,6 +69,10 @@ struct WebController {
     }
 
     private func signIn(_ request: Request, context: APIRequestContext) async throws -> Response {
+        // JSON only: a cross-site form (text/plain, no preflight) cannot sign a browser into another session.
+        guard request.headers[.contentType]?.hasPrefix("application/json") == true else {
+            throw ViridianError(.invalidArgument, "sign in with a JSON body (Content-Type: application/json)")
+        }
         let body = try await request.decodeJSON(as: WebSignInRequest.self, context: context)
         let address = context.remoteAddress ?? "unknown"
         var keys = ["address:\(address)"]

@@ -47,7 +47,10 @@ public enum WebListener {
     static func router(host: ViridianHost, web: WebServices) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: WebAuthMiddleware(gate: web.gate, exposition: web.exposition))
+        let events = host.events
+        router.add(middleware: WebAuthMiddleware(gate: web.gate, exposition: web.exposition) { vm, line, failed in
+            events.record(failed ? .warning : .information, .vmms, vm: vm, line)
+        })
         WebController(host: host, web: web).addRoutes(to: router)
         ApplicationBuilder.addFeatureRoutes(to: router, host: host, vms: host.vms)
         return router

@@ -79,32 +79,19 @@ document.getElementById("logout").addEventListener("click", async () => {
 
 // MARK: The live feed: jobs and events
 
-async function followEvents() {
-  const controller = new AbortController();
-  state.closers.push(() => controller.abort());
-  while (!controller.signal.aborted) {
-    try {
-      const response = await fetch("/v1/events/stream", { credentials: "same-origin", signal: controller.signal });
-      if (response.status === 401) { signedOut(); return; }
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffered = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffered += decoder.decode(value, { stream: true });
-        let newline;
-        while ((newline = buffered.indexOf("\n")) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          if (line.trim()) received(JSON.parse(line));
-        }
-      }
-    } catch (failure) {
-      if (controller.signal.aborted) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
+function followEvents() {
+  let socket = null, stopped = false;
+  const connect = () => {
+    socket = new WebSocket(socketURL("/v1/events/socket"));
+    socket.onmessage = (message) => received(JSON.parse(message.data));
+    socket.onclose = () => {
+      if (stopped) return;
+      // Signed out, or the daemon restarted: check the session, then follow again.
+      setTimeout(() => api("GET", "/web/session").then(() => { if (!stopped) connect(); }).catch(() => {}), 2000);
+    };
+  };
+  connect();
+  state.closers.push(() => { stopped = true; socket.close(); });
 }
 
 function received(item) {
