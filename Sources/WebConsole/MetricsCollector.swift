@@ -13,8 +13,7 @@ public actor MetricsCollector {
     let interval: Duration
     let logger: Logger
     private var lastPrune: Date?
-    public private(set) var latest: [VMSample] = []
-    public private(set) var host = HostSample(jobsRunning: 0, migrationsRunning: 0)
+    private var host = HostSample(jobsRunning: 0, migrationsRunning: 0)
     public private(set) var sampledAt: Date?
     /// The latest sample in Prometheus' text format (`MetricsExposition.render`).
     public private(set) var exposition: [UInt8] = []
@@ -61,7 +60,6 @@ public actor MetricsCollector {
         for name in previous.keys where !seen.contains(name) { previous[name] = nil }
         for name in histories.keys where name != Self.hostKey && !seen.contains(name) { histories[name] = nil }
         if let point = hostPoint(at: time) { add(point, to: Self.hostKey) }
-        latest = samples
         sampledAt = time
         exposition = MetricsExposition.render(vms: samples, host: host, states: VMState.allCases.map(\.rawValue))
         if lastPrune.map({ time.timeIntervalSince($0) > 3600 }) ?? true {

@@ -169,6 +169,17 @@ try:
     until(conditions.visibility_of_element_located((By.ID, "vm-settings")), "the settings page did not appear")
     shoot("vm-settings")
 
+    step("a port feature changed on the settings page reaches the adapter")
+    guard = until(conditions.element_to_be_clickable((By.CSS_SELECTOR, '#vm-adapters input[data-nic="0"][data-feature="dhcpGuard"]')),
+                  "no DHCP guard box for adapter 0")
+    check(not guard.is_selected(), "DHCP guard was already on")
+    guard.click()
+
+    def dhcp_guard_on(_):
+        status, body = request("GET", f"/v1/vms/{arguments.vm}/nics", headers={"Authorization": f"Bearer {arguments.token}"})
+        return status == 200 and json.loads(body)[0]["adapter"]["settings"]["dhcpGuard"] is True
+    until(dhcp_guard_on, "the adapter's DHCP guard did not turn on through the page")
+
     step("the serial console: the guest's output, and a command typed")
     browser.get(arguments.url + f"/#/console/{arguments.vm}")
     until(lambda b: b.find_element(By.ID, "console-status").text == "connected", "the serial console did not connect")

@@ -250,11 +250,26 @@ async function vmView(view, name) {
     el("button", { type: "submit", text: "Insert DVD" }),
     el("button", { type: "button", text: "Eject", onclick: () => act(api("PUT", `${path}/dvd`, {}), "ejected") }));
   dvd.addEventListener("submit", (event) => { event.preventDefault(); act(api("PUT", `${path}/dvd`, { path: document.getElementById("dvd-path").value }), "inserted"); });
-  const portFeatures = (settings) => Object.entries(settings).filter(([, value]) => value !== false && value !== null)
+  const shown = new Set(["macAddressSpoofing", "dhcpGuard", "routerGuard", "vlan"]);
+  const portFeatures = (settings) => Object.entries(settings).filter(([key, value]) => !shown.has(key) && value !== false && value !== null)
     .map(([key, value]) => value === true ? key : `${key}=${typeof value === "object" ? JSON.stringify(value) : value}`).join(", ");
-  const nics = el("table", { id: "vm-adapters" }, el("tr", {}, ["Adapter", "Kind", "Switch", "MAC", "Port features"].map((h) => el("th", { text: h }))),
+  // Hyper-V's port features an administrator flips most: each change is a PATCH of that adapter.
+  const toggle = (nic, feature) => el("input", { type: "checkbox", "data-nic": nic.index, "data-feature": feature,
+    checked: nic.adapter.settings[feature], onchange: (event) =>
+      act(api("PATCH", `${path}/nics/${nic.index}`, { [feature]: event.target.checked }), `adapter ${nic.index}: ${feature} ${event.target.checked ? "on" : "off"}`) });
+  const vlan = (nic) => {
+    const box = el("input", { type: "number", min: 1, max: 4094, placeholder: "untagged", "data-nic": nic.index, "data-feature": "vlan",
+                              value: nic.adapter.settings.vlan.mode === "Access" ? nic.adapter.settings.vlan.accessID : "" });
+    box.onchange = () => act(api("PATCH", `${path}/nics/${nic.index}`,
+      { vlan: box.value ? { mode: "Access", accessID: Number(box.value), allowedIDs: [] } : { mode: "Untagged", allowedIDs: [] } }), `adapter ${nic.index}: VLAN set`);
+    return box;
+  };
+  const nics = el("table", { id: "vm-adapters" },
+    el("tr", {}, ["Adapter", "Kind", "Switch", "MAC", "MAC spoofing", "DHCP guard", "Router guard", "VLAN (access)", "Other port features"].map((h) => el("th", { text: h }))),
     (adapters || []).map((nic) => el("tr", {}, el("td", { text: nic.index }), el("td", { text: nic.adapter.kind }),
                                        el("td", { text: nic.adapter.switchName }), el("td", { text: nic.adapter.macAddress }),
+                                       el("td", {}, toggle(nic, "macAddressSpoofing")), el("td", {}, toggle(nic, "dhcpGuard")),
+                                       el("td", {}, toggle(nic, "routerGuard")), el("td", {}, vlan(nic)),
                                        el("td", { text: portFeatures(nic.adapter.settings) }))));
   const services = el("table", { id: "vm-integration" }, el("tr", {}, ["Service", "Enabled", "Status"].map((h) => el("th", { text: h }))),
     (integration || []).map((service) => el("tr", {},
