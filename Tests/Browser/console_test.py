@@ -202,7 +202,17 @@ try:
         return false;"""), "no frame with a lit pixel arrived on the graphical console")
     shoot("graphical-console")
 
-    for page in ["switches", "jobs", "events", "host"]:
+    step("a private switch made and removed on the switches page")
+    browser.get(arguments.url + "/#/switches")
+    until(conditions.visibility_of_element_located((By.ID, "switch-name")), "the switch form did not appear").send_keys("web-private")
+    browser.find_element(By.CSS_SELECTOR, "#switch-new button[type=submit]").click()
+    until(conditions.presence_of_element_located((By.CSS_SELECTOR, '#switch-list tr[data-switch="web-private"]')), "the new switch is not listed")
+    shoot("switches")
+    browser.execute_script("window.confirm = () => true")
+    browser.find_element(By.CSS_SELECTOR, '#switch-list tr[data-switch="web-private"] button[data-action="remove-switch"]').click()
+    until(lambda b: not b.find_elements(By.CSS_SELECTOR, '#switch-list tr[data-switch="web-private"]'), "the removed switch is still listed")
+
+    for page in ["jobs", "events", "host"]:
         step(f"the {page} page")
         browser.get(arguments.url + f"/#/{page}")
         until(conditions.presence_of_element_located((By.CSS_SELECTOR, "main h1")), f"the {page} page did not draw")

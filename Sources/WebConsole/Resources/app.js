@@ -18,6 +18,11 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/// Replaces a node's children with `children`, arrays flattened (replaceChildren takes nodes only).
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined));
+}
+
 function show(message, isError = false) {
   const box = document.getElementById("message");
   box.textContent = message;
@@ -115,7 +120,7 @@ function drawTasks() {
        el("div", { text: job.description }),
        el("progress", { max: 100, value: job.percentComplete }),
        el("small", { text: `${job.state} ${job.percentComplete}%${job.statusMessage ? " — " + job.statusMessage : ""}${job.error ? " — " + job.error.message : ""}` }),
-       job.state === "running" ? el("button", { text: "Cancel", onclick: () => act(api("POST", `/v1/jobs/${job.id}/cancel`)) }) : null)));
+       job.state === "Running" || job.state === "Queued" ? el("button", { text: "Cancel", onclick: () => act(api("POST", `/v1/jobs/${job.id}/cancel`)) }) : null)));
 }
 
 async function act(promise, done) {
@@ -343,21 +348,43 @@ async function screenView(view, name) {
 }
 
 async function switchesView(view) {
-  const switches = await api("GET", "/v1/switches");
-  view.append(el("h1", { text: "Virtual Switches" }), el("table", { id: "switch-list" },
-    el("tr", {}, ["Name", "Type", "Adapter", "Host address", "Connected adapters", "Status", "Notes"].map((h) => el("th", { text: h }))),
-    switches.map((s) => el("tr", {}, [s.name, s.type, s.adapter ?? "", s.hostAddress ?? "", s.connectedAdapters, s.status, s.notes].map((v) => el("td", { text: v }))))));
+  const table = el("table", { id: "switch-list" });
+  const name = el("input", { id: "switch-name", placeholder: "Name", required: true });
+  const type = el("select", { id: "switch-type" }, ["Private", "Internal", "External"].map((t) => el("option", { value: t, text: t })));
+  const adapter = el("input", { id: "switch-adapter", placeholder: "Host adapter (External)" });
+  const form = el("form", { class: "actions", id: "switch-new" }, name, type, adapter, el("button", { type: "submit", text: "Create Virtual Switch" }));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = { name: name.value.trim(), type: type.value };
+    if (adapter.value.trim()) body.adapter = adapter.value.trim();
+    act(api("POST", "/v1/switches", body), `switch ${body.name} created`).then(load);
+  });
+  const load = async () => {
+    const switches = await api("GET", "/v1/switches");
+    fill(table, el("tr", {}, ["Name", "Type", "Adapter", "Host address", "Connected adapters", "Status", "Notes", ""].map((h) => el("th", { text: h }))),
+      switches.map((s) => el("tr", { "data-switch": s.name }, [s.name, s.type, s.adapter ?? "", s.hostAddress ?? "", s.connectedAdapters, s.status, s.notes].map((v) => el("td", { text: v })),
+        el("td", {}, el("button", { text: "Remove", "data-action": "remove-switch", onclick: () =>
+          confirm(`Remove switch ${s.name}?`) && act(api("DELETE", `/v1/switches/${encodeURIComponent(s.name)}`), `switch ${s.name} removed`).then(load) })))));
+  };
+  view.append(el("h1", { text: "Virtual Switches" }), form, table);
+  state.refresh = load;
+  await load();
 }
 
 async function jobsView(view) {
+  const stateFilter = el("select", { id: "job-state" }, ["", "Queued", "Running", "Completed", "Failed", "Cancelled"].map((s) => el("option", { value: s, text: s || "all states" })));
+  const vmFilter = el("input", { id: "job-vm", placeholder: "VM name" });
   const table = el("table", { id: "job-list" });
-  view.append(el("h1", { text: "Jobs" }), table);
+  view.append(el("h1", { text: "Jobs" }), el("div", { class: "filters" }, stateFilter, vmFilter), table);
   const load = async () => {
-    const jobs = await api("GET", "/v1/jobs");
-    table.replaceChildren(el("tr", {}, ["Started", "VM", "Job", "State", "Progress", "Message"].map((h) => el("th", { text: h }))),
+    const vm = vmFilter.value.trim().toLowerCase();
+    const jobs = (await api("GET", "/v1/jobs")).filter((job) => (!stateFilter.value || job.state === stateFilter.value)
+                                                              && (!vm || (job.vm || "").toLowerCase() === vm));
+    fill(table, el("tr", {}, ["Started", "VM", "Job", "State", "Progress", "Message"].map((h) => el("th", { text: h }))),
       jobs.map((job) => el("tr", {}, [new Date(job.createdAt).toLocaleString(), job.vm ?? "", job.description, job.state,
                                        `${job.percentComplete}%`, job.error ? job.error.message : (job.statusMessage ?? "")].map((v) => el("td", { text: v })))));
   };
+  stateFilter.onchange = load; vmFilter.onchange = load;
   state.refresh = load;
   await load();
 }
@@ -371,7 +398,7 @@ async function eventsView(view) {
     if (level.value) query.set("level", level.value);
     if (vm.value.trim()) query.set("vm", vm.value.trim());
     const events = await api("GET", `/v1/events?${query}`);
-    table.replaceChildren(el("tr", {}, ["Time", "Level", "Source", "VM", "User", "Message"].map((h) => el("th", { text: h }))),
+    fill(table, el("tr", {}, ["Time", "Level", "Source", "VM", "User", "Message"].map((h) => el("th", { text: h }))),
       events.reverse().map((e) => el("tr", {}, [new Date(e.time).toLocaleString(), e.level, e.source, e.vm ?? "", e.user ?? "", e.message].map((v) => el("td", { text: v })))));
   };
   level.onchange = load; vm.onchange = load;
