@@ -26,7 +26,7 @@ public enum CommonJSBundle {
             }
             let id = String(module.dropLast(3))
             let source = text.replacingOccurrences(of: "//# sourceMappingURL=", with: "// ")
-            definitions.append("\(jsonString(id)): function (require, module, exports) {\n\(source)\n}")
+            definitions.append("\(try jsonString(id)): function (require, module, exports) {\n\(source)\n}")
         }
         return """
         (function () {
@@ -50,13 +50,12 @@ public enum CommonJSBundle {
             definitions[id](function (request) { return load(resolve(id, request)); }, module, module.exports);
             return module.exports;
         }
-        window[\(jsonString(global))] = load(\(jsonString(entry)));
+        window[\(try jsonString(global))] = load(\(try jsonString(entry)));
         })();
         """
     }
 
-    private static func jsonString(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
+    private static func jsonString(_ text: String) throws -> String {
+        String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
     }
 }

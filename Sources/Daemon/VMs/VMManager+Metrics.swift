@@ -71,7 +71,7 @@ struct HostMetricsSource: MetricsSource {
     }
 
     func hostSample() async -> HostSample {
-        let running = ((try? jobs.list()) ?? []).filter { $0.state == .running }
+        let running = jobs.live.filter { $0.state == .running }
         return HostSample(jobsRunning: running.count, migrationsRunning: running.filter { $0.kind.hasPrefix("vm.move") }.count)
     }
 
@@ -79,6 +79,8 @@ struct HostMetricsSource: MetricsSource {
         var sample = VMSample(name: subject.name, state: subject.state.rawValue, memoryBytes: Int64(subject.memoryMiB) << 20)
         guard let pid = subject.pid else { return sample }
         sample.heartbeat = subject.heartbeat
+        // A worker that exits, or a monitor busy past its timeout, between two samples leaves these
+        // counters out of this one sample only; the next reads them again.
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
            let close = stat.lastIndex(of: ")") {
             // Fields after the command name: state is field 3, utime 14 and stime 15.

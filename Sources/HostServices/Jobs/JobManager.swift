@@ -125,9 +125,14 @@ public final class JobManager: Sendable {
         return first
     }
 
+    /// The jobs in memory now (queued, running, or just finished), without the stored history.
+    public var live: [JobInfo] {
+        entries.withLock { $0.values.map(\.info) }
+    }
+
     /// Live jobs and recent history, oldest first.
     public func list(limit: Int = 200) throws -> [JobInfo] {
-        let live = entries.withLock { $0.values.map(\.info) }
+        let live = self.live
         let liveIDs = Set(live.map(\.id))
         let stored = try inventory.recentJobs(limit: limit).filter { !liveIDs.contains($0.id) }
         return Array((stored + live).sorted { $0.createdAt < $1.createdAt }.suffix(limit))
