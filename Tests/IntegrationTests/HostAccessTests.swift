@@ -45,15 +45,43 @@ struct HostAccessTests {
         }
     }
 
-    /// The group and two system users without a home or a login shell; made once per host.
+    /// The group and the test accounts, made once per test process: suites that need them wait on
+    /// one creation, so none sees a user half made (useradd writes /etc/passwd before /etc/group)
+    /// or loses a race for the files' locks. An account left from an earlier run whose group was
+    /// removed since (`uninstall.sh --purge`) is put back into the group.
     static func ensureUsers() async throws {
+        try await accounts.value
+    }
+
+    private static let accounts = Task {
         if getgrnam("viridian") == nil {
             let made = await TestDaemon.run("/usr/sbin/groupadd", ["--system", "viridian"])
-            try #require(made.exitCode == 0 || getgrnam("viridian") != nil, "groupadd: \(made.error)")
+            try AccountSetupFailure.unless(made.exitCode == 0, "groupadd viridian: \(made.error)")
         }
-        for (user, groups) in [(member, ["-G", "viridian"]), (outsider, [])] where getpwnam(user) == nil {
-            let made = await TestDaemon.run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin"] + groups + [user])
-            try #require(made.exitCode == 0 || getpwnam(user) != nil, "useradd \(user): \(made.error)")
+        for (user, inGroup) in [(member, true), (outsider, false), (WebConsoleTests.account, true)] {
+            if getpwnam(user) == nil {
+                let made = await TestDaemon.run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
+                                                + (inGroup ? ["-G", "viridian"] : []) + [user])
+                try AccountSetupFailure.unless(made.exitCode == 0, "useradd \(user): \(made.error)")
+            }
+            let groups = await TestDaemon.run("/usr/bin/id", ["-nG", user])
+            let isMember = groups.output.split(separator: " ").contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "viridian" }
+            if inGroup && !isMember {
+                let added = await TestDaemon.run("/usr/sbin/usermod", ["-aG", "viridian", user])
+                try AccountSetupFailure.unless(added.exitCode == 0, "usermod -aG viridian \(user): \(added.error)")
+            } else if !inGroup && isMember {
+                let removed = await TestDaemon.run("/usr/bin/gpasswd", ["-d", user, "viridian"])
+                try AccountSetupFailure.unless(removed.exitCode == 0, "gpasswd -d \(user) viridian: \(removed.error)")
+            }
+        }
+    }
+
+    /// A thrown error, not `#require`: the creation runs once, and every test waiting on it must
+    /// see the failure, not only the one that started it.
+    struct AccountSetupFailure: Error, CustomStringConvertible {
+        let description: String
+        static func unless(_ condition: Bool, _ message: String) throws {
+            if !condition { throw AccountSetupFailure(description: message) }
         }
     }
 

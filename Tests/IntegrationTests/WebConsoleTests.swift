@@ -48,7 +48,8 @@ struct WebConsoleTests {
             try? FileManager.default.removeItem(atPath: BrowserSupport.artifacts)
             let run = await TestDaemon.run("/usr/bin/python3", [BrowserSupport.script, "--url", "https://127.0.0.1:\(port)",
                                                                "--user", Self.account, "--password", password, "--vm", "web1",
-                                                               "--off-vm", "web2", "--token", token, "--artifacts", BrowserSupport.artifacts])
+                                                               "--off-vm", "web2", "--token", token, "--disk-dir", "\(daemon.stateDirectory)/disks",
+                                                               "--artifacts", BrowserSupport.artifacts])
             #expect(run.exitCode == 0, "the browser checks failed:\n\(run.output)\n\(run.error)\nscreenshots: \(BrowserSupport.artifacts)")
 
             // What the page did is in the event log under the account's name.
@@ -73,11 +74,6 @@ struct WebConsoleTests {
     /// A system account in group `viridian` with a fresh random password (set each run).
     static func ensureAccount() async throws -> String {
         try await HostAccessTests.ensureUsers()
-        if getpwnam(account) == nil {
-            let made = await TestDaemon.run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                                                                   "-G", "viridian", account])
-            try #require(made.exitCode == 0 || getpwnam(account) != nil, "useradd \(account): \(made.error)")
-        }
         let password = "Web-" + UUID().uuidString.prefix(18)
         let set = await TestDaemon.run("/usr/sbin/chpasswd", [], input: "\(account):\(password)\n")
         try #require(set.exitCode == 0, "chpasswd: \(set.error)")
