@@ -48,7 +48,7 @@ struct WebConsoleTests {
             try? FileManager.default.removeItem(atPath: BrowserSupport.artifacts)
             let run = await TestDaemon.run("/usr/bin/python3", [BrowserSupport.script, "--url", "https://127.0.0.1:\(port)",
                                                                "--user", Self.account, "--password", password, "--vm", "web1",
-                                                               "--off-vm", "web2", "--token", token, "--disk-dir", "\(daemon.stateDirectory)/disks",
+                                                               "--off-vm", "web2", "--token", token,
                                                                "--artifacts", BrowserSupport.artifacts])
             #expect(run.exitCode == 0, "the browser checks failed:\n\(run.output)\n\(run.error)\nscreenshots: \(BrowserSupport.artifacts)")
 
