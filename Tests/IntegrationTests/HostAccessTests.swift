@@ -46,8 +46,7 @@ struct HostAccessTests {
     }
 
     /// The group and the test accounts, made once per test process: suites that need them wait on
-    /// one creation, so none sees a user half made (useradd writes /etc/passwd before /etc/group)
-    /// or loses a race for the files' locks. An account left from an earlier run whose group was
+    /// one creation instead of racing each other's useradd. An account left from an earlier run whose group was
     /// removed since (`uninstall.sh --purge`) is put back into the group.
     static func ensureUsers() async throws {
         try await accounts.value
@@ -65,7 +64,7 @@ struct HostAccessTests {
                 try AccountSetupFailure.unless(made.exitCode == 0, "useradd \(user): \(made.error)")
             }
             let groups = await TestDaemon.run("/usr/bin/id", ["-nG", user])
-            let isMember = groups.output.split(separator: " ").contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "viridian" }
+            let isMember = groups.output.split(whereSeparator: \.isWhitespace).contains("viridian")
             if inGroup && !isMember {
                 let added = await TestDaemon.run("/usr/sbin/usermod", ["-aG", "viridian", user])
                 try AccountSetupFailure.unless(added.exitCode == 0, "usermod -aG viridian \(user): \(added.error)")

@@ -48,8 +48,7 @@ struct WebConsoleTests {
             try? FileManager.default.removeItem(atPath: BrowserSupport.artifacts)
             let run = await TestDaemon.run("/usr/bin/python3", [BrowserSupport.script, "--url", "https://127.0.0.1:\(port)",
                                                                "--user", Self.account, "--password", password, "--vm", "web1",
-                                                               "--off-vm", "web2", "--token", token,
-                                                               "--artifacts", BrowserSupport.artifacts])
+                                                               "--off-vm", "web2", "--token", token, "--artifacts", BrowserSupport.artifacts])
             #expect(run.exitCode == 0, "the browser checks failed:\n\(run.output)\n\(run.error)\nscreenshots: \(BrowserSupport.artifacts)")
 
             // What the page did is in the event log under the account's name.
