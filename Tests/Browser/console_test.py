@@ -3,7 +3,7 @@
 
 Run by WebConsoleTests (swift test) against a real viridiand with a running test guest; also by
 hand: console_test.py --url https://127.0.0.1:8443 --user U --password P --vm NAME --off-vm NAME2
---token TOKEN --artifacts DIR. Every wait has a reason in its failure message; screenshots of
+--token TOKEN --disk-dir DIR --artifacts DIR. Every wait has a reason in its failure message; screenshots of
 every page go to --artifacts. Exits 0 when every check passed.
 """
 import argparse
@@ -13,14 +13,16 @@ import ssl
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--url", required=True)
@@ -29,6 +31,7 @@ parser.add_argument("--password", required=True)
 parser.add_argument("--vm", required=True, help="a running VM with a video adapter and a shell on its serial console")
 parser.add_argument("--off-vm", required=True, help="an Off VM to start and stop from the page")
 parser.add_argument("--token", required=True)
+parser.add_argument("--disk-dir", required=True, help="a folder the daemon may make a new disk in")
 parser.add_argument("--artifacts", required=True)
 parser.add_argument("--timeout", type=float, default=90)
 arguments = parser.parse_args()
@@ -114,15 +117,40 @@ wait = WebDriverWait(browser, arguments.timeout)
 
 
 def until(condition, message):
+    """Waits for `condition`; `message` (or what it returns, when it is a function, read at the failure) says why it failed."""
     try:
         return wait.until(condition)
     except Exception as error:
         shoot("failure")
+        if callable(message):
+            message = message()
         raise AssertionError(f"{message} (waited {arguments.timeout:.0f} s): {type(error).__name__}") from None
 
 
 def shoot(name):
     browser.save_screenshot(os.path.join(arguments.artifacts, f"{name}.png"))
+
+
+def centred(element):
+    """`element`, scrolled to the middle of the window, clear of the message line at the page's foot."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    return element
+
+
+def press(element):
+    centred(element).click()
+
+
+def page_message():
+    """What the page's message box says (the API's refusal when an action failed)."""
+    boxes = browser.find_elements(By.ID, "message")
+    return boxes[0].text if boxes else ""
+
+
+def api(path):
+    status, body = request("GET", path, headers={"Authorization": f"Bearer {arguments.token}"})
+    check(status == 200, f"GET {path} answered {status}: {body}")
+    return json.loads(body)
 
 
 def state_of(name):
@@ -161,6 +189,9 @@ try:
           f"no Turn Off button for {arguments.off_vm}").click()
     until(lambda b: state_of(arguments.off_vm) == "Off", f"{arguments.off_vm} did not turn Off in the list")
     check(browser.execute_script("return window.viridianNoReload === true"), "the page reloaded")
+    until(lambda b: b.find_elements(By.CSS_SELECTOR, "#task-list li") and not b.find_elements(
+              By.CSS_SELECTOR, '#task-list li[data-state="Running"], #task-list li[data-state="Queued"]'),
+          "a finished start or turn-off still shows as running under Recent tasks")
     drawn = browser.execute_script("return window.viridianListDrawnAt")
     step(f"the list was drawn {drawn:.0f} ms after the page's navigation")
 
@@ -179,6 +210,43 @@ try:
         status, body = request("GET", f"/v1/vms/{arguments.vm}/nics", headers={"Authorization": f"Bearer {arguments.token}"})
         return status == 200 and json.loads(body)[0]["adapter"]["settings"]["dhcpGuard"] is True
     until(dhcp_guard_on, "the adapter's DHCP guard did not turn on through the page")
+
+    step("a new hard drive made and attached on the Off VM's settings page, then removed")
+    browser.get(arguments.url + f"/#/vm/{arguments.off_vm}")
+    new_disk = os.path.join(arguments.disk_dir, "web-added.vhdx")
+    until(conditions.visibility_of_element_located((By.ID, "disk-new-path")), "the Add Hard Drive form did not appear").send_keys(new_disk)
+    browser.find_element(By.ID, "disk-new-size").send_keys("1")
+    press(browser.find_element(By.CSS_SELECTOR, "#disk-new button[type=submit]"))
+    attached = lambda: [drive for drive in api(f"/v1/vms/{arguments.off_vm}")["drives"] if drive.get("path") == new_disk]
+    until(lambda _: attached(), lambda: f"the new disk was not attached through the page; it said: {page_message()!r}")
+    check(api(f"/v1/vhds?path={urllib.parse.quote(new_disk)}")["sizeBytes"] == 1 << 30, "the new disk is not 1 GiB")
+    place = f'{attached()[0]["controllerType"]} {attached()[0]["controllerNumber"]}:{attached()[0]["location"]}'
+    row = until(conditions.presence_of_element_located((By.CSS_SELECTOR, f'#vm-disks tr[data-location="{place}"] button[data-action="remove-drive"]')),
+                f"the page did not list the new disk at {place}")
+    shoot("vm-disk-added")
+    browser.execute_script("window.confirm = () => true")
+    press(row)
+    until(lambda _: not attached(), lambda: f"the disk was not removed through the page; it said: {page_message()!r}")
+    check(os.path.exists(new_disk), "removing the drive deleted its file")
+
+    step("a network adapter added on the Off VM's settings page, its bandwidth and mirroring set, then removed")
+    adapters = lambda: api(f"/v1/vms/{arguments.off_vm}/nics")
+    before = len(adapters())
+    press(until(conditions.element_to_be_clickable((By.CSS_SELECTOR, "#nic-new button[type=submit]")), "the Add Network Adapter form did not appear"))
+    until(lambda _: len(adapters()) == before + 1, lambda: f"no adapter was added through the page; it said: {page_message()!r}")
+    index = adapters()[-1]["index"]
+    box = until(conditions.presence_of_element_located((By.CSS_SELECTOR, f'#vm-adapters input[data-nic="{index}"][data-feature="maximumBandwidth"]')),
+                f"the page did not list adapter {index}")
+    centred(box).send_keys("250" + Keys.TAB)
+    until(lambda _: adapters()[-1]["adapter"]["settings"].get("maximumBandwidth") == 250_000_000,
+          lambda: f"the bandwidth cap did not reach the adapter; it said: {page_message()!r}")
+    mirroring = browser.find_element(By.CSS_SELECTOR, f'#vm-adapters select[data-nic="{index}"][data-feature="portMirroring"]')
+    Select(centred(mirroring)).select_by_value("Destination")
+    until(lambda _: adapters()[-1]["adapter"]["settings"]["portMirroring"] == "Destination",
+          lambda: f"port mirroring did not reach the adapter; it said: {page_message()!r}")
+    shoot("vm-adapter-added")
+    press(browser.find_element(By.CSS_SELECTOR, f'#vm-adapters tr[data-nic="{index}"] button[data-action="remove-adapter"]'))
+    until(lambda _: len(adapters()) == before, lambda: f"the adapter was not removed through the page; it said: {page_message()!r}")
 
     step("the serial console: the guest's output, and a command typed")
     browser.get(arguments.url + f"/#/console/{arguments.vm}")

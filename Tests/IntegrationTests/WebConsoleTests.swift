@@ -46,9 +46,12 @@ struct WebConsoleTests {
                 return status.output.contains("viridian_vm_cpu_seconds_total{vm=\"web1\"}")
             }
             try? FileManager.default.removeItem(atPath: BrowserSupport.artifacts)
+            let diskFolder = "\(daemon.stateDirectory)/web-disks"
+            try FileManager.default.createDirectory(atPath: diskFolder, withIntermediateDirectories: true)
             let run = await TestDaemon.run("/usr/bin/python3", [BrowserSupport.script, "--url", "https://127.0.0.1:\(port)",
                                                                "--user", Self.account, "--password", password, "--vm", "web1",
-                                                               "--off-vm", "web2", "--token", token, "--artifacts", BrowserSupport.artifacts])
+                                                               "--off-vm", "web2", "--token", token, "--disk-dir", diskFolder,
+                                                               "--artifacts", BrowserSupport.artifacts])
             #expect(run.exitCode == 0, "the browser checks failed:\n\(run.output)\n\(run.error)\nscreenshots: \(BrowserSupport.artifacts)")
 
             // What the page did is in the event log under the account's name.

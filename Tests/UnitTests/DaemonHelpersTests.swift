@@ -35,4 +35,15 @@ struct DriveLocationsTests {
         #expect(DriveLocations.firstFree(kind: .dvd, generation: .one, taken: ideFull, path: nil) == nil, "Generation 1 DVDs are IDE only")
         #expect(DriveLocations.firstFree(kind: .dvd, generation: .two, taken: ["SCSI 0:0"], path: nil)?.locationName == "SCSI 0:1")
     }
+
+    @Test("a controller the user names narrows the search to its free locations")
+    func namedController() {
+        let bootDisk: Set<String> = ["IDE 0:0"]
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .one, taken: bootDisk, path: nil, controllerType: .ide)?.locationName == "IDE 0:1")
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .one, taken: bootDisk, path: nil, controllerType: .scsi)?.locationName == "SCSI 0:0")
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .two, taken: ["SCSI 0:0"], path: nil,
+                                         controllerType: .scsi, controllerNumber: 1)?.locationName == "SCSI 1:0")
+        #expect(DriveLocations.firstFree(kind: .hardDisk, generation: .two, taken: [], path: nil, controllerType: .ide) == nil,
+                "Generation 2 has no IDE controller")
+    }
 }

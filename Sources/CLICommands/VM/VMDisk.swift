@@ -15,7 +15,7 @@ struct VMDisk: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Attach a disk file, or a host disk with --pass-through (first free location unless given).",
+            abstract: "Attach a disk file, or a host disk with --pass-through (the first free location unless given, on the controller type given if any).",
             discussion: """
                 While the VM runs the disk goes onto a SCSI controller the VM has, and the guest sees it at once; IDE disks are added only while the VM is Off, as in Hyper-V.
 

@@ -26,14 +26,16 @@ extension VMManager {
         }
         var configuration = vm.record.configuration
         var drive: DriveAttachment
-        if let controller = request.controllerType ?? (request.location != nil ? defaultController(configuration) : nil) {
-            drive = DriveAttachment(kind: .hardDisk, controllerType: controller, controllerNumber: request.controllerNumber ?? 0,
-                                    location: request.location ?? 0, path: request.path)
+        if let location = request.location {
+            drive = DriveAttachment(kind: .hardDisk, controllerType: request.controllerType ?? defaultController(configuration),
+                                    controllerNumber: request.controllerNumber ?? 0, location: location, path: request.path)
         } else if let free = DriveLocations.firstFree(kind: .hardDisk, generation: configuration.generation,
-                                                      taken: configuration.occupiedLocations, path: request.path) {
+                                                      taken: configuration.occupiedLocations, path: request.path,
+                                                      controllerType: request.controllerType, controllerNumber: request.controllerNumber) {
             drive = free
         } else {
-            throw ViridianError(.invalidArgument, "every controller location of VM '\(vm.record.name)' is taken")
+            let scope = request.controllerType.map { "\($0.rawValue) controller\(request.controllerNumber.map { " \($0)" } ?? "")" } ?? "controller"
+            throw ViridianError(.invalidArgument, "every \(scope) location of VM '\(vm.record.name)' is taken")
         }
         drive.passThrough = passThrough
         configuration.drives.append(drive)

@@ -99,9 +99,19 @@ function followEvents() {
   state.closers.push(() => { stopped = true; socket.close(); });
 }
 
+const finished = (job) => ["Completed", "Failed", "Cancelled"].includes(job.state);
+
+/// Keeps the newer of two reports of a job: the stream's last word can arrive before the reply that
+/// started the job (a quick Turn Off), and must not be put back to Running by it.
+function remember(job) {
+  const known = state.jobs.get(job.id);
+  if (known && (finished(known) || (!finished(job) && known.percentComplete > job.percentComplete))) return;
+  state.jobs.set(job.id, job);
+}
+
 function received(item) {
   if (item.job) {
-    state.jobs.set(item.job.id, item.job);
+    remember(item.job);
     drawTasks();
   }
   if (item.event || item.job) scheduleRefresh();
@@ -126,7 +136,7 @@ function drawTasks() {
 async function act(promise, done) {
   try {
     const result = await promise;
-    if (result && result.job) { state.jobs.set(result.job.id, result.job); drawTasks(); }
+    if (result && result.job) { remember(result.job); drawTasks(); }
     if (done) show(done);
     scheduleRefresh();
     return result;
@@ -229,6 +239,7 @@ async function vmView(view, name) {
   const vm = await api("GET", path);
   const integration = await api("GET", `${path}/integration-services`).catch(() => null);
   const adapters = await api("GET", `${path}/nics`).catch(() => []);
+  const switches = await api("GET", "/v1/switches").catch(() => []);
   const input = (id, value, type = "text") => el("input", { id, value: value ?? "", type });
   const select = (id, options, value) => el("select", { id }, options.map((option) => el("option", { value: option, selected: option === value, text: option })));
   const form = el("form", { class: "settings", id: "vm-settings" },
@@ -248,34 +259,86 @@ async function vmView(view, name) {
     if (Number(value("set-memory")) !== vm.memoryMiB) body.memoryMiB = Number(value("set-memory"));
     act(api("PATCH", path, body), "settings applied");
   });
-  const disks = el("table", { id: "vm-disks" }, el("tr", {}, ["Controller", "Kind", "Path"].map((h) => el("th", { text: h }))),
-    vm.drives.map((drive) => el("tr", {}, el("td", { text: `${drive.controllerType} ${drive.controllerNumber}:${drive.location}` }),
-                                  el("td", { text: drive.kind }), el("td", { text: drive.path || "(empty)" }))));
+  const gen1 = vm.generation === 1;
+  const redraw = () => route();
+  // Hyper-V Manager's hardware list: every drive with its Remove, then the forms that add one.
+  const removeDrive = (drive) => {
+    const where = `controllerType=${drive.controllerType}&controllerNumber=${drive.controllerNumber}&location=${drive.location}`;
+    const place = `${drive.controllerType} ${drive.controllerNumber}:${drive.location}`;
+    if (!confirm(`Remove the ${drive.kind === "DVD" ? "DVD drive" : "hard drive"} at ${place} from ${vm.name}? The file is kept.`)) return;
+    act(api("DELETE", `${path}/${drive.kind === "DVD" ? "dvd" : "disks"}?${where}`), `${place} removed`).then((done) => done && redraw());
+  };
+  const disks = el("table", { id: "vm-disks" }, el("tr", {}, ["Controller", "Kind", "Path", ""].map((h) => el("th", { text: h }))),
+    vm.drives.map((drive) => el("tr", { "data-location": `${drive.controllerType} ${drive.controllerNumber}:${drive.location}` },
+                                  el("td", { text: `${drive.controllerType} ${drive.controllerNumber}:${drive.location}` }),
+                                  el("td", { text: drive.kind }), el("td", { text: drive.path || "(empty)" }),
+                                  el("td", {}, el("button", { type: "button", "data-action": "remove-drive", text: "Remove", onclick: () => removeDrive(drive) })))));
   const dvd = el("form", { class: "actions" }, el("input", { id: "dvd-path", placeholder: "ISO path on the host" }),
     el("button", { type: "submit", text: "Insert DVD" }),
     el("button", { type: "button", text: "Eject", onclick: () => act(api("PUT", `${path}/dvd`, {}), "ejected") }));
   dvd.addEventListener("submit", (event) => { event.preventDefault(); act(api("PUT", `${path}/dvd`, { path: document.getElementById("dvd-path").value }), "inserted"); });
-  const shown = new Set(["macAddressSpoofing", "dhcpGuard", "routerGuard", "vlan"]);
+  const newDisk = el("form", { class: "actions", id: "disk-new" },
+    el("input", { id: "disk-new-path", placeholder: "disk file on the host (.vhdx, .vhd, .qcow2)", size: 48 }),
+    el("input", { id: "disk-new-size", type: "number", min: 1, placeholder: "new: size in GB", title: "Leave empty to attach an existing file" }),
+    el("select", { id: "disk-new-controller" }, ["Automatic", "SCSI", ...(gen1 ? ["IDE"] : [])].map((option) => el("option", { value: option, text: option }))),
+    el("button", { type: "submit", text: "Add Hard Drive" }));
+  newDisk.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const diskPath = document.getElementById("disk-new-path").value.trim();
+    const gigabytes = document.getElementById("disk-new-size").value;
+    const controller = document.getElementById("disk-new-controller").value;
+    if (gigabytes && !(await act(api("POST", "/v1/vhds", { path: diskPath, sizeBytes: Number(gigabytes) * 1073741824 })))) return;
+    const attached = await act(api("POST", `${path}/disks`, controller === "Automatic" ? { path: diskPath } : { path: diskPath, controllerType: controller }),
+                               `${diskPath} attached`);
+    if (attached) redraw();
+  });
+  const shown = new Set(["macAddressSpoofing", "dhcpGuard", "routerGuard", "vlan", "maximumBandwidth", "portMirroring", "mtu"]);
   const portFeatures = (settings) => Object.entries(settings).filter(([key, value]) => !shown.has(key) && value !== false && value !== null)
     .map(([key, value]) => value === true ? key : `${key}=${typeof value === "object" ? JSON.stringify(value) : value}`).join(", ");
-  // Hyper-V's port features an administrator flips most: each change is a PATCH of that adapter.
+  // Hyper-V's port features an administrator changes most: each change is a PATCH of that adapter.
+  const change = (nic, body, done) => act(api("PATCH", `${path}/nics/${nic.index}`, body), `adapter ${nic.index}: ${done}`);
   const toggle = (nic, feature) => el("input", { type: "checkbox", "data-nic": nic.index, "data-feature": feature,
-    checked: nic.adapter.settings[feature], onchange: (event) =>
-      act(api("PATCH", `${path}/nics/${nic.index}`, { [feature]: event.target.checked }), `adapter ${nic.index}: ${feature} ${event.target.checked ? "on" : "off"}`) });
-  const vlan = (nic) => {
-    const box = el("input", { type: "number", min: 1, max: 4094, placeholder: "untagged", "data-nic": nic.index, "data-feature": "vlan",
-                              value: nic.adapter.settings.vlan.mode === "Access" ? nic.adapter.settings.vlan.accessID : "" });
-    box.onchange = () => act(api("PATCH", `${path}/nics/${nic.index}`,
-      { vlan: box.value ? { mode: "Access", accessID: Number(box.value), allowedIDs: [] } : { mode: "Untagged", allowedIDs: [] } }), `adapter ${nic.index}: VLAN set`);
+    checked: nic.adapter.settings[feature], onchange: (event) => change(nic, { [feature]: event.target.checked }, `${feature} ${event.target.checked ? "on" : "off"}`) });
+  const number = (nic, feature, attributes, shownValue, body) => {
+    const box = el("input", { type: "number", "data-nic": nic.index, "data-feature": feature, value: shownValue ?? "", ...attributes });
+    box.onchange = () => change(nic, body(box.value), `${feature} set`);
     return box;
   };
+  const vlan = (nic) => number(nic, "vlan", { min: 1, max: 4094, placeholder: "untagged" },
+    nic.adapter.settings.vlan.mode === "Access" ? nic.adapter.settings.vlan.accessID : "",
+    (value) => ({ vlan: value ? { mode: "Access", accessID: Number(value), allowedIDs: [] } : { mode: "Untagged", allowedIDs: [] } }));
+  // Hyper-V's maximum bandwidth is in Mbps on the page; the API takes bits per second, 0 clears it.
+  const bandwidth = (nic) => number(nic, "maximumBandwidth", { min: 0, placeholder: "unlimited" },
+    nic.adapter.settings.maximumBandwidth ? nic.adapter.settings.maximumBandwidth / 1e6 : "",
+    (value) => ({ maximumBandwidth: Math.round(Number(value || 0) * 1e6) }));
+  const mtu = (nic) => number(nic, "mtu", { min: 576, max: 9000, placeholder: "switch's" }, nic.adapter.settings.mtu,
+    (value) => ({ mtu: Number(value || 0) }));
+  const mirroring = (nic) => el("select", { "data-nic": nic.index, "data-feature": "portMirroring",
+    onchange: (event) => change(nic, { portMirroring: event.target.value }, `port mirroring ${event.target.value}`) },
+    ["None", "Source", "Destination"].map((mode) => el("option", { value: mode, text: mode, selected: nic.adapter.settings.portMirroring === mode })));
+  const removeAdapter = (nic) => confirm(`Remove network adapter ${nic.index} (${nic.adapter.macAddress}) from ${vm.name}?`) &&
+    act(api("DELETE", `${path}/nics/${nic.index}`), `adapter ${nic.index} removed`).then(redraw);
   const nics = el("table", { id: "vm-adapters" },
-    el("tr", {}, ["Adapter", "Kind", "Switch", "MAC", "MAC spoofing", "DHCP guard", "Router guard", "VLAN (access)", "Other port features"].map((h) => el("th", { text: h }))),
-    (adapters || []).map((nic) => el("tr", {}, el("td", { text: nic.index }), el("td", { text: nic.adapter.kind }),
+    el("tr", {}, ["Adapter", "Kind", "Switch", "MAC", "MAC spoofing", "DHCP guard", "Router guard", "VLAN (access)", "Bandwidth (Mbps)",
+                  "Port mirroring", "MTU", "Other port features", ""].map((h) => el("th", { text: h }))),
+    (adapters || []).map((nic) => el("tr", { "data-nic": nic.index }, el("td", { text: nic.index }), el("td", { text: nic.adapter.kind }),
                                        el("td", { text: nic.adapter.switchName }), el("td", { text: nic.adapter.macAddress }),
                                        el("td", {}, toggle(nic, "macAddressSpoofing")), el("td", {}, toggle(nic, "dhcpGuard")),
-                                       el("td", {}, toggle(nic, "routerGuard")), el("td", {}, vlan(nic)),
-                                       el("td", { text: portFeatures(nic.adapter.settings) }))));
+                                       el("td", {}, toggle(nic, "routerGuard")), el("td", {}, vlan(nic)), el("td", {}, bandwidth(nic)),
+                                       el("td", {}, mirroring(nic)), el("td", {}, mtu(nic)),
+                                       el("td", { text: portFeatures(nic.adapter.settings) }),
+                                       el("td", {}, el("button", { type: "button", "data-action": "remove-adapter", text: "Remove", onclick: () => removeAdapter(nic) })))));
+  const switchNames = (switches || []).map((item) => item.name);
+  const newAdapter = el("form", { class: "actions", id: "nic-new" },
+    el("select", { id: "nic-new-switch" }, switchNames.map((option) => el("option", { value: option, text: option }))),
+    el("select", { id: "nic-new-kind" }, ["Synthetic", ...(gen1 ? ["Legacy"] : [])].map((option) => el("option", { value: option, text: option }))),
+    el("button", { type: "submit", text: "Add Network Adapter", disabled: switchNames.length === 0 }));
+  newAdapter.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const added = await act(api("POST", `${path}/nics`, { switchName: document.getElementById("nic-new-switch").value,
+                                                          kind: document.getElementById("nic-new-kind").value }), "adapter added");
+    if (added) redraw();
+  });
   const services = el("table", { id: "vm-integration" }, el("tr", {}, ["Service", "Enabled", "Status"].map((h) => el("th", { text: h }))),
     (integration || []).map((service) => el("tr", {},
       el("td", { text: service.displayName }),
@@ -283,7 +346,7 @@ async function vmView(view, name) {
         act(api("PUT", `${path}/integration-services/${service.name}`, { enabled: event.target.checked }), "integration service changed") })),
       el("td", { text: service.primaryStatus ?? "" }))));
   view.append(el("h1", { text: `${vm.name} — ${vm.state}` }), vmActions(vm), el("h2", { text: "Settings" }), form,
-              el("h2", { text: "Disks and DVD" }), disks, dvd, el("h2", { text: "Network adapters" }), nics,
+              el("h2", { text: "Disks and DVD" }), disks, newDisk, dvd, el("h2", { text: "Network adapters" }), el("div", { class: "scroll" }, nics), newAdapter,
               el("h2", { text: "Integration services" }), services, el("h2", { text: "Performance (last hour)" }), graphs(`${path}/metrics`));
 }
 
