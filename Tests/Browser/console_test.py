@@ -214,7 +214,15 @@ try:
     step("a new hard drive made and attached on the Off VM's settings page, then removed")
     browser.get(arguments.url + f"/#/vm/{arguments.off_vm}")
     new_disk = os.path.join(arguments.disk_dir, "web-added.vhdx")
-    until(conditions.visibility_of_element_located((By.ID, "disk-new-path")), "the Add Hard Drive form did not appear").send_keys(new_disk)
+    path_box = until(conditions.visibility_of_element_located((By.ID, "disk-new-path")), "the Add Hard Drive form did not appear")
+    drives_before = api(f"/v1/vms/{arguments.off_vm}")["drives"]
+    path_box.send_keys(new_disk + ".missing")
+    press(browser.find_element(By.CSS_SELECTOR, "#disk-new button[type=submit]"))
+    until(lambda b: "no file at" in page_message() and b.find_element(By.ID, "message").get_attribute("class") == "error",
+          lambda: f"attaching a missing file showed no error; it said: {page_message()!r}")
+    check(api(f"/v1/vms/{arguments.off_vm}")["drives"] == drives_before, "a refused attach changed the VM's drives")
+    path_box.clear()
+    path_box.send_keys(new_disk)
     browser.find_element(By.ID, "disk-new-size").send_keys("1")
     press(browser.find_element(By.CSS_SELECTOR, "#disk-new button[type=submit]"))
     attached = lambda: [drive for drive in api(f"/v1/vms/{arguments.off_vm}")["drives"] if drive.get("path") == new_disk]

@@ -133,6 +133,7 @@ function drawTasks() {
        job.state === "Running" || job.state === "Queued" ? el("button", { text: "Cancel", onclick: () => act(api("POST", `/v1/jobs/${job.id}/cancel`)) }) : null)));
 }
 
+/// Shows what `promise` (an API call) did; resolves to its result, or to undefined when it failed.
 async function act(promise, done) {
   try {
     const result = await promise;
@@ -260,13 +261,14 @@ async function vmView(view, name) {
     act(api("PATCH", path, body), "settings applied");
   });
   const gen1 = vm.generation === 1;
-  const redraw = () => route();
+  // A change to the VM's hardware draws the page again from the VM as it now is.
+  const change = async (promise, done) => { if ((await act(promise, done)) !== undefined) route(); };
   // Hyper-V Manager's hardware list: every drive with its Remove, then the forms that add one.
   const removeDrive = (drive) => {
     const where = `controllerType=${drive.controllerType}&controllerNumber=${drive.controllerNumber}&location=${drive.location}`;
     const place = `${drive.controllerType} ${drive.controllerNumber}:${drive.location}`;
     if (!confirm(`Remove the ${drive.kind === "DVD" ? "DVD drive" : "hard drive"} at ${place} from ${vm.name}? The file is kept.`)) return;
-    act(api("DELETE", `${path}/${drive.kind === "DVD" ? "dvd" : "disks"}?${where}`), `${place} removed`).then((done) => done && redraw());
+    change(api("DELETE", `${path}/${drive.kind === "DVD" ? "dvd" : "disks"}?${where}`), `${place} removed`);
   };
   const disks = el("table", { id: "vm-disks" }, el("tr", {}, ["Controller", "Kind", "Path", ""].map((h) => el("th", { text: h }))),
     vm.drives.map((drive) => el("tr", { "data-location": `${drive.controllerType} ${drive.controllerNumber}:${drive.location}` },
@@ -288,20 +290,21 @@ async function vmView(view, name) {
     const gigabytes = document.getElementById("disk-new-size").value;
     const controller = document.getElementById("disk-new-controller").value;
     if (gigabytes && !(await act(api("POST", "/v1/vhds", { path: diskPath, sizeBytes: Number(gigabytes) * 1073741824 })))) return;
-    const attached = await act(api("POST", `${path}/disks`, controller === "Automatic" ? { path: diskPath } : { path: diskPath, controllerType: controller }),
-                               `${diskPath} attached`);
-    if (attached) redraw();
+    // A disk made here and then refused says so: the file stays, for another try or to delete.
+    change(api("POST", `${path}/disks`, controller === "Automatic" ? { path: diskPath } : { path: diskPath, controllerType: controller })
+      .catch((failure) => { throw new Error(gigabytes ? `${diskPath} was made but not attached: ${failure.message}` : failure.message); }),
+           `${diskPath} attached`);
   });
   const shown = new Set(["macAddressSpoofing", "dhcpGuard", "routerGuard", "vlan", "maximumBandwidth", "portMirroring", "mtu"]);
   const portFeatures = (settings) => Object.entries(settings).filter(([key, value]) => !shown.has(key) && value !== false && value !== null)
     .map(([key, value]) => value === true ? key : `${key}=${typeof value === "object" ? JSON.stringify(value) : value}`).join(", ");
   // Hyper-V's port features an administrator changes most: each change is a PATCH of that adapter.
-  const change = (nic, body, done) => act(api("PATCH", `${path}/nics/${nic.index}`, body), `adapter ${nic.index}: ${done}`);
+  const patch = (nic, body, done) => act(api("PATCH", `${path}/nics/${nic.index}`, body), `adapter ${nic.index}: ${done}`);
   const toggle = (nic, feature) => el("input", { type: "checkbox", "data-nic": nic.index, "data-feature": feature,
-    checked: nic.adapter.settings[feature], onchange: (event) => change(nic, { [feature]: event.target.checked }, `${feature} ${event.target.checked ? "on" : "off"}`) });
+    checked: nic.adapter.settings[feature], onchange: (event) => patch(nic, { [feature]: event.target.checked }, `${feature} ${event.target.checked ? "on" : "off"}`) });
   const number = (nic, feature, attributes, shownValue, body) => {
     const box = el("input", { type: "number", "data-nic": nic.index, "data-feature": feature, value: shownValue ?? "", ...attributes });
-    box.onchange = () => change(nic, body(box.value), `${feature} set`);
+    box.onchange = () => patch(nic, body(box.value), `${feature} set`);
     return box;
   };
   const vlan = (nic) => number(nic, "vlan", { min: 1, max: 4094, placeholder: "untagged" },
@@ -314,10 +317,10 @@ async function vmView(view, name) {
   const mtu = (nic) => number(nic, "mtu", { min: 576, max: 9000, placeholder: "switch's" }, nic.adapter.settings.mtu,
     (value) => ({ mtu: Number(value || 0) }));
   const mirroring = (nic) => el("select", { "data-nic": nic.index, "data-feature": "portMirroring",
-    onchange: (event) => change(nic, { portMirroring: event.target.value }, `port mirroring ${event.target.value}`) },
+    onchange: (event) => patch(nic, { portMirroring: event.target.value }, `port mirroring ${event.target.value}`) },
     ["None", "Source", "Destination"].map((mode) => el("option", { value: mode, text: mode, selected: nic.adapter.settings.portMirroring === mode })));
   const removeAdapter = (nic) => confirm(`Remove network adapter ${nic.index} (${nic.adapter.macAddress}) from ${vm.name}?`) &&
-    act(api("DELETE", `${path}/nics/${nic.index}`), `adapter ${nic.index} removed`).then(redraw);
+    change(api("DELETE", `${path}/nics/${nic.index}`), `adapter ${nic.index} removed`);
   const nics = el("table", { id: "vm-adapters" },
     el("tr", {}, ["Adapter", "Kind", "Switch", "MAC", "MAC spoofing", "DHCP guard", "Router guard", "VLAN (access)", "Bandwidth (Mbps)",
                   "Port mirroring", "MTU", "Other port features", ""].map((h) => el("th", { text: h }))),
@@ -333,11 +336,10 @@ async function vmView(view, name) {
     el("select", { id: "nic-new-switch" }, switchNames.map((option) => el("option", { value: option, text: option }))),
     el("select", { id: "nic-new-kind" }, ["Synthetic", ...(gen1 ? ["Legacy"] : [])].map((option) => el("option", { value: option, text: option }))),
     el("button", { type: "submit", text: "Add Network Adapter", disabled: switchNames.length === 0 }));
-  newAdapter.addEventListener("submit", async (event) => {
+  newAdapter.addEventListener("submit", (event) => {
     event.preventDefault();
-    const added = await act(api("POST", `${path}/nics`, { switchName: document.getElementById("nic-new-switch").value,
-                                                          kind: document.getElementById("nic-new-kind").value }), "adapter added");
-    if (added) redraw();
+    change(api("POST", `${path}/nics`, { switchName: document.getElementById("nic-new-switch").value,
+                                         kind: document.getElementById("nic-new-kind").value }), "adapter added");
   });
   const services = el("table", { id: "vm-integration" }, el("tr", {}, ["Service", "Enabled", "Status"].map((h) => el("th", { text: h }))),
     (integration || []).map((service) => el("tr", {},
