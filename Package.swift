@@ -86,7 +86,7 @@ let package = Package(
         // Other Viridian hosts: this host's identity and certificate authority, the peer list, the
         // mutual-TLS client, the hello and its protocol version.
         .target(name: "Peers", dependencies: [
-            "APITypes", "Inventory",
+            "APITypes", "Inventory", "Engine",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,9 +1,11 @@
 import APITypes
+import Engine
 import Foundation
 
 /// Writes the folder QEMU's `tls-creds-x509` reads for a migration or NBD stream between this
 /// host and one peer: `ca-cert.pem` holds both hosts' CAs (QEMU checks its own certificate
-/// against it too), and this host's certificate and key under the endpoint's names.
+/// against it too), and this host's certificate and key under the endpoint's names; a server's
+/// folder also holds the Diffie-Hellman group QEMU would otherwise generate at every load.
 package enum QEMUTLSCredentials {
     package enum Endpoint: String {
         case server, client
@@ -25,6 +27,7 @@ package enum QEMUTLSCredentials {
                     throw ViridianError(.internalError, "cannot write \(path)")
                 }
             }
+            if endpoint == .server { try TLSDiffieHellmanGroup.write(into: directory) }
         } catch let error as ViridianError {
             throw error
         } catch {

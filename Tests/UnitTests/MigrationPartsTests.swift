@@ -1,5 +1,6 @@
 import APITypes
 @testable import Daemon
+import Engine
 import Foundation
 @testable import HostServices
 @testable import Migration
@@ -54,6 +55,36 @@ struct MigrationPartsTests {
         let renamed = try HostIdentity.load(directory: "\(folder)/one", hostName: "hv1-new")
         #expect(renamed.authorityPEM == one.authorityPEM && renamed.certificatePEM != one.certificatePEM)
         #expect(oneCA.issued(try Certificate(pemEncoded: renamed.certificatePEM)))
+    }
+
+    @Test("a server's QEMU credentials folder holds the ffdhe2048 group (QEMU generates one at every load without it); a client's does not")
+    func serverCredentialsCarryTheGroup() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qemu-tls-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let identity = try HostIdentity.load(directory: "\(folder)/identity", hostName: "hv1")
+        let peer = try PeerAuthority(pem: try HostIdentity.load(directory: "\(folder)/other", hostName: "hv2").authorityPEM)
+        try QEMUTLSCredentials.write(identity: identity, peer: peer, endpoint: .server, to: "\(folder)/server")
+        try QEMUTLSCredentials.write(identity: identity, peer: peer, endpoint: .client, to: "\(folder)/client")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/client/\(TLSDiffieHellmanGroup.fileName)"))
+        let written = try String(contentsOfFile: "\(folder)/server/\(TLSDiffieHellmanGroup.fileName)", encoding: .utf8)
+        #expect(written.hasPrefix("-----BEGIN DH PARAMETERS-----\n") && written.hasSuffix("-----END DH PARAMETERS-----\n"))
+        guard FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-x86_64") else { return }
+        // QEMU loads the folder as a server's credentials (a malformed group fails the object).
+        let qemu = Process()
+        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
+        qemu.arguments = ["-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio",
+                          "-object", "tls-creds-x509,id=t,dir=\(folder)/server,endpoint=server,verify-peer=on"]
+        let input = Pipe()
+        let errors = Pipe()
+        qemu.standardInput = input
+        qemu.standardOutput = FileHandle.nullDevice
+        qemu.standardError = errors
+        try qemu.run()
+        input.fileHandleForWriting.write(Data(#"{"execute":"qmp_capabilities"}{"execute":"quit"}"#.utf8))
+        try input.fileHandleForWriting.close()
+        qemu.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(qemu.terminationStatus == 0, "QEMU refused the server credentials: \(message)")
     }
 
     @Test("slots: at most the limit at once, the rest in arrival order, a raised limit starts waiters")
