@@ -110,10 +110,12 @@ let package = Package(
         // Backups of VMs into repositories (full and incremental on every disk format, restore,
         // verify, prune) and the change tracking they rest on, over the VM host's narrow protocol (`BackupHost`).
         .target(name: "Backup", dependencies: [
-            "APITypes", "QMP", "Engine", "Storage", "Inventory", "HostServices", "HostTools", "IntegrationServices",
+            "APITypes", "QMP", "Engine", "Storage", "Inventory", "HostServices", "HostTools", "IntegrationServices", "CXXHash",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // XXH3 from Debian's libxxhash (libxxhash-dev): the backup repositories' checksums.
+        .target(name: "CXXHash", linkerSettings: [.linkedLibrary("xxhash")]),
         // PAM's C interface for the web console's sign-in (libpam0g-dev).
         .target(name: "CPAM", linkerSettings: [.linkedLibrary("pam")]),
         // The web console's parts that need no HTTP server: API tokens, PAM sign-in, sessions, the

@@ -26,7 +26,7 @@ engine_packages=(qemu-system-x86 qemu-system-common qemu-system-data qemu-system
                  qemu-block-extra seabios)
 packages=(qemu-system-x86 qemu-utils ovmf busybox-static kmod cpio e2fsprogs genisoimage binutils
           iproute2 nftables iperf3 tcpdump ethtool radvd libnbd-bin ipxe-qemu dnsmasq-base swtpm swtpm-tools openssl
-          libpam0g-dev novnc node-xterm
+          libpam0g-dev libxxhash-dev novnc node-xterm
           chromium chromium-driver python3-selenium python3-prometheus-client fonts-liberation curl)
 
 sources_file=/etc/apt/sources.list.d/viridian-bookworm-backports.sources

@@ -1,4 +1,5 @@
 import APITypes
+import Engine
 import Foundation
 import HostServices
 import Storage
@@ -102,6 +103,7 @@ extension BackupService {
             try APIGroup.share(folder, mode: 0o750)
             try APIGroup.share("\(folder)/tls", mode: 0o750)
             let pskFile = try Self.writeKey(in: "\(folder)/tls")
+            try TLSDiffieHellmanGroup.write(into: "\(folder)/tls")
             let before = try tracking.beginBackup(lostIfInterrupted: "an NBD export of the VM did not end with --export-stop")
             var daemon: StorageDaemon?
             do {
@@ -265,15 +267,15 @@ extension BackupService {
         return info
     }
 
-    /// A completed export of an Off VM: its change-tracking files start over (emptied, or made anew
-    /// when they held nothing to trust), stored as the storage daemon ends.
+    /// A completed export of an Off VM: its change-tracking files start over (emptied as the storage
+    /// daemon ends, or made anew when they held nothing to trust).
     private func completeOffline(_ session: PullExports.Session, _ daemon: StorageDaemon) async {
         do {
             for (disk, tracked) in zip(session.disks, session.trackedDisks) {
                 if let tracker = disk.tracker {
                     try await daemon.client.clearDirtyBitmap(node: tracker, name: ChangeTracking.bitmap)
                 } else {
-                    try await session.tracking.makeEmptyFile(for: tracked, in: daemon.client)
+                    try await session.tracking.makeEmptyFile(for: tracked)
                 }
             }
             await daemon.stop()

@@ -102,25 +102,25 @@ extension BackupService {
                 consistent = true
             }
             Failpoints.crash(at: "backup-exit-after-copy")
-            progress.report(92, "taking checksums")
+            progress.report(92, "taking checksums while the files reach the disk")
             var backupDisks: [BackupDisk] = []
             var checksums: [String: FileChecksums] = [:]
             for disk in disks {
                 let file = "disk\(disk.index).qcow2"
-                checksums[file] = try await FileChecksums(of: "\(folder)/\(file)")
+                checksums[file] = try await PointFile.seal("\(folder)/\(file)")
                 backupDisks.append(BackupDisk(index: disk.index, path: disk.identity.path, format: disk.identity.format, sizeBytes: disk.sizeBytes,
                                               file: file, bytes: Self.allocatedBytes("\(folder)/\(file)")))
             }
             var nvram: String?
             if FileManager.default.fileExists(atPath: subject.paths.nvram) {
                 try FileManager.default.copyItem(atPath: subject.paths.nvram, toPath: "\(folder)/nvram.fd")
-                checksums["nvram.fd"] = try await FileChecksums(of: "\(folder)/nvram.fd")
+                checksums["nvram.fd"] = try await PointFile.seal("\(folder)/nvram.fd")
                 nvram = "nvram.fd"
             }
             var tpmState: String?
             if FileManager.default.fileExists(atPath: subject.paths.tpmState) {
                 try FileManager.default.copyItem(atPath: subject.paths.tpmState, toPath: "\(folder)/\(ExportedVM.tpmStateFile)")
-                checksums[ExportedVM.tpmStateFile] = try await FileChecksums(of: "\(folder)/\(ExportedVM.tpmStateFile)")
+                checksums[ExportedVM.tpmStateFile] = try await PointFile.seal("\(folder)/\(ExportedVM.tpmStateFile)")
                 tpmState = ExportedVM.tpmStateFile
             }
             try WireJSON.encoder().encode(checksums).write(to: URL(fileURLWithPath: "\(folder)/checksums.json"))
@@ -164,10 +164,26 @@ extension BackupService {
                                                              progress: progress)
     }
 
-    /// An Off VM's copy, in a storage daemon: the disks opened read-only, the change-tracking files'
-    /// bits copied onto them for an incremental, and the files emptied (or made anew) once the copy is done.
+    /// An Off VM's copy. Its disks are still (the backup holds the VM's operation), so a full point
+    /// is each disk copied by `qemu-img convert`, after which the change-tracking files start over
+    /// empty. An incremental point runs in a storage daemon with the disks opened read-only and the
+    /// change-tracking files' bits copied onto them; the files are emptied once the copy is done.
     private func copyOff(_ subject: BackupSubject, _ disks: [TrackedDisk], _ copies: [PointInTimeCopy.Disk], tracking: ChangeTracking,
                          incremental: Bool, progress: @escaping @Sendable (Int64, Int64) -> Void, copied: () -> Void) async throws {
+        guard incremental else {
+            let total = max(1, disks.reduce(0) { $0 + $1.sizeBytes })
+            var done: Int64 = 0
+            for (disk, copy) in zip(disks, copies) {
+                let before = done
+                try await catalog.tool.copyIntoBackupTarget(chain: disk.chain, target: copy.target) { percent in
+                    progress(before + disk.sizeBytes * Int64(percent) / 100, total)
+                }
+                done += disk.sizeBytes
+            }
+            copied()
+            for disk in disks { try await tracking.makeEmptyFile(for: disk) }
+            return
+        }
         let daemon = try await StorageDaemon.launch(in: "\(runtimeDirectory)/backup-\(subject.record.id.prefix(8))", logger: logger)
         do {
             let client = daemon.client
@@ -176,24 +192,16 @@ extension BackupService {
                 let node = "src\(disk.index)"
                 try await client.blockdevAdd(BlockNodes.definition(disk.chain, nodeName: node, readOnly: true))
                 sources[position].source = node
-                if incremental {
-                    let holder = ChangeTracking.node(of: disk)
-                    try await client.blockdevAdd(["driver": "qcow2", "node-name": .string(holder),
-                                                  "file": ["driver": "file", "filename": .string(tracking.file(of: disk))], "backing": .null])
-                    try await client.addDirtyBitmap(node: node, name: ChangeTracking.bitmap, granularity: ChangeTracking.granularity, persistent: false)
-                    try await client.mergeDirtyBitmaps(node: node, name: ChangeTracking.bitmap, sources: [(holder, ChangeTracking.bitmap)])
-                } else {
-                    sources[position].resetBitmap = nil
-                }
+                let holder = ChangeTracking.node(of: disk)
+                try await client.blockdevAdd(["driver": "qcow2", "node-name": .string(holder),
+                                              "file": ["driver": "file", "filename": .string(tracking.file(of: disk))], "backing": .null])
+                try await client.addDirtyBitmap(node: node, name: ChangeTracking.bitmap, granularity: ChangeTracking.granularity, persistent: false)
+                try await client.mergeDirtyBitmaps(node: node, name: ChangeTracking.bitmap, sources: [(holder, ChangeTracking.bitmap)])
             }
             _ = try await PointInTimeCopy(client: client).run(sources, quiesce: { false }, resume: {}, progress: progress)
             copied()
             for disk in disks {
-                if incremental {
-                    try await client.clearDirtyBitmap(node: ChangeTracking.node(of: disk), name: ChangeTracking.bitmap)
-                } else {
-                    try await tracking.makeEmptyFile(for: disk, in: client)
-                }
+                try await client.clearDirtyBitmap(node: ChangeTracking.node(of: disk), name: ChangeTracking.bitmap)
             }
         } catch {
             await daemon.stop()

@@ -54,7 +54,8 @@ extension BackupService {
                 continue
             }
             do {
-                let actual = try await FileChecksums(of: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(name)")
+                let actual = try await FileChecksums(of: "\(repository.folder(ofVM: chain.vmName))/\(point.name)/\(name)",
+                                                     algorithm: checksums.algorithm)
                 bytes += actual.size
                 if let difference = actual.difference(from: checksums) { problems.append("\(name): \(difference)") }
             } catch {

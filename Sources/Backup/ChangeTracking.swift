@@ -262,16 +262,13 @@ extension ChangeTracking {
         }
     }
 
-    /// Replaces the disk's change-tracking file with an empty one, opened in `client` (a storage
-    /// daemon) with its persistent bitmap, which is stored when the daemon ends.
-    package func makeEmptyFile(for disk: TrackedDisk, in client: QMPClient) async throws {
+    /// Replaces the disk's change-tracking file with one whose persistent bitmap is empty: the bits
+    /// count from now when the VM next starts.
+    package func makeEmptyFile(for disk: TrackedDisk) async throws {
         let path = file(of: disk)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try await tool.createTrackingImage(path: path, sizeBytes: disk.sizeBytes)
-        try await client.blockdevAdd(["driver": "qcow2", "node-name": .string(Self.node(of: disk)),
-                                      "file": ["driver": "file", "filename": .string(path)], "backing": .null])
-        try await client.addDirtyBitmap(node: Self.node(of: disk), name: Self.bitmap, granularity: Self.granularity, persistent: true)
+        try await tool.createTrackingImage(path: path, sizeBytes: disk.sizeBytes, bitmap: Self.bitmap, granularity: Self.granularity)
     }
 }
 

@@ -72,7 +72,9 @@ struct PointInTimeCopy: Sendable {
     }
 
     /// The target's node: its file, and its parents read-only (so a block the guest zeroed is
-    /// written as zero over them, never left to read through), every format stated.
+    /// written as zero over them, never left to read through), every format stated. It is opened
+    /// without flushes: QEMU would otherwise flush the file to disk at each metadata update, in the
+    /// middle of the copy (a third of its time here); the point is flushed once, when it is sealed (`PointFile`).
     static func targetDefinition(_ disk: Disk, node: String) -> [String: JSONValue] {
         var backing: JSONValue = .null
         for parent in disk.parents.reversed() {
@@ -80,6 +82,6 @@ struct PointInTimeCopy: Sendable {
                                "file": .object(["driver": "file", "filename": .string(parent)]), "backing": backing])
         }
         return ["driver": "qcow2", "node-name": .string(node), "file": .object(["driver": "file", "filename": .string(disk.target)]),
-                "backing": backing]
+                "backing": backing, "cache": .object(["no-flush": true])]
     }
 }

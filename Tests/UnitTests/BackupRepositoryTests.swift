@@ -78,6 +78,25 @@ struct BackupRepositoryTests {
         }
     }
 
+    @Test("checksums are XXH3-128 now; a point's SHA-256 checksums from before still verify as SHA-256")
+    func checksumAlgorithms() async throws {
+        try await withTemporaryFolder { folder in
+            let file = "\(folder)/nvram.fd"
+            try Data("abc".utf8).write(to: URL(fileURLWithPath: file))
+            let taken = try await FileChecksums(of: file)
+            #expect(taken.algorithm == .xxh3)
+            // XXH3-128 of "abc" (xxhsum -H2).
+            #expect(taken.chunks == ["06b05ab6733a618578af5f94892f3950"])
+            let encoded = try WireJSON.encoder().encode(taken)
+            #expect(try WireJSON.decoder().decode(FileChecksums.self, from: encoded) == taken)
+            let written = try WireJSON.decoder().decode(FileChecksums.self, from: Data("""
+                {"size": 3, "chunks": ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]}
+                """.utf8))
+            #expect(written.algorithm == .sha256)
+            #expect(try await FileChecksums(of: file, algorithm: written.algorithm).difference(from: written) == nil)
+        }
+    }
+
     @Test("a restore reads a disk through its point and the points before it, down to the last full one")
     func restoreChain() async throws {
         try await withTemporaryFolder { folder in
