@@ -53,14 +53,31 @@ public final class GuestPort: Sendable {
         }
     }
 
+    /// Sends a frame already encoded (header and payload in one buffer, as `BulkFrameBuffer` lays
+    /// them out); false if the port is gone.
+    @discardableResult
+    func send(encodedFrame bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !state.withLock({ $0.closed }) else { return false }
+        return writeLock.withLock { _ in
+            do {
+                try FileDescriptor.writeAll(fd, bytes)
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
     /// Reads and dispatches frames until the port disappears. Runs on the port's own thread.
     func serve(_ handler: any GuestServiceHandler) {
         sendHello()
         let reader = PortFrameReader(fd: fd)
         serving: while true {
             switch reader.next() {
-            case .frame(let frame):
+            case .message(let frame):
                 dispatch(frame, to: handler)
+            case .bulk(let header, let bytes):
+                if header.kind == .data && welcome != nil { handler.receive(bytes, channel: header.channel, on: self) }
             case .hostAway:
                 // Host side not connected: the device reads as end of file until it comes back.
                 guard FileManager.default.fileExists(atPath: devicePath) else { break serving }
@@ -82,10 +99,6 @@ public final class GuestPort: Sendable {
     }
 
     private func dispatch(_ frame: Frame, to handler: any GuestServiceHandler) {
-        guard frame.kind == .message else {
-            if welcome != nil { handler.handle(frame, on: self) }
-            return
-        }
         switch try? MessageCodec.type(of: frame) {
         case HelloRequest.type:
             state.withLock { $0.negotiated = nil }

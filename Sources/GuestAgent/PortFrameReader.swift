@@ -3,11 +3,14 @@ import AgentProtocol
 import Glibc
 #endif
 
-/// Reads frames from a port device with a single copy: the header first, then the payload
-/// straight into its own array (under TCG every extra copy in the guest is expensive).
-struct PortFrameReader {
+/// Reads frames from a port device with a single copy: the header first, then the payload.
+/// Control messages get an array of their own; bulk bytes land in one buffer reused for every
+/// frame (under TCG every extra copy, and every freshly faulted page, in the guest is expensive).
+final class PortFrameReader {
     enum Outcome {
-        case frame(Frame)
+        case message(Frame)
+        /// Bulk bytes on a channel, valid until the next call of `next()`.
+        case bulk(FrameHeader, UnsafeRawBufferPointer)
         /// The host side is not connected (the device reads as end of file).
         case hostAway
         /// The host sent an invalid header; the stream is out of step.
@@ -17,6 +20,16 @@ struct PortFrameReader {
     }
 
     let fd: Int32
+    /// Allocated at the first bulk frame, so ports that never carry bulk bytes hold no buffer.
+    private var bulkBuffer: UnsafeMutableRawBufferPointer?
+
+    init(fd: Int32) {
+        self.fd = fd
+    }
+
+    deinit {
+        bulkBuffer?.deallocate()
+    }
 
     func next() -> Outcome {
         var headerBytes = [UInt8](repeating: 0, count: Frame.headerSize)
@@ -28,15 +41,25 @@ struct PortFrameReader {
         } catch {
             return .invalid
         }
-        var status = ReadStatus.complete
-        let payload = [UInt8](unsafeUninitializedCapacity: header.length) { buffer, initialized in
-            status = readExactly(into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = status == .complete ? header.length : 0
+        if header.kind == .message {
+            var status = ReadStatus.complete
+            let payload = [UInt8](unsafeUninitializedCapacity: header.length) { buffer, initialized in
+                status = readExactly(into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = status == .complete ? header.length : 0
+            }
+            return outcome(status) { .message(Frame(kind: header.kind, channel: header.channel, payload: payload)) }
         }
+        let buffer = bulkBuffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Frame.maximumPayload, alignment: 16)
+        bulkBuffer = buffer
+        let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<header.length])
+        return outcome(readExactly(into: payload)) { .bulk(header, UnsafeRawBufferPointer(payload)) }
+    }
+
+    private func outcome(_ status: ReadStatus, _ complete: () -> Outcome) -> Outcome {
         switch status {
-        case .complete: return .frame(Frame(kind: header.kind, channel: header.channel, payload: payload))
-        case .endOfFile: return .hostAway
-        case .error: return .failed
+        case .complete: complete()
+        case .endOfFile: .hostAway
+        case .error: .failed
         }
     }
 

@@ -130,10 +130,15 @@ public final class AgentConnection: Sendable {
 
     /// Sends a frame; waits while the guest is slow to read.
     public func send(_ frame: Frame) async throws {
+        try await send(encoded: ByteBuffer(bytes: frame.encoded()))
+    }
+
+    /// Sends a frame already encoded into a buffer; waits while the guest is slow to read.
+    func send(encoded frame: ByteBuffer) async throws {
         guard let writer = writer.withLock({ $0 }), !state.withLock({ $0.closed }) else {
             throw AgentConnectionError.disconnected(service)
         }
-        try await writer.write(ByteBuffer(bytes: frame.encoded()))
+        try await writer.write(frame)
     }
 
     /// Opens a request channel: frames the guest sends on it arrive on the returned sequence.

@@ -1,5 +1,8 @@
 import AgentProtocol
+import APITypes
 import AsyncAlgorithms
+import Glibc
+import NIOCore
 
 /// One request on a numbered channel of an `AgentConnection`. Close it when done (`defer`).
 public struct AgentRequest: Sendable {
@@ -15,6 +18,33 @@ public struct AgentRequest: Sendable {
     /// Sends bulk bytes on this request's channel.
     public func sendData(_ bytes: [UInt8], kind: FrameKind = .data) async throws {
         try await connection.send(Frame(kind: kind, channel: id, payload: bytes))
+    }
+
+    /// Reads up to `count` bytes from `fd` straight into one `.data` frame and sends it: the bytes
+    /// are copied once, from the file into the frame. Returns how many were sent (0 at end of file).
+    /// - Throws: `ViridianError` when the read fails; `AgentConnectionError` when the guest is gone.
+    public func sendData(readingFrom fd: Int32, upTo count: Int) async throws -> Int {
+        precondition(count > 0 && count <= Frame.maximumPayload)
+        var frame = ByteBufferAllocator().buffer(capacity: Frame.headerSize + count)
+        frame.writeBytes(FrameHeader(length: 0, kind: .data, channel: id).encoded())
+        var failure: Int32 = 0
+        let read = frame.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { buffer in
+            while true {
+                let result = Glibc.read(fd, buffer.baseAddress, count)
+                if result >= 0 { return result }
+                if errno != EINTR {
+                    failure = errno
+                    return 0
+                }
+            }
+        }
+        if failure != 0 {
+            throw ViridianError(.engineFailure, "cannot read the file to copy: \(String(cString: strerror(failure)))")
+        }
+        guard read > 0 else { return 0 }
+        frame.setInteger(UInt32(read), at: 0)
+        try await connection.send(encoded: frame)
+        return read
     }
 
     /// The next frame from the guest on this channel, or nil once the connection closed.

@@ -36,9 +36,10 @@ extension IntegrationHub {
         do {
             while sent < size {
                 try Task.checkCancellation()
-                guard let chunk = try handle.read(upToCount: FileCopyLimits.chunkSize), !chunk.isEmpty else { break }
-                try await request.sendData(Array(chunk))
-                sent += Int64(chunk.count)
+                let count = try await request.sendData(readingFrom: handle.fileDescriptor,
+                                                       upTo: Int(min(Int64(FileCopyLimits.chunkSize), size - sent)))
+                guard count > 0 else { break }
+                sent += Int64(count)
                 progress(sent, size)
             }
             try await request.send(PutEnd())
@@ -141,8 +142,12 @@ extension IntegrationHub {
                     }
                     try output.write(contentsOf: frame.payload)
                     progress(received, size)
-                } else if (try? MessageCodec.type(of: frame)) == GetEnd.type {
-                    break
+                } else if frame.kind == .message {
+                    let type = try MessageCodec.type(of: frame)
+                    if type == GetEnd.type { break }
+                    if type == FileCopyReply.type {
+                        throw Self.guestRefusal(try MessageCodec.decode(FileCopyReply.self, from: frame).error)
+                    }
                 }
             }
         } catch {

@@ -9,7 +9,7 @@ import Glibc
 /// place only when every byte arrived; files to the host stream from a thread of their own.
 final class FileCopyHandler: GuestServiceHandler {
     /// Bytes per data frame sent to the host.
-    static let chunkSize = 128 * 1024
+    static let chunkSize = 256 * 1024
 
     private struct Incoming {
         var fd: Int32
@@ -24,10 +24,6 @@ final class FileCopyHandler: GuestServiceHandler {
     private let cancelledOutgoing = Mutex<Set<UInt32>>([])
 
     func handle(_ frame: Frame, on port: GuestPort) {
-        if frame.kind == .data {
-            receive(frame.payload, channel: frame.channel, port: port)
-            return
-        }
         switch try? MessageCodec.type(of: frame) {
         case PutBegin.type:
             guard let request = try? MessageCodec.decode(PutBegin.self, from: frame) else { return }
@@ -82,7 +78,7 @@ final class FileCopyHandler: GuestServiceHandler {
         return FileCopyReply(ok: true)
     }
 
-    private func receive(_ bytes: [UInt8], channel: UInt32, port: GuestPort) {
+    func receive(_ bytes: UnsafeRawBufferPointer, channel: UInt32, on port: GuestPort) {
         guard var transfer = incoming.withLock({ $0[channel] }) else { return }
         transfer.received += Int64(bytes.count)
         var failure: String?
@@ -144,9 +140,17 @@ final class FileCopyHandler: GuestServiceHandler {
         port.send(FileCopyReply(ok: true, size: Int64(info.st_size)), channel: channel)
         startThread("fcopy-get") { [self] in
             defer { close(fd) }
+            let buffer = BulkFrameBuffer(capacity: Self.chunkSize)
             while !cancelledOutgoing.withLock({ $0.contains(channel) }) {
-                guard let chunk = try? FileDescriptor.read(fd, count: Self.chunkSize), !chunk.isEmpty else { break }
-                guard port.send(Frame(kind: .data, channel: channel, payload: chunk)) else { return }
+                let count: Int
+                do {
+                    count = try buffer.fill(from: fd)
+                } catch {
+                    port.send(FileCopyReply(ok: false, error: "read \(path): \(error)"), channel: channel)
+                    return
+                }
+                if count == 0 { break }
+                guard port.send(encodedFrame: buffer.frame(kind: .data, channel: channel, count: count)) else { return }
             }
             port.send(GetEnd(), channel: channel)
         }

@@ -19,13 +19,13 @@ final class SessionHandler: GuestServiceHandler {
 
     private let sessions = Mutex<[UInt32: Session]>([:])
 
+    func receive(_ bytes: UnsafeRawBufferPointer, channel: UInt32, on port: GuestPort) {
+        guard let session = sessions.withLock({ $0[channel] }), session.inputOpen else { return }
+        try? FileDescriptor.writeAll(session.process.input, bytes)
+    }
+
     func handle(_ frame: Frame, on port: GuestPort) {
         let channel = frame.channel
-        if frame.kind == .data {
-            guard let session = sessions.withLock({ $0[channel] }), session.inputOpen else { return }
-            try? FileDescriptor.writeAll(session.process.input, frame.payload)
-            return
-        }
         switch try? MessageCodec.type(of: frame) {
         case ExecRequest.type:
             guard let request = try? MessageCodec.decode(ExecRequest.self, from: frame) else { return }
@@ -88,8 +88,9 @@ final class SessionHandler: GuestServiceHandler {
                 close(fd)
                 group.leave()
             }
-            while let bytes = try? FileDescriptor.read(fd, count: 64 * 1024), !bytes.isEmpty {
-                guard port.send(Frame(kind: kind, channel: channel, payload: bytes)) else { return }
+            let buffer = BulkFrameBuffer(capacity: 64 * 1024)
+            while let count = try? buffer.fill(from: fd), count > 0 {
+                guard port.send(encodedFrame: buffer.frame(kind: kind, channel: channel, count: count)) else { return }
             }
         }
     }

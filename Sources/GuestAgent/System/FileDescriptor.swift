@@ -28,12 +28,23 @@ public enum FileDescriptor {
 
     /// Writes every byte.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {
+        let failure = bytes.withUnsafeBytes { raw -> SystemError? in
+            do throws(SystemError) {
+                try writeAll(fd, raw)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes every byte of `bytes`.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let result = bytes.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, bytes.count - offset)
-            }
+            let result = Glibc.write(fd, base + offset, bytes.count - offset)
             if result < 0 {
                 if errno == EINTR { continue }
                 throw SystemError(operation: "write", code: errno)
