@@ -124,6 +124,7 @@ extension BackupService {
                 tpmState = ExportedVM.tpmStateFile
             }
             try WireJSON.encoder().encode(checksums).write(to: URL(fileURLWithPath: "\(folder)/checksums.json"))
+            try await PointFile.flush("\(folder)/checksums.json")
             let note = incremental ? nil : fullBecause.map { "full because \($0)" }
             chain.points.append(BackupPoint(name: point, kind: incremental ? .incremental : .full, createdAt: Date(), token: token,
                                             applicationConsistent: consistent, note: note, configuration: vm.configuration, notes: vm.notes,

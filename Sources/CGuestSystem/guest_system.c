@@ -27,3 +27,11 @@ int viridian_domain_name(char *buffer, unsigned long length) {
     buffer[length - 1] = 0;
     return 0;
 }
+
+long viridian_splice(int from, int to, unsigned long length) {
+    return (long)splice(from, NULL, to, NULL, length, SPLICE_F_MOVE);
+}
+
+int viridian_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}

@@ -1,4 +1,5 @@
 import AgentProtocol
+import CGuestSystem
 import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
@@ -66,6 +67,45 @@ public final class GuestPort: Sendable {
                 return false
             }
         }
+    }
+
+    /// Sends a bulk frame whose `header.length` payload bytes wait in `pipe`: moved into the port by
+    /// `splice`, without a copy through the agent. False if the port is gone or the splice failed.
+    func send(_ header: FrameHeader, splicingFrom pipe: Int32) -> Bool {
+        guard !state.withLock({ $0.closed }) else { return false }
+        return writeLock.withLock { _ in
+            do {
+                try FileDescriptor.writeAll(fd, header.encoded())
+            } catch {
+                return false
+            }
+            var remaining = header.length
+            while remaining > 0 {
+                let moved = viridian_splice(pipe, fd, UInt(remaining))
+                if moved > 0 {
+                    remaining -= moved
+                } else if moved < 0 && errno == EINTR {
+                    continue
+                } else if moved < 0 && errno == EINVAL {
+                    // A port driver without splice: the rest goes through a buffer.
+                    return copy(remaining, from: pipe)
+                } else {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+
+    /// Moves `count` bytes from `pipe` into the port through a buffer (the caller holds the write lock).
+    private func copy(_ count: Int, from pipe: Int32) -> Bool {
+        var remaining = count
+        while remaining > 0 {
+            guard let bytes = try? FileDescriptor.read(pipe, count: min(remaining, 64 * 1024)), !bytes.isEmpty,
+                  (try? FileDescriptor.writeAll(fd, bytes)) != nil else { return false }
+            remaining -= bytes.count
+        }
+        return true
     }
 
     /// Reads and dispatches frames until the port disappears. Runs on the port's own thread.

@@ -4,7 +4,10 @@ public enum FileCopyLimits {
     public static let maximumFromGuest: Int64 = 16 << 30
     /// Longest wait for the next piece of a transfer.
     public static let stallTimeout: Duration = .seconds(30)
-    /// Bytes per data frame or guest-agent read.
+    /// Bytes per data frame to the Viridian agent: the most a frame carries, so the guest writes
+    /// its file in 1 MiB pieces.
+    public static let frameSize = 1024 * 1024
+    /// Bytes per qemu-guest-agent read or write (base64 in JSON).
     public static let chunkSize = 256 * 1024
 }
 

@@ -37,7 +37,7 @@ extension IntegrationHub {
             while sent < size {
                 try Task.checkCancellation()
                 let count = try await request.sendData(readingFrom: handle.fileDescriptor,
-                                                       upTo: Int(min(Int64(FileCopyLimits.chunkSize), size - sent)))
+                                                       upTo: Int(min(Int64(FileCopyLimits.frameSize), size - sent)))
                 guard count > 0 else { break }
                 sent += Int64(count)
                 progress(sent, size)

@@ -12,4 +12,10 @@ int viridian_pipe_cloexec(int fds[2]);
 /* The NIS domain name (uname's domainname field), or "" when unset. */
 int viridian_domain_name(char *buffer, unsigned long length);
 
+/* splice(from, NULL, to, NULL, length, SPLICE_F_MOVE): bytes between a pipe and a file or device, no user copy. */
+long viridian_splice(int from, int to, unsigned long length);
+
+/* fcntl(fd, F_SETPIPE_SZ, size): the pipe's capacity. */
+int viridian_set_pipe_size(int fd, int size);
+
 #endif

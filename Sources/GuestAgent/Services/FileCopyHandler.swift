@@ -1,4 +1,5 @@
 import AgentProtocol
+import CGuestSystem
 import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 /// place only when every byte arrived; files to the host stream from a thread of their own.
 final class FileCopyHandler: GuestServiceHandler {
     /// Bytes per data frame sent to the host.
-    static let chunkSize = 256 * 1024
+    static let chunkSize = 1024 * 1024
 
     private struct Incoming {
         var fd: Int32
@@ -140,17 +141,22 @@ final class FileCopyHandler: GuestServiceHandler {
         port.send(FileCopyReply(ok: true, size: Int64(info.st_size)), channel: channel)
         startThread("fcopy-get") { [self] in
             defer { close(fd) }
-            let buffer = BulkFrameBuffer(capacity: Self.chunkSize)
+            var pipe: [Int32] = [-1, -1]
+            guard viridian_pipe_cloexec(&pipe) == 0 else {
+                port.send(FileCopyReply(ok: false, error: SystemError(operation: "pipe", code: errno).description), channel: channel)
+                return
+            }
+            defer { close(pipe[0]); close(pipe[1]) }
+            _ = viridian_set_pipe_size(pipe[1], Int32(Self.chunkSize))
             while !cancelledOutgoing.withLock({ $0.contains(channel) }) {
-                let count: Int
-                do {
-                    count = try buffer.fill(from: fd)
-                } catch {
-                    port.send(FileCopyReply(ok: false, error: "read \(path): \(error)"), channel: channel)
+                let count = viridian_splice(fd, pipe[1], UInt(Self.chunkSize))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    port.send(FileCopyReply(ok: false, error: SystemError(operation: "read \(path)", code: errno).description), channel: channel)
                     return
                 }
                 if count == 0 { break }
-                guard port.send(encodedFrame: buffer.frame(kind: .data, channel: channel, count: count)) else { return }
+                guard port.send(FrameHeader(length: count, kind: .data, channel: channel), splicingFrom: pipe[0]) else { return }
             }
             port.send(GetEnd(), channel: channel)
         }
