@@ -141,24 +141,56 @@ final class FileCopyHandler: GuestServiceHandler {
         port.send(FileCopyReply(ok: true, size: Int64(info.st_size)), channel: channel)
         startThread("fcopy-get") { [self] in
             defer { close(fd) }
-            var pipe: [Int32] = [-1, -1]
-            guard viridian_pipe_cloexec(&pipe) == 0 else {
-                port.send(FileCopyReply(ok: false, error: SystemError(operation: "pipe", code: errno).description), channel: channel)
-                return
-            }
-            defer { close(pipe[0]); close(pipe[1]) }
-            _ = viridian_set_pipe_size(pipe[1], Int32(Self.chunkSize))
-            while !cancelledOutgoing.withLock({ $0.contains(channel) }) {
-                let count = viridian_splice(fd, pipe[1], UInt(Self.chunkSize))
+            stream(fd, path: path, channel: channel, port: port)
+        }
+    }
+
+    /// Sends the open file `fd` as data frames, then `GetEnd`: spliced into the port (no copy
+    /// through the agent, one virtqueue buffer per frame), or through a buffer where the file's
+    /// file system cannot splice. A failure ends the transfer with a `FileCopyReply` saying why.
+    private func stream(_ fd: Int32, path: String, channel: UInt32, port: GuestPort) {
+        var pipe: [Int32] = [-1, -1]
+        guard viridian_pipe_cloexec(&pipe) == 0 else {
+            port.send(FileCopyReply(ok: false, error: SystemError(operation: "pipe", code: errno).description), channel: channel)
+            return
+        }
+        defer { close(pipe[0]); close(pipe[1]) }
+        // A pipe that cannot grow to a frame's size just makes smaller frames.
+        _ = viridian_set_pipe_size(pipe[1], Int32(Self.chunkSize))
+        // Set when the file's file system cannot splice: the bytes then go through a buffer.
+        var buffer: BulkFrameBuffer?
+        while !cancelledOutgoing.withLock({ $0.contains(channel) }) {
+            var count = 0
+            var failure: SystemError?
+            if let buffer {
+                do {
+                    count = try buffer.fill(from: fd)
+                } catch {
+                    failure = error
+                }
+            } else {
+                count = viridian_splice(fd, pipe[1], UInt(Self.chunkSize))
                 if count < 0 {
                     if errno == EINTR { continue }
-                    port.send(FileCopyReply(ok: false, error: SystemError(operation: "read \(path)", code: errno).description), channel: channel)
-                    return
+                    if errno == EINVAL {
+                        buffer = BulkFrameBuffer(capacity: Self.chunkSize)
+                        continue
+                    }
+                    failure = SystemError(operation: "read", code: errno)
                 }
-                if count == 0 { break }
-                guard port.send(FrameHeader(length: count, kind: .data, channel: channel), splicingFrom: pipe[0]) else { return }
             }
-            port.send(GetEnd(), channel: channel)
+            if let failure {
+                port.send(FileCopyReply(ok: false, error: "\(path): \(failure)"), channel: channel)
+                return
+            }
+            if count == 0 { break }
+            let sent = if let buffer {
+                port.send(encodedFrame: buffer.frame(kind: .data, channel: channel, count: count))
+            } else {
+                port.send(FrameHeader(length: count, kind: .data, channel: channel), splicingFrom: pipe[0])
+            }
+            guard sent else { return }
         }
+        port.send(GetEnd(), channel: channel)
     }
 }
