@@ -24,6 +24,14 @@ public func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
+/// Kills a bare QEMU started with `-daemonize -pidfile pidFile`. Call it before
+/// `BenchDaemon.shutDown()`, which removes the folder the pid file is in.
+public func killBareQEMU(pidFile: String) {
+    if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
+        kill(pid, SIGKILL)
+    }
+}
+
 /// A viridiand of its own in a temporary folder, with the built executables beside the benchmark's.
 public final class BenchDaemon: @unchecked Sendable {
     public let binDirectory: String

@@ -41,9 +41,6 @@ let rawArguments = ["-accel", host.accelerator == .kvm ? "kvm" : "tcg,thread=mul
                     "-blockdev", "driver=qcow2,file=f0,node-name=d0", "-device", "ide-hd,drive=d0,bus=ide.0,unit=0,id=disk0",
                     "-qmp", "unix:\(work)/raw-qmp.sock,server=on,wait=off", "-daemonize", "-pidfile", "\(work)/raw.pid"]
 try await HostCommand.check("/usr/bin/qemu-system-x86_64", rawArguments, purpose: "bare QEMU")
-defer {
-    if let text = try? String(contentsOfFile: "\(work)/raw.pid", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) { kill(pid, SIGKILL) }
-}
 let qmp = try await QMPClient.connect(socketPath: "\(work)/raw-qmp.sock", logger: Logger(label: "bench"))
 let size = try await client.vhd(rawDisk).sizeBytes
 
@@ -80,4 +77,5 @@ say(String(format: "production checkpoint of a running VM, median of %d: job %.0
            (median(freezeWindows) - median(rawSnapshots)) * 1000))
 say(String(format: "checkpoint removal (live merge back), median: %.0f ms; bare block-commit %.0f ms; ratio %.2f",
            median(removeTimes) * 1000, median(rawMerges) * 1000, median(removeTimes) / median(rawMerges)))
+killBareQEMU(pidFile: "\(work)/raw.pid")
 await daemon.shutDown()

@@ -45,11 +45,6 @@ let rawArguments = ["-accel", host.accelerator == .kvm ? "kvm" : "tcg,thread=mul
                     "-device", "virtserialport,chardev=raw,name=bench.raw",
                     "-daemonize", "-pidfile", "\(work)/raw.pid"]
 try await HostCommand.check("/usr/bin/qemu-system-x86_64", rawArguments, purpose: "bare QEMU")
-defer {
-    if let text = try? String(contentsOfFile: "\(work)/raw.pid", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
-        kill(pid, SIGKILL)
-    }
-}
 let console = try UnixStream(path: "\(work)/raw-console.sock")
 _ = try console.readUntil("VIRIDIAN-GUEST-READY", timeout: 120)
 let findPort = #"d=$(for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = bench.raw ] && echo /dev/${p##*/}; done)"#
@@ -184,5 +179,6 @@ for run in 1...runs {
 }
 say(String(format: "agent killed → Lost Communication: median %.0f ms; vm stop → Off through the shutdown service: median %.2f s",
            median(lossTimes) * 1000, median(stopTimes)))
+killBareQEMU(pidFile: "\(work)/raw.pid")
 await daemon.shutDown()
 

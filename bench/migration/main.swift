@@ -82,9 +82,7 @@ func bareWorker(_ name: String, incoming: Bool) async throws -> QMPClient {
 }
 
 func killBare(_ name: String) {
-    if let text = try? String(contentsOfFile: "\(work)/\(name).pid", encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
-        kill(pid, SIGKILL)
-    }
+    killBareQEMU(pidFile: "\(work)/\(name).pid")
 }
 
 struct Measure {
