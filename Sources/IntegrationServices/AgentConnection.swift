@@ -45,7 +45,7 @@ public final class AgentConnection: Sendable {
     public static func connect(socketPath: String, service: IntegrationService, hostRelease: String,
                                logger: Logger) async throws -> AgentConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            // Several frames in flight (file copy sends 128 KiB frames): the default 64 KiB high
+            // Frames in flight (file copy sends 1 MiB frames): the default 64 KiB high
             // mark would let only one wait at a time, and the guest would idle between frames.
             .channelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: writeBufferLow, high: writeBufferHigh))
             .connect(unixDomainSocketPath: socketPath) { channel in
