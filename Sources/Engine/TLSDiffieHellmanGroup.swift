@@ -22,12 +22,13 @@ public enum TLSDiffieHellmanGroup {
 
         """
 
-    /// Writes the group into a server credentials folder.
+    /// Writes the group into a server credentials folder (replacing one already there, atomically).
     public static func write(into directory: String) throws {
         let path = "\(directory)/\(fileName)"
-        try? FileManager.default.removeItem(atPath: path)
-        guard FileManager.default.createFile(atPath: path, contents: Data(ffdhe2048.utf8), attributes: [.posixPermissions: 0o644]) else {
-            throw ViridianError(.internalError, "cannot write \(path)")
+        do {
+            try Data(ffdhe2048.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ViridianError(.internalError, "cannot write \(path): \(error.localizedDescription)")
         }
     }
 }
