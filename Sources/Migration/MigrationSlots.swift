@@ -24,6 +24,11 @@ package actor MigrationSlots {
         self.limit = limit
     }
 
+    /// How many requests wait for a slot in `pool`.
+    package func waiting(in pool: Pool) -> Int {
+        waiters.count { $0.pool == pool }
+    }
+
     /// Waits for a slot in `pool`, then runs `body` holding it. Cancelling the wait leaves the queue.
     package func withSlot<T: Sendable>(_ pool: Pool, _ body: @Sendable () async throws -> T) async throws -> T {
         try await acquire(pool)

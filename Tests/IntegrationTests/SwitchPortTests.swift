@@ -81,7 +81,9 @@ struct SwitchPortTests {
             // Maximum bandwidth: iperf3 from pa is held to the cap (within 15 %).
             try await daemon.setNIC("pa", ["--maximum-bandwidth", "40M"])
             try await daemon.guest("pb", "iperf3 -s -D")
-            try await Task.sleep(for: .milliseconds(500))
+            try await eventually("pb's iperf3 server listens on port 5201") {
+                (await daemon.exec("pb", ["sh", "-c", "netstat -ltn | grep -q ':5201 '"])).exitCode == 0
+            }
             let capped = try await daemon.guest("pa", "iperf3 -c 10.9.0.2 -t 5 -J")
             let rate = try Self.sentBitsPerSecond(capped)
             #expect(abs(rate - 40e6) / 40e6 < 0.15, "measured \(rate / 1e6) Mbit/s against a 40 Mbit/s cap")
@@ -91,20 +93,35 @@ struct SwitchPortTests {
             #expect(free > 80e6, "without the cap: \(free / 1e6) Mbit/s")
 
             // Port mirroring: pc (destination) captures pa's (source) traffic with pb; not before.
-            let capture = "timeout 8 tcpdump -Z root -n -l -i eth0 -c 2 'icmp and host 10.9.0.1 and host 10.9.0.2' 2>/dev/null"
-            async let unmirrored = daemon.exec("pc", ["sh", "-c", capture])
-            try await Task.sleep(for: .seconds(1))
+            try await startCapture(daemon, "pc", "unmirrored")
             _ = await daemon.exec("pa", ["ping", "-c", "3", "10.9.0.2"])
-            #expect(!(await unmirrored).output.contains("ICMP echo"), "pc sees nothing of pa's unicast traffic unmirrored")
+            #expect(!(try await capturedText(daemon, "pc", "unmirrored")).contains("ICMP echo"), "pc sees nothing of pa's unicast traffic unmirrored")
             try await daemon.setNIC("pc", ["--port-mirroring", "destination"])
             try await daemon.setNIC("pa", ["--port-mirroring", "source"])
-            async let mirrored = daemon.exec("pc", ["sh", "-c", capture])
-            try await Task.sleep(for: .seconds(1))
+            try await startCapture(daemon, "pc", "mirrored")
             _ = await daemon.exec("pa", ["ping", "-c", "3", "10.9.0.2"])
-            let seen = await mirrored.output
+            let seen = try await capturedText(daemon, "pc", "mirrored")
             #expect(seen.contains("10.9.0.1 > 10.9.0.2: ICMP echo request") && seen.contains("10.9.0.2 > 10.9.0.1: ICMP echo reply"),
                     "the mirror port sees both directions: \(seen)")
         }
+    }
+
+    /// Starts capturing pa's and pb's pings in `vm` (for 8 s at most, or until two packets), returning
+    /// once tcpdump listens: a capture that started late would miss what it is meant to see or not see.
+    private func startCapture(_ daemon: TestDaemon, _ vm: String, _ name: String) async throws {
+        let capture = "timeout 8 tcpdump -Z root -n -l -i eth0 -c 2 'icmp and host 10.9.0.1 and host 10.9.0.2'"
+        _ = try await daemon.guest(vm, "(\(capture) >/tmp/\(name).out 2>/tmp/\(name).err; touch /tmp/\(name).done) </dev/null >/dev/null 2>&1 &")
+        try await eventually("tcpdump listens in \(vm) for the \(name) capture") {
+            (await daemon.exec(vm, ["grep", "-q", "listening on", "/tmp/\(name).err"])).exitCode == 0
+        }
+    }
+
+    /// What the capture `name` in `vm` printed, once it ended.
+    private func capturedText(_ daemon: TestDaemon, _ vm: String, _ name: String) async throws -> String {
+        try await eventually("the \(name) capture in \(vm) ends (it stops after 8 s)") {
+            (await daemon.exec(vm, ["test", "-e", "/tmp/\(name).done"])).exitCode == 0
+        }
+        return try await daemon.guest(vm, "cat /tmp/\(name).out")
     }
 
     /// The sender's rate from `iperf3 -J` output.

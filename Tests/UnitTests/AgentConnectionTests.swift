@@ -1,4 +1,5 @@
 import AgentProtocol
+import APITypes
 import Foundation
 import IntegrationServices
 import Logging
@@ -131,17 +132,18 @@ final class ScriptedGuest: @unchecked Sendable {
 
     /// The next frame from the host; polls without blocking a cooperative thread.
     func readFrame() async throws -> Frame {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while true {
             if let frame = try decoder.next() { return frame }
             var buffer = [UInt8](repeating: 0, count: 65536)
             let count = recv(peer, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if count > 0 {
                 decoder.append(buffer[0..<count])
-            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ContinuousClock.now < deadline {
+            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                guard ContinuousClock.now < deadline else { throw ViridianError(.timeout, "the host sent no frame within 60 s") }
                 try await Task.sleep(for: .milliseconds(5))
             } else {
-                throw POSIXError(.ECONNRESET)
+                throw ViridianError(.notResponding, "the host closed the connection before a whole frame came")
             }
         }
     }

@@ -43,7 +43,10 @@ struct HandoverTests {
         }
     }
 
-    private func handover(_ peer: ScriptedPeer, outcomeWait: Duration = .seconds(5)) -> Handover {
+    /// A handover whose outcome wait only bounds a test that would otherwise hang: a script that
+    /// reaches an outcome must reach it however slowly a loaded machine runs the retries (CI once
+    /// took over 5 s for three 10 ms retries while the whole suite was starting).
+    private func handover(_ peer: ScriptedPeer, outcomeWait: Duration = .seconds(120)) -> Handover {
         Handover(peer: peer, outcomeWait: outcomeWait, retry: .milliseconds(10))
     }
 

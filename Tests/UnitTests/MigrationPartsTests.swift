@@ -2,6 +2,7 @@ import APITypes
 @testable import Daemon
 import Engine
 import Foundation
+import HostTools
 @testable import HostServices
 @testable import Migration
 @testable import Peers
@@ -58,7 +59,7 @@ struct MigrationPartsTests {
     }
 
     @Test("a server's QEMU credentials folder holds the ffdhe2048 group (QEMU generates one at every load without it); a client's does not")
-    func serverCredentialsCarryTheGroup() throws {
+    func serverCredentialsCarryTheGroup() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qemu-tls-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let identity = try HostIdentity.load(directory: "\(folder)/identity", hostName: "hv1")
@@ -70,21 +71,12 @@ struct MigrationPartsTests {
         #expect(written.hasPrefix("-----BEGIN DH PARAMETERS-----\n") && written.hasSuffix("-----END DH PARAMETERS-----\n"))
         guard FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-x86_64") else { return }
         // QEMU loads the folder as a server's credentials (a malformed group fails the object).
-        let qemu = Process()
-        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        qemu.arguments = ["-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio",
-                          "-object", "tls-creds-x509,id=t,dir=\(folder)/server,endpoint=server,verify-peer=on"]
-        let input = Pipe()
-        let errors = Pipe()
-        qemu.standardInput = input
-        qemu.standardOutput = FileHandle.nullDevice
-        qemu.standardError = errors
-        try qemu.run()
-        input.fileHandleForWriting.write(Data(#"{"execute":"qmp_capabilities"}{"execute":"quit"}"#.utf8))
-        try input.fileHandleForWriting.close()
-        qemu.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(qemu.terminationStatus == 0, "QEMU refused the server credentials: \(message)")
+        // Run without blocking a cooperative thread: on two cores a blocked one stalls every other test.
+        let qemu = try await HostCommand.run("/usr/bin/qemu-system-x86_64", [
+            "-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio",
+            "-object", "tls-creds-x509,id=t,dir=\(folder)/server,endpoint=server,verify-peer=on",
+        ], input: #"{"execute":"qmp_capabilities"}{"execute":"quit"}"#, timeout: .seconds(120))
+        #expect(qemu.exitCode == 0, "QEMU refused the server credentials: \(qemu.standardError)")
     }
 
     @Test("slots: at most the limit at once, the rest in arrival order, a raised limit starts waiters")
@@ -94,16 +86,17 @@ struct MigrationPartsTests {
         let order = OrderLog()
         let gate = AsyncStream<Void>.makeStream()
         let first = Task { try await slots.withSlot(.live) { await order.add(0); for await _ in gate.stream { break } } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.until("the first move holds the only live slot", await order.entries == [0])
         var waiting: [Task<Void, any Error>] = []
         for index in 1...3 {
             waiting.append(Task { try await slots.withSlot(.live) { await order.add(index) } })
-            try await Task.sleep(for: .milliseconds(30))
+            try await Self.until("move \(index) queues behind the earlier ones", await slots.waiting(in: .live) == index)
         }
         let storage = Task { try await slots.withSlot(.storage) { await order.add(9) } }
         try await storage.value
         #expect(await order.entries == [0, 9], "the storage pool is separate; live waits")
         waiting[1].cancel()
+        try await Self.until("the cancelled move leaves the queue", await slots.waiting(in: .live) == 2)
         gate.continuation.yield()
         try await first.value
         try await waiting[0].value
@@ -113,12 +106,21 @@ struct MigrationPartsTests {
 
         limit.value = 0
         let blocked = Task { try await slots.withSlot(.live) { await order.add(5) } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.until("a move queues while the limit is 0", await slots.waiting(in: .live) == 1)
         #expect(await order.entries.count == 4)
         limit.value = 2
         await slots.wake()
         try await blocked.value
         #expect(await order.entries.last == 5)
+    }
+
+    /// Waits until `condition` holds, failing with `what` when it has not within 30 s.
+    private static func until(_ what: String, _ condition: @autoclosure () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while await !condition() {
+            guard ContinuousClock.now < deadline else { throw ViridianError(.timeout, "\(what): not within 30 s") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import APITypes
 import Foundation
+import HostTools
 import Inventory
 import Testing
 @testable import WebConsole
@@ -120,7 +121,7 @@ struct WebConsoleUnitTests {
 
     @Test("the CommonJS bundle resolves relative requires and exports the entry as a global (run by node)",
           .enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/node"), "needs Debian's nodejs (a dependency of novnc)"))
-    func commonJSBundle() throws {
+    func commonJSBundle() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cjs-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: "\(folder)/lib/inner", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -131,15 +132,10 @@ struct WebConsoleUnitTests {
         try "throw new Error('tests are left out');".write(toFile: "\(folder)/lib/a.test.js", atomically: true, encoding: .utf8)
         let bundle = try CommonJSBundle.build(root: "\(folder)/lib", entry: "a", global: "Made")
         try bundle.write(toFile: "\(folder)/bundle.js", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/node")
-        process.arguments = ["-e", "global.window = global; require('\(folder)/bundle.js'); console.log(window.Made())"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0 && printed == "a+b1\n", "node printed \(printed)")
+        let node = try await HostCommand.run("/usr/bin/node", [
+            "-e", "global.window = global; require('\(folder)/bundle.js'); console.log(window.Made())",
+        ], timeout: .seconds(120))
+        #expect(node.exitCode == 0 && node.standardOutput == "a+b1\n", "node printed \(node.standardOutput)\(node.standardError)")
         #expect(throws: ViridianError.self) { try CommonJSBundle.build(root: "\(folder)/lib", entry: "missing", global: "X") }
     }
 }
