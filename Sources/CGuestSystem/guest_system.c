@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,4 +35,8 @@ long viridian_splice(int from, int to, unsigned long length) {
 
 int viridian_set_pipe_size(int fd, int size) {
     return fcntl(fd, F_SETPIPE_SZ, size);
+}
+
+int viridian_allocate(int fd, long long length) {
+    return fallocate(fd, 0, 0, (off_t)length) == 0 ? 0 : errno;
 }

@@ -93,6 +93,11 @@ struct IntegrationServicesTests {
             let hostSum = await TestDaemon.run("/usr/bin/md5sum", ["\(host)/big.bin", "\(host)/back.bin"]).output
                 .split(separator: "\n").map { $0.prefix(32) }
             #expect(hostSum.count == 2 && hostSum.allSatisfy { $0 == guestSum }, "\(guestSum) \(hostSum)")
+            // A file system without room refuses the copy before any byte crosses, and keeps nothing.
+            #expect(await daemon.exec("ic1", ["sh", "-c", "mkdir -p /mnt/small && mount -t tmpfs -o size=1m none /mnt/small"]).exitCode == 0)
+            let full = await daemon.cli(["vm", "copy-file", "ic1", "\(host)/big.bin", "/mnt/small/big.bin"])
+            #expect(full.exitCode != 0 && full.error.contains("/mnt/small has no room for 67108864 bytes"), "\(full.error)")
+            #expect(await daemon.exec("ic1", ["ls", "-A", "/mnt/small"]).output.isEmpty, "the refused copy left nothing behind")
 
             // Application health through the heartbeat.
             #expect(await daemon.exec("ic1", ["viridian-guest", "health", "set", "degraded", "db down"]).exitCode == 0)

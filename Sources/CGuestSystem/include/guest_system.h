@@ -18,4 +18,7 @@ long viridian_splice(int from, int to, unsigned long length);
 /* fcntl(fd, F_SETPIPE_SZ, size): the pipe's capacity. */
 int viridian_set_pipe_size(int fd, int size);
 
+/* fallocate(fd, 0, 0, length): reserves a file's blocks (and sets its size) at once, or says why not. Returns 0 or the errno. */
+int viridian_allocate(int fd, long long length);
+
 #endif

@@ -72,11 +72,28 @@ final class FileCopyHandler: GuestServiceHandler {
         guard fd >= 0 else {
             return FileCopyReply(ok: false, error: SystemError(operation: "create \(temporary)", code: errno).description)
         }
+        if let refusal = reserve(request.size, for: fd, temporary: temporary, directory: directory) {
+            close(fd)
+            unlink(temporary)
+            return FileCopyReply(ok: false, error: refusal)
+        }
         incoming.withLock {
             $0[channel] = Incoming(fd: fd, temporaryPath: temporary, path: path, expected: request.size,
                                    overwrite: request.overwrite)
         }
         return FileCopyReply(ok: true)
+    }
+
+    /// Reserves the file's blocks before any byte is sent, so a file system without room refuses the
+    /// copy at once instead of after most of it crossed. Nil when reserved, or when the file system
+    /// cannot reserve (the writes then find out); else why the copy cannot be taken.
+    private func reserve(_ size: Int64, for fd: Int32, temporary: String, directory: String) -> String? {
+        guard size > 0 else { return nil }
+        switch viridian_allocate(fd, size) {
+        case 0, EOPNOTSUPP, ENOSYS, EINVAL: return nil
+        case ENOSPC, EDQUOT: return "\(directory) has no room for \(size) bytes"
+        case let code: return SystemError(operation: "reserve \(size) bytes for \(temporary)", code: code).description
+        }
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer, channel: UInt32, on port: GuestPort) {
