@@ -98,12 +98,19 @@ public final class GuestPort: Sendable {
     }
 
     /// Moves `count` bytes from `pipe` into the port through a buffer (the caller holds the write lock).
+    /// False when either end fails: the frame is then cut short and the caller ends the transfer,
+    /// as for any port that went away (there is no one to tell the reason to).
     private func copy(_ count: Int, from pipe: Int32) -> Bool {
         var remaining = count
         while remaining > 0 {
-            guard let bytes = try? FileDescriptor.read(pipe, count: min(remaining, 64 * 1024)), !bytes.isEmpty,
-                  (try? FileDescriptor.writeAll(fd, bytes)) != nil else { return false }
-            remaining -= bytes.count
+            do {
+                let bytes = try FileDescriptor.read(pipe, count: min(remaining, 64 * 1024))
+                guard !bytes.isEmpty else { return false }
+                try FileDescriptor.writeAll(fd, bytes)
+                remaining -= bytes.count
+            } catch {
+                return false
+            }
         }
         return true
     }
