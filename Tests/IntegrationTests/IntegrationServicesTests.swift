@@ -98,6 +98,12 @@ struct IntegrationServicesTests {
             let full = await daemon.cli(["vm", "copy-file", "ic1", "\(host)/big.bin", "/mnt/small/big.bin"])
             #expect(full.exitCode != 0 && full.error.contains("/mnt/small has no room for 67108864 bytes"), "\(full.error)")
             #expect(await daemon.exec("ic1", ["ls", "-A", "/mnt/small"]).output.isEmpty, "the refused copy left nothing behind")
+            // tmpfs is checked for room rather than reserved; one without a size limit reports no room and still takes files.
+            try Data(repeating: 5, count: 1 << 20).write(to: URL(fileURLWithPath: "\(host)/one.bin"))
+            #expect(await daemon.exec("ic1", ["sh", "-c", "mkdir -p /mnt/open && mount -t tmpfs -o size=0 none /mnt/open"]).exitCode == 0)
+            let open = await daemon.cli(["vm", "copy-file", "ic1", "\(host)/one.bin", "/mnt/open/one.bin"])
+            #expect(open.exitCode == 0, "a tmpfs without a size limit refused a copy: \(open.error)")
+            #expect(await daemon.exec("ic1", ["stat", "-c", "%s", "/mnt/open/one.bin"]).output.hasPrefix("1048576"))
 
             // Application health through the heartbeat.
             #expect(await daemon.exec("ic1", ["viridian-guest", "health", "set", "degraded", "db down"]).exitCode == 0)

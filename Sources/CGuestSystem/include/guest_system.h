@@ -18,7 +18,9 @@ long viridian_splice(int from, int to, unsigned long length);
 /* fcntl(fd, F_SETPIPE_SZ, size): the pipe's capacity. */
 int viridian_set_pipe_size(int fd, int size);
 
-/* fallocate(fd, 0, 0, length): reserves a file's blocks (and sets its size) at once, or says why not. Returns 0 or the errno. */
+/* Makes sure a file can grow to length bytes before any is written: fallocate(fd, 0, 0, length), or on tmpfs
+   (where reserving means allocating and zeroing every page at once) a check of the free room only.
+   Returns 0, or the errno (ENOSPC when there is no room). */
 int viridian_allocate(int fd, long long length);
 
 #endif
