@@ -9,14 +9,18 @@ public struct ExecRequest: AgentMessage {
     public var columns: Int
     public var rows: Int
     public var environment: [String: String]
+    /// The host sends standard input only within the credit the guest grants (`ExecStarted.inputWindow`,
+    /// then `InputCredit`). Nil from hosts before it; agents before it leave `inputWindow` unset.
+    public var inputCredit: Bool?
 
     public init(arguments: [String], terminal: Bool, columns: Int = 80, rows: Int = 24,
-                environment: [String: String] = [:]) {
+                environment: [String: String] = [:], inputCredit: Bool? = nil) {
         self.arguments = arguments
         self.terminal = terminal
         self.columns = columns
         self.rows = rows
         self.environment = environment
+        self.inputCredit = inputCredit
     }
 }
 
@@ -25,11 +29,25 @@ public struct ExecStarted: AgentMessage {
     public static let type = "exec-started"
     public var pid: Int32?
     public var error: String?
+    /// Bytes of standard input the host may send before the first `InputCredit`, when the host asked
+    /// for credit; nil otherwise (the agent then takes input as its port brings it).
+    public var inputWindow: Int?
 
-    public init(pid: Int32?, error: String?) {
+    public init(pid: Int32?, error: String?, inputWindow: Int? = nil) {
         self.pid = pid
         self.error = error
+        self.inputWindow = inputWindow
     }
+}
+
+/// Guest → host: the program took `bytes` more of its standard input, so the host may send that
+/// many more. A program that reads nothing then holds back its own input only, never the port the
+/// other sessions share.
+public struct InputCredit: AgentMessage {
+    public static let type = "input-credit"
+    public var bytes: Int
+
+    public init(bytes: Int) { self.bytes = bytes }
 }
 
 /// Host → guest: no more standard input.

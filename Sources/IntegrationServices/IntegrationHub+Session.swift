@@ -30,19 +30,24 @@ extension IntegrationHub {
         let request = try connection(.session).openRequest()
         defer { request.close() }
         try await request.send(ExecRequest(arguments: command.arguments, terminal: command.terminal, columns: command.columns,
-                                           rows: command.rows, environment: command.environment))
+                                           rows: command.rows, environment: command.environment, inputCredit: true))
         let started = try await request.reply(ExecStarted.self, timeout: .seconds(15))
         guard started.pid != nil else {
             throw ViridianError(.invalidArgument, "the guest could not start \(command.arguments[0].prefix(100)): \(started.error ?? "unknown error")")
         }
+        // Agents before input credit take input as the port brings it (and their port waits for the program).
+        let credit = started.inputWindow.flatMap { $0 > 0 ? SessionInputCredit(window: $0) : nil }
+        let piece = min(64 * 1024, started.inputWindow.map { max(1, $0) } ?? .max)
         let feeder = Task {
             // A send fails only when the session is gone; the frames loop below reports that.
             do {
                 for await item in input {
                     switch item {
                     case .data(let bytes):
-                        for start in stride(from: 0, to: bytes.count, by: 64 * 1024) {
-                            try await request.sendData(Array(bytes[start..<min(start + 64 * 1024, bytes.count)]))
+                        for start in stride(from: 0, to: bytes.count, by: piece) {
+                            let end = min(start + piece, bytes.count)
+                            try await credit?.take(end - start)
+                            try await request.sendData(Array(bytes[start..<end]))
                         }
                     case .closeInput: try await request.send(CloseInput())
                     case .resize(let columns, let rows): try await request.send(ResizeTerminal(columns: columns, rows: rows))
@@ -53,14 +58,24 @@ extension IntegrationHub {
                 input.finish()
             }
         }
-        defer { feeder.cancel() }
+        defer {
+            feeder.cancel()
+            credit?.finish()
+        }
         return try await withTaskCancellationHandler {
             for await frame in request.frames {
                 switch frame.kind {
                 case .stdout, .stderr:
                     await output(frame.kind, frame.payload)
                 case .message:
-                    if let exited = try? MessageCodec.decode(ProcessExited.self, from: frame) { return exited.exitCode }
+                    switch try? MessageCodec.type(of: frame) {
+                    case ProcessExited.type:
+                        if let exited = try? MessageCodec.decode(ProcessExited.self, from: frame) { return exited.exitCode }
+                    case InputCredit.type:
+                        if let granted = try? MessageCodec.decode(InputCredit.self, from: frame) { credit?.grant(granted.bytes) }
+                    default:
+                        continue
+                    }
                 case .data:
                     continue
                 }

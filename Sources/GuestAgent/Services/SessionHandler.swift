@@ -14,6 +14,8 @@ final class SessionHandler: GuestServiceHandler {
 
     private struct Session {
         var process: LaunchedProcess
+        /// Set when the host sends within credit; else input is written as the port brings it.
+        var input: SessionInput?
         var inputOpen = true
     }
 
@@ -21,7 +23,17 @@ final class SessionHandler: GuestServiceHandler {
 
     func receive(_ bytes: UnsafeRawBufferPointer, channel: UInt32, on port: GuestPort) {
         guard let session = sessions.withLock({ $0[channel] }), session.inputOpen else { return }
-        try? FileDescriptor.writeAll(session.process.input, bytes)
+        if let input = session.input {
+            input.append(bytes)
+            return
+        }
+        // A host before input credit: the port waits for the program, as it always did with such hosts.
+        do {
+            try FileDescriptor.writeAll(session.process.input, bytes)
+        } catch {
+            // The program closed its input: what follows is dropped, as a shell pipe would.
+            sessions.withLock { $0[channel]?.inputOpen = false }
+        }
     }
 
     func handle(_ frame: Frame, on port: GuestPort) {
@@ -64,8 +76,10 @@ final class SessionHandler: GuestServiceHandler {
             port.send(ExecStarted(pid: nil, error: error.description), channel: channel)
             return
         }
-        sessions.withLock { $0[channel] = Session(process: process) }
-        port.send(ExecStarted(pid: process.pid, error: nil), channel: channel)
+        let input = request.inputCredit == true
+            ? SessionInput(fd: process.input, closesAtEnd: process.error != nil, channel: channel, port: port) : nil
+        sessions.withLock { $0[channel] = Session(process: process, input: input) }
+        port.send(ExecStarted(pid: process.pid, error: nil, inputWindow: input == nil ? nil : SessionInput.window), channel: channel)
 
         let pumps = DispatchGroup()
         pump(process.output, as: .stdout, channel: channel, port: port, group: pumps)
@@ -96,13 +110,18 @@ final class SessionHandler: GuestServiceHandler {
     }
 
     private func closeInput(channel: UInt32) {
-        let input = sessions.withLock { sessions -> Int32? in
+        let closing = sessions.withLock { sessions -> Session? in
             guard var session = sessions[channel], session.inputOpen else { return nil }
             session.inputOpen = false
             sessions[channel] = session
-            // With a terminal, input and output share the master; the output pump closes it.
-            return session.process.error == nil ? nil : session.process.input
+            return session
         }
-        if let input { close(input) }
+        guard let closing else { return }
+        if let input = closing.input {
+            input.end()
+        } else if closing.process.error != nil {
+            // With a terminal, input and output share the master; the output pump closes it.
+            close(closing.process.input)
+        }
     }
 }
