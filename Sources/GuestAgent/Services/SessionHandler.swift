@@ -31,8 +31,8 @@ final class SessionHandler: GuestServiceHandler {
         do {
             try FileDescriptor.writeAll(session.process.input, bytes)
         } catch {
-            // The program closed its input: what follows is dropped, as a shell pipe would.
-            sessions.withLock { $0[channel]?.inputOpen = false }
+            // The program closed its input (EPIPE): this piece, like any after it, is dropped, as a shell
+            // pipe would; the input stays open until the host closes it, so it is closed once.
         }
     }
 
