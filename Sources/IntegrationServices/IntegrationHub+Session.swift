@@ -36,8 +36,9 @@ extension IntegrationHub {
             throw ViridianError(.invalidArgument, "the guest could not start \(command.arguments[0].prefix(100)): \(started.error ?? "unknown error")")
         }
         // Agents before input credit take input as the port brings it (and their port waits for the program).
-        let credit = started.inputWindow.flatMap { $0 > 0 ? SessionInputCredit(window: $0) : nil }
-        let piece = min(64 * 1024, started.inputWindow.map { max(1, $0) } ?? .max)
+        let window = started.inputWindow.flatMap { $0 > 0 ? $0 : nil }
+        let credit = window.map(SessionInputCredit.init(window:))
+        let piece = min(64 * 1024, window ?? .max)
         let feeder = Task {
             // A send fails only when the session is gone; the frames loop below reports that.
             do {
@@ -68,13 +69,12 @@ extension IntegrationHub {
                 case .stdout, .stderr:
                     await output(frame.kind, frame.payload)
                 case .message:
-                    switch try? MessageCodec.type(of: frame) {
-                    case ProcessExited.type:
-                        if let exited = try? MessageCodec.decode(ProcessExited.self, from: frame) { return exited.exitCode }
-                    case InputCredit.type:
-                        if let granted = try? MessageCodec.decode(InputCredit.self, from: frame) { credit?.grant(granted.bytes) }
-                    default:
-                        continue
+                    // A malformed message ends the session with the protocol error, as a malformed reply does;
+                    // a type this host does not know is skipped.
+                    switch try MessageCodec.type(of: frame) {
+                    case ProcessExited.type: return try MessageCodec.decode(ProcessExited.self, from: frame).exitCode
+                    case InputCredit.type: credit?.grant(try MessageCodec.decode(InputCredit.self, from: frame).bytes)
+                    default: continue
                     }
                 case .data:
                     continue

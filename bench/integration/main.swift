@@ -66,16 +66,18 @@ while try await client.integrationServices("icbench").first(where: { $0.name == 
 let payload = "\(work)/payload.bin"
 try Data((0..<copySize).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 9) }).write(to: URL(fileURLWithPath: payload))
 
-/// Runs a shell command in the Viridian guest through the session service, outside any timed span.
-func inGuest(_ command: String) async throws {
+/// Runs a program in the Viridian guest through the session service, with no input.
+func inGuest(_ arguments: [String]) async throws {
     let session = try await SessionConnection.open(socketPath: daemon.socket, vm: "icbench")
     let input = AsyncChannel<SessionClientInput>()
     let closer = Task { await input.send(.control(SessionControl(closeInput: true))) }
-    let end = try await session.run(SessionStart(arguments: ["sh", "-c", command], terminal: false, columns: 80, rows: 24,
-                                                 environment: [:]), input: input) { _, _ in }
+    let end = try await session.run(SessionStart(arguments: arguments, terminal: false, columns: 80, rows: 24, environment: [:]),
+                                    input: input) { _, _ in }
     input.finish()
     await closer.value
-    guard end.exitCode == 0 else { throw ViridianError(.internalError, "'\(command)' failed in the guest (exit \(end.exitCode))") }
+    guard end.exitCode == 0 else {
+        throw ViridianError(.internalError, "'\(arguments.joined(separator: " "))' failed in the guest (exit \(end.exitCode.map(String.init) ?? "none"))")
+    }
 }
 
 // Both sides do the same guest work: each writes a new tmpfs file, and neither frees one inside a
@@ -84,7 +86,7 @@ var copyIn: [Double] = [], copyOut: [Double] = [], rawIn: [Double] = [], rawOut:
 var rawFileIn: [Double] = [], rawFileOut: [Double] = []
 for run in 1...runs {
     // Host → guest.
-    try await inGuest("rm -f /tmp/payload.bin")
+    try await inGuest(["rm", "-f", "/tmp/payload.bin"])
     var start = ContinuousClock.now
     try await client.waitForJob(try await client.copyFile("icbench", CopyFileRequest(
         source: payload, destination: "/tmp/payload.bin", fromGuest: false, createFullPath: false, overwrite: true)).id,
@@ -160,14 +162,7 @@ for index in 0..<50 {
 var execTrips: [Double] = []
 for _ in 0..<30 {
     let start = ContinuousClock.now
-    let session = try await SessionConnection.open(socketPath: daemon.socket, vm: "icbench")
-    let input = AsyncChannel<SessionClientInput>()
-    let closer = Task { await input.send(.control(SessionControl(closeInput: true))) }
-    let end = try await session.run(SessionStart(arguments: ["true"], terminal: false, columns: 80, rows: 24, environment: [:]),
-                                    input: input) { _, _ in }
-    input.finish()
-    await closer.value
-    precondition(end.exitCode == 0)
+    try await inGuest(["true"])
     execTrips.append(seconds(ContinuousClock.now - start))
 }
 var cliTrips: [Double] = []
